@@ -1,0 +1,120 @@
+"""The weight-source interface shared by DRBO's balancers and LASeR's bandits.
+
+Both answer one question each step: how much does each reward source (a metric, or a reward
+model) count? A balancer returns a dense weight vector; a bandit returns a one-hot vector for
+the arm it picked. Because they share this interface a balancer can weight reward models in
+a LASeR run and a bandit can pick a metric in a DRBO run.
+
+Life cycle per optimizer step ``t`` (1-based)::
+
+    decision = mixer.decide(t, context)        # weights (N,), optional chosen arm
+    ... score, train ...
+    mixer.update(Feedback(step=t, arm=decision.arm, source_rewards=..., scalar=..., context=...))
+
+State must be JSON-serializable (``state_dict``) so checkpoints can carry it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class MixDecision:
+    """What a mixer decided for one step.
+
+    Attributes:
+        weights: float array, shape (N,), non-negative, sums to 1.
+        arm: index of the source sampled or chosen this step (DRBO's sampled metric in
+            Algorithm 1 line 5, a bandit's arm); None for mixers that do not pick one.
+    """
+
+    weights: np.ndarray
+    arm: int | None = None
+
+
+@dataclass
+class Feedback:
+    """What a mixer learns from after a step.
+
+    Attributes:
+        step: the 1-based optimizer step this feedback belongs to.
+        arm: the arm chosen at that step (copied from the decision).
+        source_rewards: mean reward of each source on the batch, keyed by source name
+            (standardized rewards for DRBO balancers).
+        scalar: one learning signal for the step (a bandit's MAB reward in [0, 1]).
+        context: the context vector used at decision time, shape (d,), for contextual bandits.
+    """
+
+    step: int
+    arm: int | None = None
+    source_rewards: dict[str, float] = field(default_factory=dict)
+    scalar: float | None = None
+    context: np.ndarray | None = None
+
+
+class RewardMixer(ABC):
+    """Base class of every balancer and bandit. ``names`` are the reward sources, in order."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        if len(names) == 0:
+            raise ValueError("a reward mixer needs at least one reward source")
+        if len(set(names)) != len(names):
+            raise ValueError(f"reward source names must be unique, got {list(names)}")
+        self.names = list(names)
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    @abstractmethod
+    def decide(self, step: int, context: np.ndarray | None = None) -> MixDecision:
+        """Weights for step ``step`` (1-based); ``context`` has shape (d,) where used."""
+
+    def update(self, feedback: Feedback) -> None:  # noqa: B027 - static mixers learn nothing
+        """Learn from a finished step. Static mixers ignore it."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serializable state (lists, floats, ints)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
+        """Restore what :meth:`state_dict` returned."""
+
+    @staticmethod
+    def one_hot(n: int, k: int) -> np.ndarray:
+        w = np.zeros(n, dtype=np.float64)
+        w[k] = 1.0
+        return w
+
+
+_MIXERS: dict[str, type[RewardMixer]] = {}
+
+
+def register_mixer(name: str):
+    """Class decorator: register a balancer or bandit under ``name`` (duplicates refused)."""
+
+    def wrap(cls: type[RewardMixer]) -> type[RewardMixer]:
+        if name in _MIXERS and _MIXERS[name] is not cls:
+            raise ValueError(f"mixer name {name!r} is already registered by {_MIXERS[name]}")
+        cls.registry_name = name
+        _MIXERS[name] = cls
+        return cls
+
+    return wrap
+
+
+def available_mixers() -> list[str]:
+    return sorted(_MIXERS)
+
+
+def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
+    """Instantiate the mixer registered as ``name`` over reward sources ``names``."""
+    if name not in _MIXERS:
+        raise KeyError(f"unknown balancer {name!r}; allowed values: {', '.join(available_mixers())}")
+    return _MIXERS[name](names, **kwargs)

@@ -1,0 +1,118 @@
+"""The scorer contract every metric and reward model implements.
+
+A scorer takes a batch of (prompt, output, gold) triples and returns one float per sample in
+[0, 1] plus a parse-failure flag per sample. It knows its direction (higher is better for
+every metric here) and how a task aggregates it: ``mean`` over rows, or ``micro_f1`` where
+per-sample true/false positive and false negative counts are summed over the task first.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Aggregation = Literal["mean", "micro_f1"]
+
+
+@dataclass
+class RewardOutput:
+    """Scores of one scorer on one batch.
+
+    Attributes:
+        name: the scorer's registry name.
+        scores: float array, shape (B,), each in [0, 1].
+        parse_failed: bool array, shape (B,); True where the output could not be parsed (the
+            score is then 0).
+        counts: optional per-sample integer counts, each an array of shape (B,), e.g.
+            ``{"tp": ..., "fp": ..., "fn": ...}`` for micro-F1 aggregation.
+    """
+
+    name: str
+    scores: np.ndarray
+    parse_failed: np.ndarray
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.scores = np.asarray(self.scores, dtype=np.float64)
+        self.parse_failed = np.asarray(self.parse_failed, dtype=bool)
+        if self.scores.shape != self.parse_failed.shape:
+            raise ValueError(
+                f"{self.name}: scores {self.scores.shape} and parse_failed "
+                f"{self.parse_failed.shape} differ in shape"
+            )
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    @property
+    def mean(self) -> float:
+        return float(self.scores.mean()) if len(self) else 0.0
+
+    def log_dict(self, prefix: str = "reward") -> dict[str, float]:
+        """Flat figures for metrics.jsonl / W&B: batch mean and parse-failure count."""
+        return {
+            f"{prefix}/{self.name}": self.mean,
+            f"parse_fail/{self.name}": int(self.parse_failed.sum()),
+        }
+
+    @staticmethod
+    def concat(outputs: Sequence[RewardOutput]) -> RewardOutput:
+        """Join several batches of the same scorer, shape (sum B_i,)."""
+        if not outputs:
+            raise ValueError("concat needs at least one RewardOutput")
+        names = {o.name for o in outputs}
+        if len(names) != 1:
+            raise ValueError(f"cannot concat outputs of different scorers: {sorted(names)}")
+        keys = set(outputs[0].counts)
+        return RewardOutput(
+            name=outputs[0].name,
+            scores=np.concatenate([o.scores for o in outputs]),
+            parse_failed=np.concatenate([o.parse_failed for o in outputs]),
+            counts={k: np.concatenate([o.counts[k] for o in outputs]) for k in keys},
+        )
+
+
+class Scorer(ABC):
+    """One metric or reward model. Subclasses set ``name`` (via the registry) and implement
+    :meth:`score`. Scorers that hold a model load it once in ``__init__`` and batch their work.
+    """
+
+    name: str = "unnamed"
+    higher_is_better: bool = True
+    aggregation: Aggregation = "mean"
+
+    @abstractmethod
+    def score(
+        self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
+    ) -> RewardOutput:
+        """Score a batch. All three sequences have length B; returns scores of shape (B,)."""
+
+    def __call__(
+        self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
+    ) -> RewardOutput:
+        if not (len(prompts) == len(outputs) == len(golds)):
+            raise ValueError(
+                f"{self.name}: prompts ({len(prompts)}), outputs ({len(outputs)}) and golds "
+                f"({len(golds)}) must have the same length"
+            )
+        return self.score(prompts, outputs, golds)
+
+    def aggregate(self, output: RewardOutput) -> float:
+        """Task-level score from all of a task's rows (0-1 scale)."""
+        if self.aggregation == "micro_f1":
+            tp = float(output.counts["tp"].sum())
+            fp = float(output.counts["fp"].sum())
+            fn = float(output.counts["fn"].sum())
+            return micro_f1(tp, fp, fn)
+        return output.mean
+
+
+def micro_f1(tp: float, fp: float, fn: float) -> float:
+    """F1 from summed counts; 0 when there is nothing to be precise or recall-ful about."""
+    precision = tp / (tp + fp) if tp + fp > 0 else 0.0
+    recall = tp / (tp + fn) if tp + fn > 0 else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
