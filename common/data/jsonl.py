@@ -1,0 +1,84 @@
+"""Line-numbered JSON-lines reading shared by the loaders, so every bad line is reported as
+``file:line`` instead of a bare ``json.JSONDecodeError``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from common.data.errors import DataFormatError
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line (1-based line numbers).
+
+    Raises:
+        DataFormatError: a line is not valid JSON or not a JSON object.
+    """
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataFormatError(path, line_no, "<json>", f"invalid JSON: {err.msg}") from err
+            if not isinstance(obj, dict):
+                raise DataFormatError(
+                    path, line_no, "<json>", f"expected a JSON object, got {type(obj).__name__}"
+                )
+            yield line_no, obj
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Like :func:`iter_jsonl`, but a file whose text starts with ``[`` is read as one JSON
+    list, numbering entries from 1 (ALCE files and re-saved Shopping MMLU files are lists,
+    often on a single physical line, so the entry number is the useful position).
+    """
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        head = fh.read(4096).lstrip()
+    if not head.startswith("["):
+        yield from iter_jsonl(path)
+        return
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataFormatError(path, err.lineno, "<json>", f"invalid JSON: {err.msg}") from err
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise DataFormatError(path, i, "<json>", f"entry {i} is not a JSON object")
+        yield i, row
+
+
+def require(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, line: int):
+    """``obj[key]`` checked against ``kind``; a missing key or wrong type is a
+    DataFormatError naming the field."""
+    if key not in obj:
+        raise DataFormatError(path, line, key, "missing field")
+    value = obj[key]
+    # bool is an int subclass; a True where an index belongs is a data bug, not an index
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise DataFormatError(path, line, key, f"expected {_names(kind)}, got bool")
+    if not isinstance(value, kind):
+        raise DataFormatError(
+            path, line, key, f"expected {_names(kind)}, got {type(value).__name__}"
+        )
+    return value
+
+
+def write_jsonl(path: str | Path, rows: list[dict[str, Any]]) -> None:
+    """Write one compact JSON object a line, UTF-8 kept readable (no ``\\u`` escapes)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _names(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)

@@ -1,0 +1,69 @@
+"""Greedy evaluation of a policy on held-out examples, scored per metric."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tqdm.auto import tqdm
+
+from common.data.formatting import format_prompt
+from common.data.types import Example
+from common.rewards.reward_set import RewardSet
+from common.rollout import generate
+
+
+def generate_predictions(
+    model,
+    tokenizer,
+    examples: Sequence[Example],
+    budget_of: Callable[[Example], int],
+    batch_size: int = 8,
+    max_prompt_tokens: int | None = None,
+    desc: str = "generate",
+    progress: bool = True,
+) -> list[str]:
+    """Greedy responses, chat-templated, batched by generation budget (task type).
+
+    Returns one text per example, in the input order.
+    """
+    prompts = [format_prompt(tokenizer, ex.prompt) for ex in examples]
+    budgets = [budget_of(ex) for ex in examples]
+    texts: list[str] = [""] * len(examples)
+    order = sorted(range(len(examples)), key=lambda i: budgets[i])
+    chunks = []
+    for i in order:  # consecutive rows with the same budget share a batch
+        if chunks and budgets[chunks[-1][0]] == budgets[i] and len(chunks[-1]) < batch_size:
+            chunks[-1].append(i)
+        else:
+            chunks.append([i])
+    with tqdm(total=len(examples), desc=desc, disable=not progress, leave=False) as bar:
+        for chunk in chunks:
+            r = generate(
+                model,
+                tokenizer,
+                [prompts[i] for i in chunk],
+                max_new_tokens=budgets[chunk[0]],
+                do_sample=False,
+                max_prompt_tokens=max_prompt_tokens,
+            )
+            for i, t in zip(chunk, r.texts, strict=True):
+                texts[i] = t
+            bar.update(len(chunk))
+    return texts
+
+
+def evaluate_policy(
+    model,
+    tokenizer,
+    examples: Sequence[Example],
+    reward_set: RewardSet,
+    budget_of: Callable[[Example], int],
+    batch_size: int = 8,
+    max_prompt_tokens: int | None = None,
+    desc: str = "eval",
+) -> dict[str, float]:
+    """Each metric's task-level score (0-1) of greedy responses on ``examples``."""
+    texts = generate_predictions(
+        model, tokenizer, examples, budget_of, batch_size, max_prompt_tokens, desc
+    )
+    return reward_set.aggregate(reward_set.score(examples, texts))

@@ -1,0 +1,266 @@
+"""ALCE metrics (Gao et al. 2023, "Enabling Large Language Models to Generate Text with
+Citations"), with the rules of the official ``eval.py``:
+
+- the output is stripped and cut at its first newline (``first_line_only``, as ALCE does);
+- ``alce_em_recall`` (ASQA STR-EM): the fraction of the gold's ``qa_pairs`` for which some
+  normalized ``short_answers`` entry is a substring of the normalized, citation-free output;
+- ``alce_claim_recall`` (ELI5): the fraction of the gold's ``claims`` that the citation-free
+  output entails;
+- ``alce_citation_rec`` / ``_prec`` / ``_f1``: sentences are split (nupunkt, standing in for
+  NLTK's punkt, whose data cannot be downloaded here); citations are ``[k]``, 1-based into
+  ``gold["docs"]``. A sentence is supported when the concatenation of its cited documents
+  entails it (citation marks removed). A sentence with no citation is unsupported; so is one
+  citing any id out of range (ALCE's rule; its citations are then not counted for precision
+  either; ``out_of_range="ignore"`` drops such ids instead). Only the first
+  ``at_most_citations`` (3) ids count. Precision: every citation of a supported
+  single-citation sentence is relevant; in a supported multi-citation sentence a citation is
+  irrelevant when (a) it alone does not entail the sentence and (b) the other citations
+  still do. Precision = relevant / counted citations (0 when none); F1 combines the two.
+
+Documents are formatted ``"Title: {title}\\n{text}"`` (``sent`` instead of ``text`` for
+ALCE's QA-extracted docs) and joined with newlines. The NLI model is configurable
+(:func:`common.rewards.nli.build_nli`); the offline default is a weak proxy, so official
+numbers need ``nli="t5-true"``. Unparseable outputs (None, empty, no sentence) score 0 with
+``parse_failed``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from common.rewards.base import RewardOutput, Scorer
+from common.rewards.nli import NLIScorer, build_nli
+from common.rewards.registry import register_scorer
+
+_CITATION = re.compile(r"\[(\d+)")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalization: lowercase, drop punctuation and articles, squeeze whitespace."""
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
+
+
+def remove_citations(text: str) -> str:
+    """Drop ``[k]`` marks (and the space before them) the way ALCE does: ``[k`` openings,
+    `` |`` separators and every ``]``."""
+    return re.sub(r" ?\[\d+", "", text).replace(" |", "").replace("]", "")
+
+
+def prepare_output(output: Any, first_line_only: bool = True) -> str | None:
+    """The text ALCE scores, or None when there is nothing to score."""
+    if not isinstance(output, str) or not output.strip():
+        return None
+    text = output.strip()
+    return text.split("\n")[0] if first_line_only else text
+
+
+def split_sentences(text: str) -> list[str]:
+    import nupunkt
+
+    return [s for s in nupunkt.sent_tokenize(text) if s.strip()]
+
+
+def format_document(doc: Mapping[str, Any]) -> str:
+    body = doc["sent"] if "sent" in doc else doc.get("text", "")
+    return f"Title: {doc.get('title', '')}\n{body}"
+
+
+def _require(gold: Any, key: str, metric: str, allow_empty: bool = False) -> list[Any]:
+    """``gold[key]`` as a list; a gold without it is a data bug, so it raises."""
+    value = gold.get(key) if isinstance(gold, Mapping) else None
+    if value is None or (not value and not allow_empty):
+        raise ValueError(f"{metric}: gold must be a dict with a non-empty {key!r} list")
+    return list(value)
+
+
+def entail_unique(nli: NLIScorer, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+    """One batched NLI call over the distinct (premise, hypothesis) pairs."""
+    unique = list(dict.fromkeys(pairs))
+    if not unique:
+        return []
+    flags = nli.entails([p for p, _ in unique], [h for _, h in unique])
+    lookup = dict(zip(unique, (bool(f) for f in flags), strict=True))
+    return [lookup[p] for p in pairs]
+
+
+def _without(refs: list[int], ref: int) -> list[int]:
+    """``refs`` less the first occurrence of ``ref`` (ALCE's ``list.remove``, which matters
+    for the premise's doc order when a doc is cited twice)."""
+    rest = list(refs)
+    rest.remove(ref)
+    return rest
+
+
+@register_scorer("alce_em_recall")
+class ALCEEMRecall(Scorer):
+    """ASQA STR-EM; gold: ``{"qa_pairs": [{"short_answers": [str, ...]}, ...]}``."""
+
+    def __init__(self, first_line_only: bool = True) -> None:
+        self.first_line_only = first_line_only
+
+    def score(
+        self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
+    ) -> RewardOutput:
+        scores, failed = np.zeros(len(outputs)), np.zeros(len(outputs), dtype=bool)
+        for i, (output, gold) in enumerate(zip(outputs, golds, strict=True)):
+            qa_pairs = _require(gold, "qa_pairs", self.name)
+            text = prepare_output(output, self.first_line_only)
+            if text is None:
+                failed[i] = True
+                continue
+            context = normalize_answer(remove_citations(text))
+            hits = [
+                any(normalize_answer(a) in context for a in qa["short_answers"]) for qa in qa_pairs
+            ]
+            scores[i] = float(np.mean(hits))
+        return RewardOutput(self.name, scores, failed)
+
+
+class _ALCENLIScorer(Scorer):
+    """Shared set-up of the scorers that need an NLI model."""
+
+    def __init__(
+        self,
+        nli: NLIScorer | str = "default",
+        nli_kwargs: Mapping[str, Any] | None = None,
+        first_line_only: bool = True,
+        at_most_citations: int = 3,
+        out_of_range: Literal["reject_sentence", "ignore"] = "reject_sentence",
+    ) -> None:
+        self.nli = nli if isinstance(nli, NLIScorer) else build_nli(nli, **dict(nli_kwargs or {}))
+        self.first_line_only = first_line_only
+        self.at_most_citations = at_most_citations
+        if out_of_range not in ("reject_sentence", "ignore"):
+            raise ValueError(
+                f"out_of_range must be 'reject_sentence' or 'ignore', not {out_of_range!r}"
+            )
+        self.out_of_range = out_of_range
+
+
+@register_scorer("alce_claim_recall")
+class ALCEClaimRecall(_ALCENLIScorer):
+    """ELI5 claim recall; gold: ``{"claims": [str, ...]}``."""
+
+    def score(
+        self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
+    ) -> RewardOutput:
+        scores, failed = np.zeros(len(outputs)), np.zeros(len(outputs), dtype=bool)
+        pairs, owner = [], []
+        for i, (output, gold) in enumerate(zip(outputs, golds, strict=True)):
+            claims = _require(gold, "claims", self.name)
+            text = prepare_output(output, self.first_line_only)
+            if text is None:
+                failed[i] = True
+                continue
+            premise = remove_citations(text)
+            pairs += [(premise, str(c)) for c in claims]
+            owner += [i] * len(claims)
+        flags = entail_unique(self.nli, pairs)
+        for i in set(owner):
+            mine = [f for f, o in zip(flags, owner, strict=True) if o == i]
+            scores[i] = sum(mine) / len(mine)
+        return RewardOutput(self.name, scores, failed)
+
+
+class _ALCECitation(_ALCENLIScorer):
+    """Citation recall and precision of a batch; subclasses pick which to report."""
+
+    def _refs(self, sentence: str, n_docs: int) -> list[int] | None:
+        """0-based cited doc ids to check, or None when the sentence is unsupported as cited."""
+        refs = [int(k) - 1 for k in _CITATION.findall(sentence)]
+        valid = [r for r in refs if 0 <= r < n_docs]
+        if self.out_of_range == "ignore":
+            refs = valid
+        elif len(valid) < len(refs):
+            return None
+        return refs[: self.at_most_citations] or None
+
+    def recall_precision(
+        self, outputs: Sequence[str], golds: Sequence[Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-sample citation recall, precision and parse-failure flags, each shape (B,)."""
+        n = len(outputs)
+        recall, precision, failed = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+        n_sents, n_cites, relevant = np.zeros(n), np.zeros(n), np.zeros(n)
+        checks: list[tuple[int, list[str], list[int], str]] = []  # (sample, docs, refs, hyp)
+        for i, (output, gold) in enumerate(zip(outputs, golds, strict=True)):
+            docs = [format_document(d) for d in _require(gold, "docs", self.name, allow_empty=True)]
+            text = prepare_output(output, self.first_line_only)
+            sentences = split_sentences(text) if text is not None else []
+            if not sentences:
+                failed[i] = True
+                continue
+            n_sents[i] = len(sentences)
+            for sentence in sentences:
+                refs = self._refs(sentence, len(docs))
+                if refs is not None:
+                    n_cites[i] += len(refs)
+                    checks.append((i, docs, refs, remove_citations(sentence).strip()))
+
+        def joined(docs: list[str], refs: list[int]) -> str:
+            return "\n".join(docs[r] for r in refs)
+
+        supported = entail_unique(self.nli, [(joined(d, r), h) for _, d, r, h in checks])
+        multi = []  # (sample, docs, refs, hyp, position of the citation under test)
+        for (i, docs, refs, hyp), ok in zip(checks, supported, strict=True):
+            if not ok:
+                continue
+            recall[i] += 1
+            if len(refs) == 1:
+                relevant[i] += 1
+            else:
+                multi += [(i, docs, refs, hyp, k) for k in range(len(refs))]
+        alone = entail_unique(self.nli, [(d[r[k]], h) for _, d, r, h, k in multi])
+        # condition (b) is only asked of citations that fail condition (a)
+        rest_checks = [m for m, a in zip(multi, alone, strict=True) if not a]
+        rest = entail_unique(
+            self.nli, [(joined(d, _without(r, r[k])), h) for _, d, r, h, k in rest_checks]
+        )
+        for (i, *_), a in zip(multi, alone, strict=True):
+            relevant[i] += a
+        for (i, *_), still_entailed in zip(rest_checks, rest, strict=True):
+            relevant[i] += not still_entailed
+        recall = np.divide(recall, n_sents, out=np.zeros(n), where=n_sents > 0)
+        precision = np.divide(relevant, n_cites, out=np.zeros(n), where=n_cites > 0)
+        return recall, precision, failed
+
+    def pick(self, recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def score(
+        self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
+    ) -> RewardOutput:
+        recall, precision, failed = self.recall_precision(outputs, golds)
+        return RewardOutput(self.name, self.pick(recall, precision), failed)
+
+
+@register_scorer("alce_citation_rec")
+class ALCECitationRecall(_ALCECitation):
+    """Fraction of output sentences supported by their citations; gold: ``{"docs": [...]}``."""
+
+    def pick(self, recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
+        return recall
+
+
+@register_scorer("alce_citation_prec")
+class ALCECitationPrecision(_ALCECitation):
+    """Fraction of counted citations that are relevant; gold: ``{"docs": [...]}``."""
+
+    def pick(self, recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
+        return precision
+
+
+@register_scorer("alce_citation_f1")
+class ALCECitationF1(_ALCECitation):
+    """Harmonic mean of the per-sample citation recall and precision (0 when both are 0)."""
+
+    def pick(self, recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
+        total = recall + precision
+        return np.divide(2 * recall * precision, total, out=np.zeros_like(total), where=total > 0)

@@ -1,0 +1,127 @@
+"""A configured set of N reward metrics scoring a batch of examples into a (B, N) table.
+
+Routing decides which metric scores which example:
+    ``by_example``  multi-type tasks (Shopping MMLU): example i is scored only by its own
+                    ``Example.metric``; the other cells of its row are masked out.
+    ``all``         single-task settings (ALCE): every metric scores every example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from common.data.types import Example
+from common.rewards.base import RewardOutput, Scorer
+from common.rewards.registry import build_scorer, scorer_class
+
+Routing = Literal["by_example", "all"]
+
+
+@dataclass
+class ScoreTable:
+    """Scores of a batch under every metric of a reward set.
+
+    Attributes:
+        names: the N metric names, column order.
+        scores: (B, N) float, 0 where masked.
+        mask: (B, N) bool, True where the metric applies to the example.
+        parse_failed: (B, N) bool.
+        outputs: per metric, the scorer's RewardOutput over the rows it scored.
+    """
+
+    names: list[str]
+    scores: np.ndarray
+    mask: np.ndarray
+    parse_failed: np.ndarray
+    outputs: dict[str, RewardOutput]
+
+    def metric_means(self) -> dict[str, float]:
+        """Mean raw score of each metric over the rows it applies to (NaN-free: metrics with
+        no row in the batch are left out)."""
+        out = {}
+        for j, name in enumerate(self.names):
+            if self.mask[:, j].any():
+                out[name] = float(self.scores[self.mask[:, j], j].mean())
+        return out
+
+    def log_dict(self) -> dict[str, float]:
+        d: dict[str, float] = {}
+        for name, v in self.metric_means().items():
+            d[f"reward/{name}"] = v
+        for j, name in enumerate(self.names):
+            d[f"parse_fail/{name}"] = int(self.parse_failed[:, j].sum())
+        return d
+
+
+class RewardSet:
+    """N named scorers built once from config, used for training rewards and evaluation."""
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        routing: Routing = "by_example",
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        if routing not in ("by_example", "all"):
+            raise ValueError(f"rewards.routing={routing!r}; allowed values: by_example, all")
+        options = dict(options or {})
+        unknown = set(options) - set(names)
+        if unknown:
+            raise ValueError(
+                f"rewards.options has keys {sorted(unknown)} that are not in rewards.names "
+                f"{list(names)}"
+            )
+        for n in names:
+            scorer_class(n)  # fails fast with the allowed values
+        self.names = list(names)
+        self.routing = routing
+        self._options = {n: dict(options.get(n, {})) for n in names}
+        self._scorers: dict[str, Scorer] = {}
+
+    def scorer(self, name: str) -> Scorer:
+        """The scorer for ``name``, built on first use (embedding models load lazily)."""
+        if name not in self._scorers:
+            self._scorers[name] = build_scorer(name, **self._options[name])
+        return self._scorers[name]
+
+    def mask_for(self, examples: Sequence[Example]) -> np.ndarray:
+        """(B, N) bool: which metric applies to which example."""
+        if self.routing == "all":
+            return np.ones((len(examples), len(self.names)), dtype=bool)
+        col = {n: j for j, n in enumerate(self.names)}
+        mask = np.zeros((len(examples), len(self.names)), dtype=bool)
+        for i, ex in enumerate(examples):
+            if ex.metric in col:
+                mask[i, col[ex.metric]] = True
+        return mask
+
+    def score(self, examples: Sequence[Example], outputs: Sequence[str]) -> ScoreTable:
+        """Score B outputs of B examples; every scorer sees only its rows, in one batch."""
+        if len(examples) != len(outputs):
+            raise ValueError(f"{len(examples)} examples but {len(outputs)} outputs")
+        mask = self.mask_for(examples)
+        B, N = mask.shape
+        scores = np.zeros((B, N))
+        failed = np.zeros((B, N), dtype=bool)
+        per_metric: dict[str, RewardOutput] = {}
+        for j, name in enumerate(self.names):
+            rows = np.flatnonzero(mask[:, j])
+            if rows.size == 0:
+                continue
+            out = self.scorer(name)(
+                [examples[i].prompt for i in rows],
+                [outputs[i] for i in rows],
+                [examples[i].gold for i in rows],
+            )
+            scores[rows, j] = out.scores
+            failed[rows, j] = out.parse_failed
+            per_metric[name] = out
+        return ScoreTable(self.names, scores, mask, failed, per_metric)
+
+    def aggregate(self, table: ScoreTable) -> dict[str, float]:
+        """Each metric's task-level score (mean, or micro-F1 over summed counts)."""
+        return {n: self.scorer(n).aggregate(o) for n, o in table.outputs.items()}

@@ -1,0 +1,108 @@
+"""Official ShopBench aggregation: per-task, per-metric and overall scores of predictions.
+
+A task's score is the mean over its rows (micro-F1 over summed counts for NER); the overall
+score is the mean over tasks. A metric's score is the mean over the tasks that use it. A task
+mixing metrics (task17: bleu and jp-bleu rows) scores each metric's rows on their own and
+weighs the parts by row count, which is the plain row mean for mean-aggregated metrics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import MutableMapping, Sequence
+from typing import Any
+
+import numpy as np
+
+# Imported for their registrations: build_scorer must find every ShopBench metric even when
+# common.rewards' package __init__ does not list them.
+import common.rewards.embedding_sim  # noqa: F401
+import common.rewards.shopbench_metrics  # noqa: F401
+import common.rewards.text_overlap  # noqa: F401
+from common.data.types import Example
+from common.rewards.base import RewardOutput, Scorer
+from common.rewards.registry import build_scorer
+
+
+def score_shopbench(
+    examples: Sequence[Example],
+    predictions: Sequence[str | None],
+    scorers: MutableMapping[str, Scorer] | None = None,
+) -> dict[str, Any]:
+    """Score ``predictions[i]`` against ``examples[i]`` with each example's metric.
+
+    Args:
+        examples: B examples (``metric`` is a scorer registry name, ``task_name`` groups rows).
+        predictions: B raw model outputs; None or "" score 0.
+        scorers: metric name -> scorer to reuse (e.g. an embedding model already loaded);
+            missing ones are built with default options and added to it.
+
+    Returns:
+        ``{"per_task": {task: score}, "per_metric": {metric: score}, "overall": score,
+        "rows": {"per_task": {task: n}, "per_metric": {metric: n},
+        "parse_failed": {metric: n}}}``, scores on a 0-1 scale, tasks in natural order
+        (task2 before task10).
+    """
+    if len(examples) != len(predictions):
+        raise ValueError(
+            f"{len(predictions)} predictions for {len(examples)} examples; need one each"
+        )
+    scorers = {} if scorers is None else scorers
+    rows_of_metric: dict[str, list[int]] = defaultdict(list)
+    for i, ex in enumerate(examples):
+        rows_of_metric[ex.metric].append(i)
+
+    # (task, metric) -> (score, rows); one batched scorer call per metric.
+    groups: dict[tuple[str, str], tuple[float, int]] = {}
+    parse_failed: dict[str, int] = {}
+    for metric, rows in rows_of_metric.items():
+        if metric not in scorers:
+            scorers[metric] = build_scorer(metric)
+        scorer = scorers[metric]
+        output = scorer(
+            [examples[i].prompt for i in rows],
+            [predictions[i] for i in rows],
+            [examples[i].gold for i in rows],
+        )
+        parse_failed[metric] = int(output.parse_failed.sum())
+        positions_of_task: dict[str, list[int]] = defaultdict(list)
+        for pos, i in enumerate(rows):
+            positions_of_task[examples[i].task_name].append(pos)
+        for task, positions in positions_of_task.items():
+            part = _subset(output, np.asarray(positions))
+            groups[(task, metric)] = (scorer.aggregate(part), len(positions))
+
+    per_task: dict[str, float] = {}
+    task_rows: dict[str, int] = {}
+    for task in sorted({t for t, _ in groups}, key=_natural_key):
+        parts = [v for (t, _), v in groups.items() if t == task]
+        task_rows[task] = sum(n for _, n in parts)
+        per_task[task] = float(sum(s * n for s, n in parts) / task_rows[task])
+    per_metric = {
+        metric: float(np.mean([s for (_, m), (s, _) in groups.items() if m == metric]))
+        for metric in sorted(rows_of_metric)
+    }
+    return {
+        "per_task": per_task,
+        "per_metric": per_metric,
+        "overall": float(np.mean(list(per_task.values()))) if per_task else 0.0,
+        "rows": {
+            "per_task": task_rows,
+            "per_metric": {m: len(r) for m, r in sorted(rows_of_metric.items())},
+            "parse_failed": dict(sorted(parse_failed.items())),
+        },
+    }
+
+
+def _subset(output: RewardOutput, positions: np.ndarray) -> RewardOutput:
+    return RewardOutput(
+        output.name,
+        output.scores[positions],
+        output.parse_failed[positions],
+        {k: v[positions] for k, v in output.counts.items()},
+    )
+
+
+def _natural_key(name: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]

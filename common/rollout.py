@@ -1,0 +1,159 @@
+"""Batched policy rollout: sampled and greedy generation with the KV cache and left padding,
+response masks that stop at the first EOS, and log-probs of response tokens only.
+
+Shapes: B = number of sequences, P = padded prompt length, T = generated length.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass
+class Rollout:
+    """One batch of generated responses.
+
+    Attributes:
+        prompt_ids: (B, P) left-padded prompt token ids.
+        prompt_mask: (B, P) 1 on real prompt tokens.
+        response_ids: (B, T) generated ids (pad after the first EOS).
+        response_mask: (B, T) 1 on response tokens up to and including the first EOS.
+        texts: B decoded responses (special tokens removed).
+        seconds: wall time spent generating.
+    """
+
+    prompt_ids: torch.Tensor
+    prompt_mask: torch.Tensor
+    response_ids: torch.Tensor
+    response_mask: torch.Tensor
+    texts: list[str]
+    seconds: float = 0.0
+
+    @property
+    def input_ids(self) -> torch.Tensor:
+        """(B, P + T) prompt and response concatenated."""
+        return torch.cat([self.prompt_ids, self.response_ids], dim=1)
+
+    @property
+    def attention_mask(self) -> torch.Tensor:
+        """(B, P + T) attention over real prompt and response tokens."""
+        return torch.cat([self.prompt_mask, self.response_mask], dim=1)
+
+    @property
+    def num_response_tokens(self) -> int:
+        return int(self.response_mask.sum())
+
+
+def response_mask_until_eos(response_ids: torch.Tensor, eos_ids: Sequence[int]) -> torch.Tensor:
+    """(B, T) mask that is 1 up to and including the first EOS of each row, 0 after.
+
+    Keeping the EOS itself in the mask lets the policy learn when to stop.
+    """
+    is_eos = torch.zeros_like(response_ids, dtype=torch.bool)
+    for e in eos_ids:
+        is_eos |= response_ids == e
+    # Number of EOS tokens strictly before position t; a token is kept while that is 0.
+    eos_before = torch.cumsum(is_eos.long(), dim=1) - is_eos.long()
+    return (eos_before == 0).long()
+
+
+def _eos_ids(model, tokenizer) -> list[int]:
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return [eos] if isinstance(eos, int) else list(eos)
+
+
+@torch.no_grad()
+def generate(
+    model,
+    tokenizer,
+    prompts: Sequence[str],
+    max_new_tokens: int,
+    do_sample: bool = True,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    num_return_sequences: int = 1,
+    max_prompt_tokens: int | None = None,
+) -> Rollout:
+    """Generate for a batch of already formatted prompts.
+
+    With ``num_return_sequences = n`` each prompt's n responses are adjacent, so the output
+    has B = n * len(prompts) rows in the order p0r0, p0r1, ..., p1r0, ...
+    """
+    if tokenizer.padding_side != "left":
+        raise ValueError("batched generation needs tokenizer.padding_side == 'left'")
+    device = next(model.parameters()).device
+    enc = tokenizer(
+        list(prompts),
+        return_tensors="pt",
+        padding=True,
+        truncation=max_prompt_tokens is not None,
+        max_length=max_prompt_tokens,
+        add_special_tokens=False,
+    ).to(device)
+    was_training = model.training
+    model.eval()
+    start = time.perf_counter()
+    kwargs = dict(do_sample=do_sample, num_return_sequences=num_return_sequences)
+    if do_sample:
+        kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+    else:
+        # Explicitly unset sampling knobs so a model's generation_config can't warn or sample.
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+    out = model.generate(
+        **enc,
+        max_new_tokens=max_new_tokens,
+        pad_token_id=tokenizer.pad_token_id,
+        use_cache=True,
+        **kwargs,
+    )
+    seconds = time.perf_counter() - start
+    model.train(was_training)
+    P = enc["input_ids"].shape[1]
+    response_ids = out[:, P:]
+    mask = response_mask_until_eos(response_ids, _eos_ids(model, tokenizer))
+    response_ids = response_ids.masked_fill(mask == 0, tokenizer.pad_token_id)
+    texts = tokenizer.batch_decode(response_ids, skip_special_tokens=True)
+    prompt_ids = enc["input_ids"].repeat_interleave(num_return_sequences, dim=0)
+    prompt_mask = enc["attention_mask"].repeat_interleave(num_return_sequences, dim=0)
+    return Rollout(prompt_ids, prompt_mask, response_ids, mask, texts, seconds)
+
+
+def sequence_logprobs(
+    model,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    response_len: int,
+) -> torch.Tensor:
+    """Log-probs of the last ``response_len`` tokens of each row under ``model``.
+
+    Args:
+        input_ids: (B, P + T) prompt and response ids.
+        attention_mask: (B, P + T).
+        response_len: T.
+
+    Returns:
+        (B, T) log pi(a_t | s_t) for the response tokens (mask them with the response mask).
+    """
+    # Positions for left-padded rows: count only real tokens so position 0 is the first one.
+    position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+    logits = model(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids
+    ).logits
+    # Logits at position i predict token i + 1: keep those that predict response tokens.
+    logits = logits[:, -response_len - 1 : -1, :].float()
+    targets = input_ids[:, -response_len:]
+    return torch.gather(F.log_softmax(logits, dim=-1), 2, targets.unsqueeze(-1)).squeeze(-1)
+
+
+def rollout_logprobs(model, rollout: Rollout) -> torch.Tensor:
+    """(B, T) log-probs of ``rollout``'s response tokens under ``model`` (grad if enabled)."""
+    return sequence_logprobs(
+        model, rollout.input_ids, rollout.attention_mask, rollout.response_ids.shape[1]
+    )

@@ -1,0 +1,176 @@
+"""The loop every method shares: data, policy, rewards, tracking, held-out evaluation before
+and after, progress. A method subclasses :class:`TrainingLoop` and overrides ``train_step``
+(and, if it keeps state, ``extra_state`` / ``load_extra_state``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from tqdm.auto import tqdm
+
+from common.assets import load_causal_lm
+from common.data.types import Example
+from common.evaluation import evaluate_policy
+from common.rewards.reward_set import RewardSet
+from common.run_data import load_run_data, max_new_tokens_for
+from common.checkpoint import CheckpointManager
+from common.tracking import build_tracker, keep_rows_up_to
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class TrainingLoop:
+    """Shared machinery. Subclasses implement :meth:`train_step`.
+
+    Attributes set up here: ``cfg``, ``run_dir``, ``train_examples``, ``eval_examples``,
+    ``reward_set``, ``model``, ``tokenizer``, ``tracker``.
+    """
+
+    method = "base"
+
+    def __init__(self, cfg: DictConfig, run_dir: str | Path) -> None:
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.reward_set = RewardSet(
+            cfg.rewards.names, cfg.rewards.routing, cfg.rewards.get("options")
+        )
+        self.train_examples, self.eval_examples = load_run_data(
+            cfg.dataset, self.reward_set.names, self.reward_set.routing
+        )
+        self.model, self.tokenizer = load_causal_lm(
+            cfg.model.name_or_path,
+            dtype=cfg.model.dtype,
+            seed=cfg.seed,
+            trust_remote_code=cfg.model.get("trust_remote_code", False),
+        )
+        self.start_step = 1
+        self.eval_before: dict[str, float] | None = None
+        self.checkpoints = CheckpointManager(
+            self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
+        )
+        self._resume_from = self.checkpoints.latest() if cfg.get("resume") else None
+        if self._resume_from is not None:
+            keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
+        self.tracker = build_tracker(cfg, self.run_dir, resume=self._resume_from is not None)
+
+    # ---- data -------------------------------------------------------------------------
+    def batch_for(self, step: int, pool: list[Example] | None = None) -> list[Example]:
+        """``trainer.batch_size`` rows drawn without replacement from ``pool`` (default: all
+        training rows) by an RNG seeded from (seed, step): a resumed run draws exactly the
+        batches an uninterrupted one would, with no sampler state to save."""
+        pool = self.train_examples if pool is None else pool
+        bs = self.cfg.trainer.batch_size
+        if len(pool) < bs:
+            raise ValueError(
+                f"trainer.batch_size={bs} exceeds the {len(pool)} training rows available"
+            )
+        rng = random.Random(int(self.cfg.seed) * 1_000_003 + step)
+        return rng.sample(pool, bs)
+
+    def next_batch(self, step: int) -> list[Example]:
+        """The batch of step ``step``; methods that choose data (DRBO's sampled metric)
+        override this."""
+        return self.batch_for(step)
+
+    def budget_of(self, example: Example) -> int:
+        return max_new_tokens_for(self.cfg.dataset, example)
+
+    # ---- evaluation -------------------------------------------------------------------
+    def evaluate(self, desc: str) -> dict[str, float]:
+        return evaluate_policy(
+            self.model,
+            self.tokenizer,
+            self.eval_examples,
+            self.reward_set,
+            self.budget_of,
+            batch_size=self.cfg.trainer.eval_batch_size,
+            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
+            desc=desc,
+        )
+
+    # ---- the method ---------------------------------------------------------------------
+    def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
+        """One optimizer step on ``batch``; returns the figures to log for it."""
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Hook before the first step (after any resume): e.g. fit reward statistics."""
+
+    # ---- checkpoints (methods with state override the three hooks) ---------------------
+    def write_model_state(self, folder: Path) -> None:
+        """Store model/optimizer/scheduler files in ``folder``."""
+        raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
+
+    def load_model_state(self, folder: Path) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
+
+    def extra_state(self) -> dict[str, Any]:
+        """JSON-serializable method state (mixer, standardizer, RNG)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`extra_state` returned."""
+
+    def save_checkpoint(self, step: int) -> Path:
+        state = {"eval_before": self.eval_before, **self.extra_state()}
+        return self.checkpoints.save(step, self.write_model_state, state)
+
+    def _resume_step(self) -> int:
+        return int(self.checkpoints.read_state(self._resume_from)["step"])
+
+    def resume(self) -> None:
+        """Restore the newest complete checkpoint when ``resume=true`` found one."""
+        if self._resume_from is None:
+            return
+        state = self.checkpoints.read_state(self._resume_from)
+        self.load_model_state(self._resume_from)
+        self.load_extra_state(state)
+        self.eval_before = state.get("eval_before")
+        self.start_step = int(state["step"]) + 1
+        log.info("resumed from %s (step %d)", self._resume_from, state["step"])
+
+    # ---- the loop -----------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        """Evaluate, train ``trainer.steps`` steps, evaluate; returns summary fields."""
+        tr = self.cfg.trainer
+        start = time.perf_counter()
+        self.resume()
+        if self.eval_before is None:
+            self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
+        before = self.eval_before
+        self.prepare()
+        save_every = int(tr.get("save_every", 0) or 0)
+        with tqdm(
+            range(self.start_step, tr.steps + 1), desc=self.method, initial=self.start_step - 1,
+            total=tr.steps,
+        ) as bar:
+            for step in bar:
+                metrics = self.train_step(step, self.next_batch(step))
+                self.tracker.log(step, metrics)
+                shown = {k: v for k, v in metrics.items() if k in ("loss", "reward", "kl")}
+                bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()})
+                if save_every and (step % save_every == 0 or step == tr.steps):
+                    self.save_checkpoint(step)
+        after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        result = {
+            "eval": {"before": before, "after": after},
+            "steps": int(tr.steps),
+            "wall_s": round(time.perf_counter() - start, 3),
+        }
+        self.tracker.summary({f"eval_after/{k}": v for k, v in after.items()})
+        self.tracker.finish()
+        return result

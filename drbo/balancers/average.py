@@ -1,0 +1,21 @@
+"""DRBO's ``average`` mode: static weights W (1/N by default), with the sampled metric."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common.mixing import register_mixer
+from drbo.balancers.dynamic import DynamicBalancer
+
+
+@register_mixer("average")
+class AverageBalancer(DynamicBalancer):
+    """``w_j = W_j`` (normalized; 1/N when no W is given), never changes.
+
+    It still runs Algorithm 1's loop (sampled metric, counts, running averages) so it is the
+    control for the dynamic modes; the UCB bonus is computed but not used, since adding a
+    bonus to a constant weight is not in the paper.
+    """
+
+    def _raw_weights(self, bonus: np.ndarray, t: int) -> np.ndarray:
+        return self.preset

@@ -1,0 +1,29 @@
+"""ALaRM-style baseline: fixed preset weights, e.g. ner_f1 : others = 3 : 1."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from common.mixing import MixDecision, RewardMixer, register_mixer
+from drbo.balancers.preset import preset_weights
+
+
+@register_mixer("static")
+class StaticBalancer(RewardMixer):
+    """``w = W / sum(W)`` at every step; no metric is sampled, nothing is learned.
+
+    Unlike ``average`` it runs none of Algorithm 1's machinery (no sampled metric, no state).
+
+    Args:
+        names: reward names (N).
+        weights: mapping name -> float over exactly ``names``; None = uniform.
+    """
+
+    def __init__(self, names: Sequence[str], weights: Mapping[str, float] | None = None) -> None:
+        super().__init__(names)
+        self.weights = preset_weights(self.names, weights)
+
+    def decide(self, step: int, context: np.ndarray | None = None) -> MixDecision:
+        return MixDecision(weights=self.weights.copy(), arm=None)

@@ -1,0 +1,226 @@
+"""DRBO: standardized metric rewards, re-balanced weights, ReMax updates on a DeepSpeed engine.
+
+Per step t (Algorithm 1 of the DRBO paper):
+    1. the balancer gives weights w (N,) and samples a metric j (line 5);
+    2. multi-type data (``rewards.routing=by_example``): the batch is drawn from metric j's
+       training rows; single-task data: any training rows;
+    3. one sampled and one greedy response per prompt; both scored by every applicable
+       metric, standardized with the mean/std of K samples of the untrained policy;
+    4. R = weighted mean of the standardized rewards (common.mixing.mix_rewards);
+    5. ReMax: A = clip(R(sample) - R(greedy)), per-token KL to the reference, discounted
+       returns, policy-gradient loss; one optimizer step;
+    6. the balancer folds in the batch's mean standardized reward per metric.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from common.data.formatting import format_prompt
+from common.data.types import Example
+from common.engine import TrainEngine
+from common.mixing import Feedback, MixDecision, build_mixer, mix_rewards
+from common.policy import (
+    Reference,
+    apply_lora,
+    build_optimizer,
+    build_scheduler,
+    disable_dropout,
+)
+from common.rewards.reward_set import ScoreTable
+from common.rollout import Rollout, generate, rollout_logprobs, sequence_logprobs
+from common.training_loop import TrainingLoop
+from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
+from drbo.standardize import RewardStandardizer
+
+
+class ReMaxLoop(TrainingLoop):
+    method = "drbo"
+
+    def __init__(self, cfg, run_dir) -> None:
+        super().__init__(cfg, run_dir)
+        import drbo.balancers  # noqa: F401  registers the balancers
+
+        tr = cfg.trainer
+        bal = {k: v for k, v in cfg.balancer.items() if k != "name"}
+        self.mixer = build_mixer(cfg.balancer.name, self.reward_set.names, **bal)
+        self.standardizer = RewardStandardizer(self.reward_set.names, eps=tr.standardize_eps)
+        self.pools = {
+            m: [ex for ex in self.train_examples if ex.metric == m] for m in self.reward_set.names
+        }
+        self.multi_type = self.reward_set.routing == "by_example"
+        self._decision: MixDecision | None = None
+
+        disable_dropout(self.model)
+        if cfg.model.get("gradient_checkpointing"):
+            self.model.gradient_checkpointing_enable()
+        policy = apply_lora(self.model, cfg.model.lora)
+        self.reference = Reference(policy)
+        optimizer = build_optimizer(policy, tr)
+        scheduler = build_scheduler(optimizer, tr)
+        self.engine = TrainEngine(policy, optimizer, scheduler, cfg.engine, tr.batch_size)
+        self.model = self.engine.module  # generation and evaluation use the trained weights
+
+    # ---- data: the sampled metric chooses the task (multi-type) ---------------------------
+    def next_batch(self, step: int) -> list[Example]:
+        self._decision = self.mixer.decide(step)
+        if self.multi_type and self._decision.arm is not None:
+            metric = self.reward_set.names[self._decision.arm]
+            return self.batch_for(step, self.pools[metric])
+        return self.batch_for(step)
+
+    # ---- standardization statistics (Eq. 3) ----------------------------------------------
+    def prepare(self) -> None:
+        if not self.standardizer.fitted:
+            self.fit_standardizer()
+
+    def fit_standardizer(self) -> None:
+        """Mean/std per metric from K sampled responses of the untrained policy (K split
+        evenly over metrics for multi-type data)."""
+        tr = self.cfg.trainer
+        K = int(tr.standardize_k)
+        rng = random.Random(int(self.cfg.seed))
+        if self.multi_type:
+            per = max(2, K // len(self.reward_set.names))
+            rows = [ex for m, pool in self.pools.items() for ex in rng.choices(pool, k=per)]
+        else:
+            rows = rng.choices(self.train_examples, k=K)
+        samples: dict[str, list[float]] = {m: [] for m in self.reward_set.names}
+        bs = int(tr.get("standardize_batch_size", 16))
+        rows.sort(key=self.budget_of)  # equal budgets share batches
+        for s in tqdm(range(0, len(rows), bs), desc="reward statistics (K samples)", leave=False):
+            chunk = rows[s : s + bs]
+            table = self._score(chunk, self._generate(chunk, sample=True).texts)
+            for j, m in enumerate(table.names):
+                samples[m].extend(table.scores[table.mask[:, j], j].tolist())
+        self.standardizer.fit(samples)
+
+    # ---- one ReMax step ---------------------------------------------------------------------
+    def _generate(self, batch: list[Example], sample: bool) -> Rollout:
+        tr = self.cfg.trainer
+        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+        return generate(
+            self.model,
+            self.tokenizer,
+            prompts,
+            max_new_tokens=max(self.budget_of(ex) for ex in batch),
+            do_sample=sample,
+            temperature=tr.temperature,
+            top_p=tr.top_p,
+            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
+        )
+
+    def _score(self, batch: list[Example], texts: list[str]) -> ScoreTable:
+        return self.reward_set.score(batch, texts)
+
+    def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
+        tr = self.cfg.trainer
+        decision = self._decision if self._decision is not None else self.mixer.decide(step)
+        timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        sampled = self._generate(batch, sample=True)
+        greedy = self._generate(batch, sample=False)
+        timings["time/generate_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        table_s = self._score(batch, sampled.texts)
+        table_g = self._score(batch, greedy.texts)
+        scaled_s = np.where(table_s.mask, self.standardizer.transform(table_s.scores), 0.0)
+        scaled_g = np.where(table_g.mask, self.standardizer.transform(table_g.scores), 0.0)
+        r_sample = mix_rewards(scaled_s, table_s.mask, decision.weights)
+        r_greedy = mix_rewards(scaled_g, table_g.mask, decision.weights)
+        timings["time/reward_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        device = self.engine.device
+        mask = sampled.response_mask.to(device)
+        self.engine.engine.train()
+        logp = rollout_logprobs(self.engine, _to(sampled, device))
+        with torch.no_grad(), self.reference.model(self.engine.module) as ref:
+            logp_ref = sequence_logprobs(
+                ref, sampled.input_ids.to(device), sampled.attention_mask.to(device),
+                sampled.response_ids.shape[1],
+            )
+        adv = remax_advantage(
+            torch.as_tensor(r_sample, dtype=torch.float32),
+            torch.as_tensor(r_greedy, dtype=torch.float32),
+            clip=tr.adv_clip,
+        ).to(device)
+        rewards = token_rewards(adv, logp.detach(), logp_ref, mask, kl_coef=tr.kl_coef)
+        returns = discounted_returns(rewards, mask.to(rewards.dtype), gamma=tr.gamma)
+        loss = remax_loss(logp, returns, mask)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"step {step}: loss is {loss.item()} (rewards {r_sample.tolist()}); stopping "
+                "before the optimizer step, the last checkpoint is intact"
+            )
+        self.engine.backward(loss)
+        timings["time/fwd_bwd_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lr = self.engine.get_lr()
+        self.engine.step()
+        timings["time/optimizer_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        means = {m: float(scaled_s[table_s.mask[:, j], j].mean())
+                 for j, m in enumerate(table_s.names) if table_s.mask[:, j].any()}
+        self.mixer.update(Feedback(step=step, arm=decision.arm, source_rewards=means))
+        timings["time/balance_s"] = time.perf_counter() - t0
+
+        figures: dict[str, Any] = table_s.log_dict()
+        figures.update({f"scaled/{m}": v for m, v in means.items()})
+        figures.update({f"weight/{m}": float(w) for m, w in zip(self.reward_set.names,
+                                                                 decision.weights, strict=True)})
+        figures.update({f"greedy_reward/{m}": v for m, v in table_g.metric_means().items()})
+        n_tokens = sampled.num_response_tokens + greedy.num_response_tokens
+        figures.update(
+            loss=float(loss.item()),
+            kl=float(approx_kl(logp.detach(), logp_ref, mask).item()),
+            reward=float(r_sample.mean()),
+            advantage=float(adv.mean().item()),
+            lr=lr,
+            tokens_per_s=n_tokens / max(timings["time/generate_s"], 1e-9),
+            **timings,
+        )
+        if decision.arm is not None:
+            figures["arm"] = self.reward_set.names[decision.arm]
+        self._decision = None
+        return figures
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    def write_model_state(self, folder: Path) -> None:
+        self.engine.save(folder, tag="engine", client_state={})
+        torch.save(
+            {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+             "python": random.getstate()},
+            folder / "rng.pt",
+        )
+
+    def load_model_state(self, folder: Path) -> None:
+        self.engine.load(folder, tag="engine")
+        rng = torch.load(folder / "rng.pt", weights_only=False)
+        torch.set_rng_state(rng["torch"])
+        np.random.set_state(rng["numpy"])
+        random.setstate(rng["python"])
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"mixer": self.mixer.state_dict(), "standardizer": self.standardizer.state_dict()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.mixer.load_state_dict(state["mixer"])
+        self.standardizer.load_state_dict(state["standardizer"])
+
+
+def _to(r: Rollout, device) -> Rollout:
+    return Rollout(
+        r.prompt_ids.to(device), r.prompt_mask.to(device), r.response_ids.to(device),
+        r.response_mask.to(device), r.texts, r.seconds,
+    )

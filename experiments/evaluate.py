@@ -1,0 +1,142 @@
+"""Offline evaluation: score a predictions file against a ShopBench-format data file.
+
+    python -m experiments.evaluate --data FILE.jsonl --predictions PRED.jsonl [--out scores.json]
+
+The predictions file holds one JSON object a line with a ``prediction`` string, in the data
+file's order. Prints per-task and per-metric tables (scores x100); ``--out`` writes
+``{"per_task": {...}, "per_metric": {...}, "overall": x}`` on a 0-1 scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common.data.errors import DataFormatError
+from common.data.jsonl import iter_jsonl
+from common.data.shopbench import load_shopbench
+from common.data.types import Example
+from common.rewards.shopbench_eval import score_shopbench
+
+CONTRACT_KEYS = ("per_task", "per_metric", "overall")
+
+
+def read_predictions(path: str | Path, expected: int) -> list[str | None]:
+    """The ``prediction`` of each line (null allowed: it scores 0), checked against the
+    number of data rows.
+
+    Raises:
+        DataFormatError: a line lacks ``prediction`` or holds a non-string one, or the file
+            has more or fewer predictions than ``expected`` (the line where they diverge).
+    """
+    path = Path(path)
+    predictions: list[str | None] = []
+    last_line = 0
+    for line, obj in iter_jsonl(path):
+        last_line = line
+        if len(predictions) == expected:
+            raise DataFormatError(
+                path,
+                line,
+                None,
+                f"more predictions than the {expected} data rows (this is prediction "
+                f"{expected + 1})",
+            )
+        if "prediction" not in obj:
+            raise DataFormatError(path, line, "prediction", "missing field")
+        value = obj["prediction"]
+        if value is not None and not isinstance(value, str):
+            raise DataFormatError(
+                path, line, "prediction", f"expected a string, got {type(value).__name__}"
+            )
+        predictions.append(value)
+    if len(predictions) < expected:
+        raise DataFormatError(
+            path,
+            last_line or None,
+            None,
+            f"only {len(predictions)} predictions for {expected} data rows (the file ends "
+            f"after line {last_line})",
+        )
+    return predictions
+
+
+def evaluate_predictions(examples: Sequence[Example], predictions: Sequence[str | None]) -> dict:
+    """Official ShopBench scores of ``predictions`` (see :func:`score_shopbench`)."""
+    return score_shopbench(examples, predictions)
+
+
+def format_tables(scores: dict[str, Any], examples: Sequence[Example]) -> str:
+    """Per-task, per-metric and overall tables, scores x100 with 2 decimals."""
+    rows = scores.get("rows", {})
+    metrics_of_task: dict[str, list[str]] = {}
+    for ex in examples:
+        metrics_of_task.setdefault(ex.task_name, [])
+        if ex.metric not in metrics_of_task[ex.task_name]:
+            metrics_of_task[ex.task_name].append(ex.metric)
+    task_rows = [
+        (task, ",".join(metrics_of_task.get(task, [])), rows.get("per_task", {}).get(task, ""), s)
+        for task, s in scores["per_task"].items()
+    ]
+    failed = rows.get("parse_failed", {})
+    metric_rows = [
+        (m, f"{failed.get(m, '')}", rows.get("per_metric", {}).get(m, ""), s)
+        for m, s in scores["per_metric"].items()
+    ]
+    lines = _table(("task", "metric", "rows", "score"), task_rows)
+    lines += [""] + _table(("metric", "parse_fail", "rows", "score"), metric_rows)
+    lines += [
+        "",
+        f"overall (mean over {len(scores['per_task'])} tasks): {100 * scores['overall']:.2f}",
+    ]
+    return "\n".join(lines)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
+    cells = [list(header)] + [[str(c) for c in r[:-1]] + [f"{100 * r[-1]:.2f}"] for r in rows]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + f"  {{:>{widths[-1]}}}"
+    out = [fmt.format(*cells[0]), "  ".join("-" * w for w in widths)]
+    return out + [fmt.format(*row) for row in cells[1:]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.evaluate",
+        description="Score predictions against a ShopBench-format file (official semantics).",
+    )
+    parser.add_argument("--data", required=True, type=Path, help="ShopBench JSON-lines file")
+    parser.add_argument(
+        "--predictions",
+        required=True,
+        type=Path,
+        help='JSON lines, one {"prediction": "..."} per data row, in the same order',
+    )
+    parser.add_argument("--out", type=Path, help="write per-task/per-metric/overall JSON here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        examples = load_shopbench(args.data)
+        predictions = read_predictions(args.predictions, len(examples))
+    except (DataFormatError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    scores = evaluate_predictions(examples, predictions)
+    print(format_tables(scores, examples))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        report = {k: scores[k] for k in CONTRACT_KEYS}
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Entry point: ``python -m experiments.run +exp=shopping_mmlu [overrides]``.
+
+Compose -> validate (before any model loads) -> seed -> instantiate the trainer -> fit ->
+write ``summary.json`` in the run directory (contract in ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from experiments.validate import validate_config
+
+log = logging.getLogger(__name__)
+
+
+def format_table(before: dict[str, float], after: dict[str, float]) -> str:
+    """A before/after per-metric table, values x100 as the papers print them."""
+    names = sorted(set(before) | set(after))
+    rows = ["| metric | before | after | delta |", "|---|---:|---:|---:|"]
+    for n in names:
+        b, a = before.get(n), after.get(n)
+        d = f"{100 * (a - b):+.2f}" if a is not None and b is not None else ""
+        fb = f"{100 * b:.2f}" if b is not None else ""
+        fa = f"{100 * a:.2f}" if a is not None else ""
+        rows.append(f"| {n} | {fb} | {fa} | {d} |")
+    return "\n".join(rows)
+
+
+def run(cfg: DictConfig, run_dir: str | Path) -> dict:
+    """Run one experiment into ``run_dir``; returns the summary it writes."""
+    from common.training_loop import seed_everything
+    from experiments.trainers import trainer_class
+
+    validate_config(cfg)
+    seed_everything(cfg.seed)
+    loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
+    result = loop.fit()
+    summary = {
+        "exp": cfg.exp_name,
+        "method": cfg.trainer.method,
+        "seed": int(cfg.seed),
+        **result,
+    }
+    path = Path(run_dir) / "summary.json"
+    path.write_text(json.dumps(summary, indent=2))
+    ev = result["eval"]
+    if ev["before"] or ev["after"]:
+        print(format_table(ev["before"], ev["after"]))
+    log.info("run directory: %s", run_dir)
+    return summary
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    run(cfg, HydraConfig.get().runtime.output_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""ALCE metrics against hand-counted values, with a stub NLI so the citation rules are exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.rewards.alce import (
+    ALCECitationF1,
+    ALCECitationPrecision,
+    ALCECitationRecall,
+    ALCEClaimRecall,
+    ALCEEMRecall,
+    normalize_answer,
+    remove_citations,
+)
+from common.rewards.nli import NLIScorer
+from common.rewards.registry import build_scorer
+
+
+class SubstringNLI(NLIScorer):
+    """Entailed when every " and "-separated part of the hypothesis (final period dropped) is
+    a substring of the premise: one doc alone cannot entail "X and Y" when X and Y are in two
+    docs, which is what the precision rule needs."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def probs(self, premises, hypotheses):
+        self.calls.append(len(premises))
+        return np.array(
+            [
+                float(all(part in p for part in h.rstrip(".").split(" and ")))
+                for p, h in zip(premises, hypotheses, strict=True)
+            ]
+        )
+
+
+DOCS = [
+    {"title": "A", "text": "Paris is the capital of France."},  # [1]
+    {"title": "B", "text": "Berlin is in Germany."},  # [2]
+    {"title": "C", "text": "Rome is old."},  # [3]
+    {"title": "D", "text": "Berlin is in Germany. Madrid is sunny."},  # [4]
+]
+GOLD = {"docs": DOCS}
+
+
+@pytest.fixture
+def nli() -> SubstringNLI:
+    return SubstringNLI()
+
+
+def cite(nli, output, **kw):
+    rec = ALCECitationRecall(nli=nli, **kw)(["q"], [output], [GOLD])
+    prec = ALCECitationPrecision(nli=nli, **kw)(["q"], [output], [GOLD])
+    return rec.scores[0], prec.scores[0]
+
+
+def test_normalize_and_remove_citations():
+    assert normalize_answer("The  Eiffel-Tower, a TOWER!") == "eiffeltower tower"
+    assert remove_citations("It is old [1][2].") == "It is old."
+    assert remove_citations("It is old [1 | 2].") == "It is old 2."  # ALCE's own quirk
+
+
+def test_redundant_second_citation_is_irrelevant(nli):
+    # supported by [1]+[2]; [1] alone entails (a fails to hold for [1] -> relevant);
+    # [2] alone does not, and without [2] the rest ([1]) still entails -> irrelevant.
+    # recall 1/1, precision 1/2
+    assert cite(nli, "Paris is the capital of France [1][2].") == (1.0, 0.5)
+
+
+def test_jointly_needed_citations_are_both_relevant(nli):
+    # neither doc alone entails "P and B", neither remainder does either -> both relevant
+    out = "Paris is the capital of France and Berlin is in Germany [1][2]."
+    assert cite(nli, out) == (1.0, 1.0)
+
+
+def test_each_citation_alone_sufficient_is_relevant(nli):
+    # [2] and [4] each entail the sentence alone: condition (a) fails -> both relevant
+    assert cite(nli, "Berlin is in Germany [2][4].") == (1.0, 1.0)
+
+
+def test_only_first_three_citations_count(nli):
+    # [1][2][4][3] -> [1][2][4]; Rome is only in [3] -> unsupported; 3 citations counted,
+    # none relevant: recall 0/1, precision 0/3
+    assert cite(nli, "Rome is old [1][2][4][3].") == (0.0, 0.0)
+    # with at most 4 citations [3] counts: supported; [3] alone entails -> relevant,
+    # [1],[2],[4] fail alone and the rest (containing [3]) entails -> irrelevant: 1/4
+    assert cite(nli, "Rome is old [1][2][4][3].", at_most_citations=4) == (1.0, 0.25)
+
+
+def test_out_of_range_citation(nli):
+    # ALCE: any id out of range (7 > 4 docs, and 0) rejects the sentence, nothing counted
+    assert cite(nli, "Rome is old [3][7].") == (0.0, 0.0)
+    assert cite(nli, "Rome is old [0][3].") == (0.0, 0.0)
+    # ignore mode drops the bad id: [3] alone supports it, 1 relevant of 1
+    assert cite(nli, "Rome is old [3][7].", out_of_range="ignore") == (1.0, 1.0)
+
+
+def test_mixed_output_by_hand(nli):
+    out = (
+        "Paris is the capital of France [1][2]. "  # supported, 2 cited, 1 relevant
+        "Paris is the capital of France and Berlin is in Germany [1][2]. "  # sup, 2, 2
+        "Rome is old [1][2][4][3]. "  # unsupported, 3 cited, 0 relevant
+        "Rome is old [3][7]. "  # unsupported (out of range), 0 cited
+        "Rome is old."  # no citation: unsupported, 0 cited
+    )
+    rec, prec = cite(nli, out)
+    assert rec == pytest.approx(2 / 5)
+    assert prec == pytest.approx(3 / 7)  # (1 + 2 + 0) / (2 + 2 + 3)
+    f1 = ALCECitationF1(nli=nli)(["q"], [out], [GOLD]).scores[0]
+    assert f1 == pytest.approx(2 * 0.4 * (3 / 7) / (0.4 + 3 / 7))  # = 2.4 / 5.8
+
+
+def test_citation_batch_uses_few_nli_calls(nli):
+    outs = ["Paris is the capital of France [1][2].", "Rome is old [3].", "Rome is old."]
+    res = ALCECitationRecall(nli=nli)(["q"] * 3, outs, [GOLD] * 3)
+    assert res.scores.tolist() == [1.0, 1.0, 0.0]
+    assert len(nli.calls) <= 3  # joint, each-alone, remainder: one batched call each
+
+
+def test_only_first_line_is_scored(nli):
+    out = "Rome is old [3].\nParis is the capital of France [2]."
+    assert cite(nli, out) == (1.0, 1.0)
+    assert cite(nli, out, first_line_only=False) == (0.5, 0.5)
+
+
+@pytest.mark.parametrize("bad", [None, "", "   \n ", 123])
+def test_malformed_output_scores_zero(nli, bad):
+    for cls in (ALCECitationRecall, ALCECitationPrecision, ALCECitationF1, ALCEClaimRecall):
+        res = cls(nli=nli)(["q"], [bad], [{**GOLD, "claims": ["x"]}])
+        assert res.scores.tolist() == [0.0] and res.parse_failed.tolist() == [True]
+    res = ALCEEMRecall()(["q"], [bad], [{"qa_pairs": [{"short_answers": ["x"]}]}])
+    assert res.scores.tolist() == [0.0] and res.parse_failed.tolist() == [True]
+
+
+def test_garbage_and_very_long_outputs(nli):
+    res = ALCECitationF1(nli=nli)(
+        ["q", "q"], ["[[[ ]]] ???", "Rome is old [3]. " * 500], [GOLD] * 2
+    )
+    assert res.scores.tolist() == [0.0, 1.0]
+    assert res.parse_failed.tolist() == [False, False]
+
+
+def test_em_recall():
+    gold = {
+        "qa_pairs": [
+            {"short_answers": ["The Eiffel Tower"]},  # "eiffel tower" in output -> hit
+            {"short_answers": ["1887", "in 1889"]},  # second alias "1889" -> hit
+            {"short_answers": ["Gustave Eiffel"]},  # absent -> miss
+        ]
+    }
+    res = ALCEEMRecall()(["q"], ["Eiffel tower, finished in 1889 [1]."], [gold])
+    assert res.scores[0] == pytest.approx(2 / 3)
+
+
+def test_em_recall_removes_citations_before_matching():
+    # without removing "[2]", normalization would leave "it is paris2", which contains "2"
+    gold = {"qa_pairs": [{"short_answers": ["2"]}, {"short_answers": ["Paris"]}]}
+    assert ALCEEMRecall()(["q"], ["It is Paris[2]."], [gold]).scores[0] == 0.5
+
+
+def test_claim_recall(nli):
+    gold = {"claims": ["Paris is the capital of France", "Berlin is in Germany", "Rome is old"]}
+    out = "Paris is the capital of France [1]. Berlin is in Germany [2]."
+    res = ALCEClaimRecall(nli=nli)(["q"], [out], [gold])
+    assert res.scores[0] == pytest.approx(2 / 3)
+
+
+def test_registered_and_bad_gold(nli):
+    import common.rewards.alce  # noqa: F401  (registration side effect)
+
+    scorer = build_scorer("alce_citation_f1", nli=nli)
+    assert scorer.name == "alce_citation_f1"
+    with pytest.raises(ValueError, match="docs"):
+        scorer(["q"], ["Rome is old [1]."], [{}])
+    # closed book (no docs shown): every citation is out of range, nothing is supported
+    res = scorer(["q"], ["Rome is old [1]."], [{"docs": []}])
+    assert res.scores.tolist() == [0.0] and not res.parse_failed.any()

@@ -1,0 +1,93 @@
+"""The Hydra tree composes, experiments hold only what differs, and bad values fail early."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf, open_dict
+
+from experiments.validate import ConfigError, validate_config
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+EXPERIMENTS = sorted(p.stem for p in (CONF / "exp").glob("*.yaml"))
+
+
+def _compose(*overrides: str):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose("config", overrides=list(overrides), return_hydra_config=False)
+
+
+def test_defaults_compose_with_every_group():
+    cfg = _compose()
+    for group in ("model", "dataset", "rewards", "balancer", "trainer", "engine", "logger", "paths"):
+        assert group in cfg, group
+    assert cfg.logger.mode == "offline"
+
+
+@pytest.mark.parametrize("exp", EXPERIMENTS)
+def test_every_experiment_composes_and_validates(exp):
+    cfg = _compose(f"+exp={exp}")
+    assert cfg.exp_name == exp
+    with open_dict(cfg):
+        cfg.paths.output_dir = "/tmp"
+    validate_config(cfg)
+
+
+def test_exp_is_not_in_the_defaults_list():
+    text = (CONF / "config.yaml").read_text()
+    assert "exp:" not in text.split("defaults:")[1].split("\n\n")[0]
+
+
+def test_misspelled_group_option_lists_valid_choices():
+    with pytest.raises(ConfigCompositionException) as err:
+        _compose("balancer=invrse")
+    assert "inverse" in str(err.value.__cause__ or err.value)
+
+
+def _valid():
+    cfg = _compose("+exp=shopping_mmlu")
+    OmegaConf.set_struct(cfg, False)
+    return cfg
+
+
+def test_negative_learning_rate_names_the_key():
+    cfg = _valid()
+    cfg.trainer.lr = -1e-5
+    with pytest.raises(ConfigError, match=r"trainer\.lr"):
+        validate_config(cfg)
+
+
+def test_weights_must_match_the_rewards():
+    cfg = _valid()
+    cfg.balancer.weights = {"ner_f1": 3.0, "bogus": 1.0}
+    with pytest.raises(ConfigError, match=r"balancer\.weights.*extra \['bogus'\].*missing"):
+        validate_config(cfg)
+
+
+def test_unknown_metric_lists_allowed_values():
+    cfg = _valid()
+    cfg.rewards.names = ["ner_f1", "rouge_1"]
+    with pytest.raises(ConfigError, match=r"rewards\.names.*rouge_1.*allowed values:.*rouge_l"):
+        validate_config(cfg)
+
+
+def test_missing_data_path_names_the_key():
+    cfg = _valid()
+    cfg.dataset.path = "/nonexistent/file.jsonl"
+    with pytest.raises(ConfigError, match=r"dataset\.path"):
+        validate_config(cfg)
+
+
+def test_engine_stage_must_be_zero_to_three():
+    cfg = _valid()
+    cfg.engine.stage = 4
+    with pytest.raises(ConfigError, match=r"engine\.stage=4; allowed values: 0, 1, 2, 3"):
+        validate_config(cfg)
+
+
+def test_every_must_be_positive():
+    cfg = _valid()
+    cfg.balancer.every = 0
+    with pytest.raises(ConfigError, match=r"balancer\.every"):
+        validate_config(cfg)

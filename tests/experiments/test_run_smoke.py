@@ -1,0 +1,59 @@
+"""The entry point end to end on a tiny model: run directory contract and the basic sweep."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline"}
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.run", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_cfg_job_prints_the_composed_config():
+    r = _run("+exp=shopping_mmlu", "--cfg", "job")
+    assert r.returncode == 0, r.stderr
+    assert "exp_name: shopping_mmlu" in r.stdout and "rewards:" in r.stdout
+
+
+def test_debug_run_writes_the_run_directory_contract(tmp_path):
+    r = _run("+exp=debug", f"hydra.run.dir={tmp_path}", "logger=wandb_offline")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [1, 2]
+    assert any(k.startswith("reward/") for k in rows[0]) and rows[0]["tokens_per_s"] > 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["exp"] == "debug" and summary["seed"] == 0 and summary["steps"] == 2
+    for phase in ("before", "after"):
+        scores = summary["eval"][phase]
+        assert scores and all(0.0 <= v <= 1.0 for v in scores.values())
+    assert (tmp_path / ".hydra" / "config.yaml").exists()
+    assert list((tmp_path / "wandb").glob("offline-run-*"))
+
+
+def test_bad_value_fails_before_the_model_loads(tmp_path):
+    r = _run("+exp=debug", f"hydra.run.dir={tmp_path}", "trainer.batch_size=-2")
+    assert r.returncode != 0
+    assert "trainer.batch_size=-2" in r.stderr
+    assert not (tmp_path / "metrics.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_multirun_grid_with_the_basic_launcher(tmp_path):
+    r = _run("--multirun", "+exp=debug", "seed=0,1", "balancer=average,inverse",
+             f"hydra.sweep.dir={tmp_path}", "trainer.steps=1", "trainer.eval_before=false",
+             "trainer.eval_after=false")
+    assert r.returncode == 0, r.stderr[-3000:]
+    summaries = sorted(tmp_path.glob("*/summary.json"))
+    assert len(summaries) == 4
+    seeds = sorted(json.loads(p.read_text())["seed"] for p in summaries)
+    assert seeds == [0, 0, 1, 1]
