@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common.distributed import barrier, is_main
+
 log = logging.getLogger(__name__)
 
 MANIFEST = "MANIFEST.json"
@@ -54,13 +56,26 @@ class CheckpointManager:
 
     def save(self, step: int, write: Callable[[Path], None], state: dict[str, Any]) -> Path:
         """Write checkpoint ``step``: ``write(folder)`` stores model/optimizer files, ``state``
-        (JSON-serializable) goes to trainer_state.json. Returns the final folder."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        (JSON-serializable) goes to trainer_state.json. Returns the final folder.
+
+        Collective under several processes: every rank calls it and writes its own shards
+        through ``write``; rank 0 alone prepares, closes and publishes the folder.
+        """
         final = self.root / f"step-{step:08d}"
-        tmp = self.root / f".tmp-step-{step:08d}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = self.root / f".tmp-step-{step:08d}"
+        if is_main():
+            self.root.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+        barrier()
         write(tmp)
+        barrier()
+        if is_main():
+            self._publish(step, tmp, final, state)
+        barrier()
+        return final
+
+    def _publish(self, step: int, tmp: Path, final: Path, state: dict[str, Any]) -> None:
         (tmp / STATE).write_text(json.dumps({"step": step, **state}))
         manifest = {"step": step, "files": _files(tmp)}
         with open(tmp / MANIFEST, "w") as f:
@@ -72,7 +87,6 @@ class CheckpointManager:
         os.replace(tmp, final)
         _fsync_dir(self.root)
         self._prune()
-        return final
 
     def _prune(self) -> None:
         complete = self.complete()

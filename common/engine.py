@@ -99,8 +99,12 @@ def init_distributed(backend: str = "auto") -> None:
     """
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return
-    for k, v in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0"),
-                 ("MASTER_ADDR", "127.0.0.1")):
+    for k, v in (
+        ("RANK", "0"),
+        ("WORLD_SIZE", "1"),
+        ("LOCAL_RANK", "0"),
+        ("MASTER_ADDR", "127.0.0.1"),
+    ):
         os.environ.setdefault(k, v)
     os.environ.setdefault("MASTER_PORT", str(_free_port()))
     cuda = torch.cuda.is_available()

@@ -116,7 +116,9 @@ def available_mixers() -> list[str]:
 def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
     """Instantiate the mixer registered as ``name`` over reward sources ``names``."""
     if name not in _MIXERS:
-        raise KeyError(f"unknown balancer {name!r}; allowed values: {', '.join(available_mixers())}")
+        raise KeyError(
+            f"unknown balancer {name!r}; allowed values: {', '.join(available_mixers())}"
+        )
     return _MIXERS[name](names, **kwargs)
 
 

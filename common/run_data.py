@@ -38,18 +38,26 @@ def load_run_data(
     run's rewards, and refuses a training set missing one of them. Eval comes from
     ``dataset.eval_path`` when set, else from a held-out split stratified by metric.
     """
-    examples = load_dataset(ds.kind, ds.path)
+    options = dict(ds.get("loader_options") or {})
+    examples = load_dataset(ds.kind, ds.path, **options)
     name = ds.path or f"bundled {ds.kind} sample"
+    if ds.get("task_metric"):
+        # One task out of a mixed file (the bundled ALCE sample holds ASQA and ELI5 rows).
+        examples = filter_by_metric(examples, [ds.task_metric], dataset=name)
     if routing == "by_example":
         examples = filter_by_metric(examples, reward_names, dataset=name)
     if ds.get("eval_path"):
         train = examples
-        evals = load_dataset(ds.kind, ds.eval_path)
+        evals = load_dataset(ds.kind, ds.eval_path, **options)
+        if ds.get("task_metric"):
+            evals = [ex for ex in evals if ex.metric == ds.task_metric]
         if routing == "by_example":
             # A real benchmark file need not hold every training metric: score what it has.
             evals = [ex for ex in evals if ex.metric in set(reward_names)]
         if not evals:
-            raise ValueError(f"dataset.eval_path={ds.eval_path} has no rows for {list(reward_names)}")
+            raise ValueError(
+                f"dataset.eval_path={ds.eval_path} has no rows for {list(reward_names)}"
+            )
     else:
         train, evals = train_eval_split(
             examples, eval_fraction=ds.eval_fraction, seed=ds.split_seed, dataset=name

@@ -92,6 +92,19 @@ class Tracker:
             self._wandb = None
 
 
+class NullTracker:
+    """What non-zero ranks log to: nothing."""
+
+    def log(self, step: int, metrics: Mapping[str, Any]) -> None:
+        pass
+
+    def summary(self, values: Mapping[str, Any]) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
 def build_tracker(cfg: DictConfig, run_dir: str | Path, resume: bool = False) -> Tracker:
     """Tracker from the ``logger`` config group and the run's resolved config."""
     lg = cfg.logger

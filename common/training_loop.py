@@ -17,12 +17,14 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from common.assets import load_causal_lm
+from common.checkpoint import CheckpointManager
 from common.data.types import Example
-from common.evaluation import evaluate_policy
+from common.distributed import all_gather_object, is_main, rank, world_size
+from common.evaluation import generate_predictions
+from common.plots import plot_run
 from common.rewards.reward_set import RewardSet
 from common.run_data import load_run_data, max_new_tokens_for
-from common.checkpoint import CheckpointManager
-from common.tracking import build_tracker, keep_rows_up_to
+from common.tracking import NullTracker, build_tracker, keep_rows_up_to
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class TrainingLoop:
     def __init__(self, cfg: DictConfig, run_dir: str | Path) -> None:
         self.cfg = cfg
         self.run_dir = Path(run_dir)
+        seed_everything(int(cfg.seed))  # here, so a loop built outside run.py is reproducible too
         self.reward_set = RewardSet(
             cfg.rewards.names, cfg.rewards.routing, cfg.rewards.get("options")
         )
@@ -63,9 +66,13 @@ class TrainingLoop:
             self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
         )
         self._resume_from = self.checkpoints.latest() if cfg.get("resume") else None
-        if self._resume_from is not None:
+        if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
-        self.tracker = build_tracker(cfg, self.run_dir, resume=self._resume_from is not None)
+        resumed = self._resume_from is not None
+        # Rank 0 writes the run's figures; the other ranks compute the same ones.
+        self.tracker = (
+            build_tracker(cfg, self.run_dir, resume=resumed) if is_main() else NullTracker()
+        )
 
     # ---- data -------------------------------------------------------------------------
     def batch_for(self, step: int, pool: list[Example] | None = None) -> list[Example]:
@@ -78,7 +85,8 @@ class TrainingLoop:
             raise ValueError(
                 f"trainer.batch_size={bs} exceeds the {len(pool)} training rows available"
             )
-        rng = random.Random(int(self.cfg.seed) * 1_000_003 + step)
+        # Each rank draws its own rows: data parallelism without a distributed sampler.
+        rng = random.Random((int(self.cfg.seed) * 1_000_003 + step) * 1_009 + rank())
         return rng.sample(pool, bs)
 
     def next_batch(self, step: int) -> list[Example]:
@@ -91,16 +99,24 @@ class TrainingLoop:
 
     # ---- evaluation -------------------------------------------------------------------
     def evaluate(self, desc: str) -> dict[str, float]:
-        return evaluate_policy(
+        """Each metric's score of greedy responses on the eval split. Under several processes
+        each rank generates for its shard and every rank scores the gathered predictions."""
+        shard = self.eval_examples[rank() :: world_size()]
+        texts = generate_predictions(
             self.model,
             self.tokenizer,
-            self.eval_examples,
-            self.reward_set,
+            shard,
             self.budget_of,
             batch_size=self.cfg.trainer.eval_batch_size,
             max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
             desc=desc,
+            progress=is_main(),
         )
+        gathered = all_gather_object(texts)
+        ordered = [""] * len(self.eval_examples)
+        for r, part in enumerate(gathered):
+            ordered[r :: len(gathered)] = part
+        return self.reward_set.aggregate(self.reward_set.score(self.eval_examples, ordered))
 
     # ---- the method ---------------------------------------------------------------------
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
@@ -155,8 +171,11 @@ class TrainingLoop:
         self.prepare()
         save_every = int(tr.get("save_every", 0) or 0)
         with tqdm(
-            range(self.start_step, tr.steps + 1), desc=self.method, initial=self.start_step - 1,
+            range(self.start_step, tr.steps + 1),
+            desc=self.method,
+            initial=self.start_step - 1,
             total=tr.steps,
+            disable=not is_main(),
         ) as bar:
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
@@ -173,4 +192,6 @@ class TrainingLoop:
         }
         self.tracker.summary({f"eval_after/{k}": v for k, v in after.items()})
         self.tracker.finish()
+        if is_main():
+            plot_run(self.run_dir)
         return result

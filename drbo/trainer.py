@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from common.data.formatting import format_prompt
 from common.data.types import Example
+from common.distributed import all_gather_object, is_main, rank, world_size
 from common.engine import TrainEngine
 from common.mixing import Feedback, MixDecision, build_mixer, mix_rewards
 from common.policy import (
@@ -92,15 +93,25 @@ class ReMaxLoop(TrainingLoop):
             rows = [ex for m, pool in self.pools.items() for ex in rng.choices(pool, k=per)]
         else:
             rows = rng.choices(self.train_examples, k=K)
+        rows = rows[rank() :: world_size()]  # ranks share the K samples
         samples: dict[str, list[float]] = {m: [] for m in self.reward_set.names}
         bs = int(tr.get("standardize_batch_size", 16))
         rows.sort(key=self.budget_of)  # equal budgets share batches
-        for s in tqdm(range(0, len(rows), bs), desc="reward statistics (K samples)", leave=False):
+        for s in tqdm(
+            range(0, len(rows), bs),
+            desc="reward statistics (K samples)",
+            leave=False,
+            disable=not is_main(),
+        ):
             chunk = rows[s : s + bs]
             table = self._score(chunk, self._generate(chunk, sample=True).texts)
             for j, m in enumerate(table.names):
                 samples[m].extend(table.scores[table.mask[:, j], j].tolist())
-        self.standardizer.fit(samples)
+        merged: dict[str, list[float]] = {m: [] for m in samples}
+        for part in all_gather_object(samples):  # every rank fits the same statistics
+            for m, values in part.items():
+                merged[m].extend(values)
+        self.standardizer.fit(merged)
 
     # ---- one ReMax step ---------------------------------------------------------------------
     def _generate(self, batch: list[Example], sample: bool) -> Rollout:
@@ -146,7 +157,9 @@ class ReMaxLoop(TrainingLoop):
         logp = rollout_logprobs(self.engine, _to(sampled, device))
         with torch.no_grad(), self.reference.model(self.engine.module) as ref:
             logp_ref = sequence_logprobs(
-                ref, sampled.input_ids.to(device), sampled.attention_mask.to(device),
+                ref,
+                sampled.input_ids.to(device),
+                sampled.attention_mask.to(device),
                 sampled.response_ids.shape[1],
             )
         adv = remax_advantage(
@@ -170,15 +183,18 @@ class ReMaxLoop(TrainingLoop):
         timings["time/optimizer_s"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        means = {m: float(scaled_s[table_s.mask[:, j], j].mean())
-                 for j, m in enumerate(table_s.names) if table_s.mask[:, j].any()}
+        means = _global_means(scaled_s, table_s.mask, table_s.names)
         self.mixer.update(Feedback(step=step, arm=decision.arm, source_rewards=means))
         timings["time/balance_s"] = time.perf_counter() - t0
 
         figures: dict[str, Any] = table_s.log_dict()
         figures.update({f"scaled/{m}": v for m, v in means.items()})
-        figures.update({f"weight/{m}": float(w) for m, w in zip(self.reward_set.names,
-                                                                 decision.weights, strict=True)})
+        figures.update(
+            {
+                f"weight/{m}": float(w)
+                for m, w in zip(self.reward_set.names, decision.weights, strict=True)
+            }
+        )
         figures.update({f"greedy_reward/{m}": v for m, v in table_g.metric_means().items()})
         n_tokens = sampled.num_response_tokens + greedy.num_response_tokens
         figures.update(
@@ -199,8 +215,11 @@ class ReMaxLoop(TrainingLoop):
     def write_model_state(self, folder: Path) -> None:
         self.engine.save(folder, tag="engine", client_state={})
         torch.save(
-            {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
-             "python": random.getstate()},
+            {
+                "torch": torch.get_rng_state(),
+                "numpy": np.random.get_state(),
+                "python": random.getstate(),
+            },
             folder / "rng.pt",
         )
 
@@ -219,8 +238,26 @@ class ReMaxLoop(TrainingLoop):
         self.standardizer.load_state_dict(state["standardizer"])
 
 
+def _global_means(scaled: np.ndarray, mask: np.ndarray, names: list[str]) -> dict[str, float]:
+    """Mean scaled reward per metric over every rank's batch (B, N) -> {metric: mean}; metrics
+    no rank scored are left out. Gathered so all ranks feed their balancer the same value."""
+    local = {
+        m: (float(scaled[mask[:, j], j].sum()), int(mask[:, j].sum())) for j, m in enumerate(names)
+    }
+    totals: dict[str, list[float]] = {m: [0.0, 0] for m in names}
+    for part in all_gather_object(local):
+        for m, (total, count) in part.items():
+            totals[m][0] += total
+            totals[m][1] += count
+    return {m: t / c for m, (t, c) in totals.items() if c > 0}
+
+
 def _to(r: Rollout, device) -> Rollout:
     return Rollout(
-        r.prompt_ids.to(device), r.prompt_mask.to(device), r.response_ids.to(device),
-        r.response_mask.to(device), r.texts, r.seconds,
+        r.prompt_ids.to(device),
+        r.prompt_mask.to(device),
+        r.response_ids.to(device),
+        r.response_mask.to(device),
+        r.texts,
+        r.seconds,
     )

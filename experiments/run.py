@@ -14,6 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from common.distributed import all_gather_object, is_main, world_size
 from experiments.validate import validate_config
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     from experiments.trainers import trainer_class
 
     validate_config(cfg)
+    if world_size() > 1:
+        # Under torchrun each rank composed its own timestamped dir: all use rank 0's.
+        from common.engine import init_distributed
+
+        init_distributed(cfg.engine.get("backend", "auto"))
+        run_dir = all_gather_object(str(run_dir))[0]
     seed_everything(cfg.seed)
     loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
     result = loop.fit()
@@ -47,12 +54,12 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
         "seed": int(cfg.seed),
         **result,
     }
-    path = Path(run_dir) / "summary.json"
-    path.write_text(json.dumps(summary, indent=2))
-    ev = result["eval"]
-    if ev["before"] or ev["after"]:
-        print(format_table(ev["before"], ev["after"]))
-    log.info("run directory: %s", run_dir)
+    if is_main():
+        (Path(run_dir) / "summary.json").write_text(json.dumps(summary, indent=2))
+        ev = result["eval"]
+        if ev["before"] or ev["after"]:
+            print(format_table(ev["before"], ev["after"]))
+        log.info("run directory: %s", run_dir)
     return summary
 
 

@@ -27,10 +27,9 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
     import common.rewards  # noqa: F401  registers the scorers (cheap: models load lazily)
-    from common.rewards.registry import available_scorers
-    from common.mixing import available_mixers
-
     import drbo.balancers  # noqa: F401  registers the balancers
+    from common.mixing import available_mixers
+    from common.rewards.registry import available_scorers
 
     names = list(cfg.rewards.names)
     if not names:

@@ -55,7 +55,9 @@ def alce_prompt(question: str, docs: list[dict[str, str]]) -> str:
     """Instruction, the numbered documents, then ``Question: ...\\nAnswer:``."""
     parts = [INSTRUCTION, ""]
     if docs:
-        parts += [f"Document [{k}](Title: {d['title']}): {d['text']}" for k, d in enumerate(docs, 1)]
+        parts += [
+            f"Document [{k}](Title: {d['title']}): {d['text']}" for k, d in enumerate(docs, 1)
+        ]
         parts.append("")
     parts += [f"Question: {question}", "Answer:"]
     return "\n".join(parts)
@@ -72,7 +74,9 @@ def _example(row: dict[str, Any], path: Path, line: int, ndoc: int) -> Example:
         raise DataFormatError(path, line, "qa_pairs", "neither qa_pairs (ASQA) nor claims (ELI5)")
     answer = row.get("answer")
     if answer is not None and not isinstance(answer, str):
-        raise DataFormatError(path, line, "answer", f"expected a string, got {type(answer).__name__}")
+        raise DataFormatError(
+            path, line, "answer", f"expected a string, got {type(answer).__name__}"
+        )
     is_asqa = qa_pairs is not None
     return Example(
         prompt=alce_prompt(question.strip(), docs),
@@ -110,8 +114,10 @@ def _qa_pairs(row: dict[str, Any], path: Path, line: int) -> list[dict[str, Any]
     out = []
     for i, pair in enumerate(pairs):
         answers = pair.get("short_answers") if isinstance(pair, dict) else None
-        if not isinstance(answers, list) or not answers or not all(
-            isinstance(a, str) for a in answers
+        if (
+            not isinstance(answers, list)
+            or not answers
+            or not all(isinstance(a, str) for a in answers)
         ):
             raise DataFormatError(
                 path, line, f"qa_pairs[{i}].short_answers", "expected a non-empty list of strings"

@@ -47,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the package's)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--check", action="store_true",
-                        help="regenerate into a temp folder and compare with the committed files")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temp folder and compare with the committed files",
+    )
     args = parser.parse_args(argv)
     target = args.out or samples_dir()
     if not args.check:
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         write_samples(Path(tmp), args.seed)
         stale = [
-            name for name in FILES
+            name
+            for name in FILES
             if not (target / name).is_file()
             or (Path(tmp) / name).read_bytes() != (target / name).read_bytes()
         ]

@@ -64,7 +64,8 @@ def load_shopping_mmlu(path: str | Path, metric: str | None = None) -> list[Exam
     if path.is_file():
         return _load_file(path, metric)
     files = sorted(
-        p for p in path.rglob("*")
+        p
+        for p in path.rglob("*")
         if p.is_file() and p.suffix in TASK_SUFFIXES and not p.name.startswith(".")
     )
     if not files:
@@ -153,7 +154,9 @@ def _parse_index(cell: str | None, path: Path, line: int) -> int:
     try:
         value = float(text)
     except ValueError:
-        raise DataFormatError(path, line, "answer", f"expected an int index, got {text!r}") from None
+        raise DataFormatError(
+            path, line, "answer", f"expected an int index, got {text!r}"
+        ) from None
     if not value.is_integer():
         raise DataFormatError(path, line, "answer", f"expected an int index, got {text!r}")
     return int(value)

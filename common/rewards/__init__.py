@@ -3,9 +3,6 @@
 Importing this package registers every built-in scorer (one import line per module below).
 """
 
-from common.rewards.base import RewardOutput, Scorer, micro_f1
-from common.rewards.registry import available_scorers, build_scorer, register_scorer, scorer_class
-
 # One line per scorer module: importing it registers its scorers.
 import common.rewards.alce  # noqa: E402,F401
 import common.rewards.embedding_sim  # noqa: E402,F401
@@ -14,6 +11,8 @@ import common.rewards.math_answer  # noqa: E402,F401
 import common.rewards.reward_models  # noqa: E402,F401
 import common.rewards.shopbench_metrics  # noqa: E402,F401
 import common.rewards.text_overlap  # noqa: E402,F401
+from common.rewards.base import RewardOutput, Scorer, micro_f1
+from common.rewards.registry import available_scorers, build_scorer, register_scorer, scorer_class
 
 __all__ = [
     "RewardOutput",

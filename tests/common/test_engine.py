@@ -48,7 +48,6 @@ def test_auto_precision_is_fp32_on_cpu():
 def _train_two_steps(stage: int):
     from common.assets import load_causal_lm
     from common.engine import TrainEngine
-
     from common.policy import disable_dropout
 
     model, tok = load_causal_lm("tiny-gpt2", seed=0)

@@ -20,7 +20,9 @@ def test_multi_type_mix_is_the_sample_own_metric():
 
 def test_one_hot_weights_pick_one_source():
     scores = np.array([[0.2, 0.7], [0.4, 0.1]])
-    np.testing.assert_allclose(mix_rewards(scores, np.ones((2, 2)), np.array([0.0, 1.0])), [0.7, 0.1])
+    np.testing.assert_allclose(
+        mix_rewards(scores, np.ones((2, 2)), np.array([0.0, 1.0])), [0.7, 0.1]
+    )
 
 
 def test_registry_refuses_unknown_names_with_allowed_values():

@@ -27,8 +27,12 @@ def test_lora_reference_is_the_policy_with_adapters_off(tiny_lm):
     import copy
 
     model, tok = tiny_lm
-    policy = apply_lora(copy.deepcopy(model), OmegaConf.create(
-        {"enabled": True, "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["c_attn"]}))
+    policy = apply_lora(
+        copy.deepcopy(model),
+        OmegaConf.create(
+            {"enabled": True, "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["c_attn"]}
+        ),
+    )
     trainable = [n for n, p in policy.named_parameters() if p.requires_grad]
     assert trainable and all("lora" in n for n in trainable)
     with torch.no_grad():  # make the adapter non-trivial

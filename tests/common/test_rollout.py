@@ -21,8 +21,9 @@ def test_mask_with_several_eos_ids():
 def test_generate_shapes_and_left_padding(tiny_lm):
     model, tok = tiny_lm
     torch.manual_seed(0)
-    r = generate(model, tok, ["a", "a much longer prompt here"], max_new_tokens=5,
-                 num_return_sequences=2)
+    r = generate(
+        model, tok, ["a", "a much longer prompt here"], max_new_tokens=5, num_return_sequences=2
+    )
     assert r.prompt_ids.shape[0] == 4 and r.response_ids.shape == (4, 5)
     assert r.response_mask.shape == (4, 5) and len(r.texts) == 4
     # left padding: the short prompt's pad tokens sit on the left

@@ -23,8 +23,9 @@ def test_resume_appends(tmp_path):
 
 
 def test_wandb_offline_writes_a_local_run(tmp_path):
-    t = Tracker(tmp_path, backend="wandb", mode="offline", project="p", group="g",
-                config={"seed": 0})
+    t = Tracker(
+        tmp_path, backend="wandb", mode="offline", project="p", group="g", config={"seed": 0}
+    )
     t.log(1, {"loss": 1.0})
     t.summary({"eval_after/x": 0.5})
     t.finish()

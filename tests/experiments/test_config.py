@@ -20,7 +20,16 @@ def _compose(*overrides: str):
 
 def test_defaults_compose_with_every_group():
     cfg = _compose()
-    for group in ("model", "dataset", "rewards", "balancer", "trainer", "engine", "logger", "paths"):
+    for group in (
+        "model",
+        "dataset",
+        "rewards",
+        "balancer",
+        "trainer",
+        "engine",
+        "logger",
+        "paths",
+    ):
         assert group in cfg, group
     assert cfg.logger.mode == "offline"
 

@@ -24,24 +24,64 @@ class Reading:
     doc: Doc  # the document that supports it
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 REGIONS = ("Europe", "North America", "Japan", "Australia")
-DESIGNERS = ("Mara Lindqvist", "Tomas Okafor", "Ines Duarte", "Kenji Mori", "Leah Brandt",
-             "Owen Castell", "Priya Raman", "Jonas Weber", "Sofia Marchetti", "Daniel Osei")
+DESIGNERS = (
+    "Mara Lindqvist",
+    "Tomas Okafor",
+    "Ines Duarte",
+    "Kenji Mori",
+    "Leah Brandt",
+    "Owen Castell",
+    "Priya Raman",
+    "Jonas Weber",
+    "Sofia Marchetti",
+    "Daniel Osei",
+)
 ENTITY_PARTS = {
-    "release": (("Voltra", "Sonique", "Pixelon"), ("Aria X2", "Pulse 300", "Nimbus 7", "Halo One",
-                "Echo Air", "Vector S"), "wireless speaker"),
-    "battery": (("Sonique", "Voltra", "Pixelon"), ("Quietline Pro", "Nimbus ANC", "Halo Studio",
-                "Drift 45", "Calm 2", "Orbit Max"), "pair of noise-cancelling headphones"),
-    "price": (("Pixelon", "Voltra", "Sonique"), ("Nova 5", "Orbit S", "Zen 12", "Arc Mini",
-              "Flux 8", "Helix Pro"), "smartphone"),
-    "weight": (("Panmaster", "Cuisento", "Oakhaven"), ("ProSear", "Everyday Classic", "Chef Line",
-               "Ironwood", "Trio Clad", "Heritage"), "frying pan"),
-    "designer": (("Brewly", "Kitchora", "Heatwell"), ("Arc", "Stellar", "Loop", "Crest", "Ember",
-                 "Halo"), "electric kettle"),
-    "capacity": (("Heatwell", "Kitchora", "Brewly"), ("CrispMax", "AeroCook", "FryLite",
-                 "TurboAir", "QuickCrisp", "HotWave"), "air fryer"),
+    "release": (
+        ("Voltra", "Sonique", "Pixelon"),
+        ("Aria X2", "Pulse 300", "Nimbus 7", "Halo One", "Echo Air", "Vector S"),
+        "wireless speaker",
+    ),
+    "battery": (
+        ("Sonique", "Voltra", "Pixelon"),
+        ("Quietline Pro", "Nimbus ANC", "Halo Studio", "Drift 45", "Calm 2", "Orbit Max"),
+        "pair of noise-cancelling headphones",
+    ),
+    "price": (
+        ("Pixelon", "Voltra", "Sonique"),
+        ("Nova 5", "Orbit S", "Zen 12", "Arc Mini", "Flux 8", "Helix Pro"),
+        "smartphone",
+    ),
+    "weight": (
+        ("Panmaster", "Cuisento", "Oakhaven"),
+        ("ProSear", "Everyday Classic", "Chef Line", "Ironwood", "Trio Clad", "Heritage"),
+        "frying pan",
+    ),
+    "designer": (
+        ("Brewly", "Kitchora", "Heatwell"),
+        ("Arc", "Stellar", "Loop", "Crest", "Ember", "Halo"),
+        "electric kettle",
+    ),
+    "capacity": (
+        ("Heatwell", "Kitchora", "Brewly"),
+        ("CrispMax", "AeroCook", "FryLite", "TurboAir", "QuickCrisp", "HotWave"),
+        "air fryer",
+    ),
 }
 
 
@@ -53,14 +93,20 @@ def _release(rng: random.Random, entity: str, kind: str) -> tuple[str, list[Read
     for i, region in enumerate(regions):
         # regions launch two months apart, in the listed order
         date = f"{MONTHS[(month + 2 * i) % 12]} {year + (month + 2 * i) // 12}"
-        text = rng.choice((
-            f"The {entity} is a {kind}. It went on sale in {region} in {date}, and early reviews praised its sound for the price.",
-            f"The company launched the {entity} in {region} in {date}. The {kind} was sold through its own store and major retailers.",
-        ))
-        readings.append(Reading(
-            f"When was the {entity} released in {region}?", date,
-            f"in {region} in {date}", {"title": f"{entity} ({region})", "text": text},
-        ))
+        text = rng.choice(
+            (
+                f"The {entity} is a {kind}. It went on sale in {region} in {date}, and early reviews praised its sound for the price.",
+                f"The company launched the {entity} in {region} in {date}. The {kind} was sold through its own store and major retailers.",
+            )
+        )
+        readings.append(
+            Reading(
+                f"When was the {entity} released in {region}?",
+                date,
+                f"in {region} in {date}",
+                {"title": f"{entity} ({region})", "text": text},
+            )
+        )
     return f"When was the {entity} released?", readings
 
 
@@ -72,12 +118,18 @@ def _battery(rng: random.Random, entity: str, kind: str) -> tuple[str, list[Read
         f"According to its maker, the {entity} plays for up to {off} hours with noise cancelling turned off, and a 10-minute charge adds several hours.",
     )
     readings = [
-        Reading(f"How long does the battery of the {entity} last with noise cancelling turned on?",
-                f"{on} hours", f"about {on} hours with noise cancelling turned on",
-                {"title": f"{entity} review", "text": texts[0]}),
-        Reading(f"How long does the battery of the {entity} last with noise cancelling turned off?",
-                f"{off} hours", f"up to {off} hours with noise cancelling turned off",
-                {"title": f"{entity} specifications", "text": texts[1]}),
+        Reading(
+            f"How long does the battery of the {entity} last with noise cancelling turned on?",
+            f"{on} hours",
+            f"about {on} hours with noise cancelling turned on",
+            {"title": f"{entity} review", "text": texts[0]},
+        ),
+        Reading(
+            f"How long does the battery of the {entity} last with noise cancelling turned off?",
+            f"{off} hours",
+            f"up to {off} hours with noise cancelling turned off",
+            {"title": f"{entity} specifications", "text": texts[1]},
+        ),
     ]
     return f"How long does the battery of the {entity} last?", readings
 
@@ -92,10 +144,14 @@ def _price(rng: random.Random, entity: str, kind: str) -> tuple[str, list[Readin
             f"At launch, the {storage} model of the {entity} cost {price}. The {kind} was offered "
             f"in several colors, all at the same price for a given storage size."
         )
-        readings.append(Reading(
-            f"How much did the {storage} model of the {entity} cost at launch?", price,
-            f"{price} for the {storage} model", {"title": f"{entity} ({storage})", "text": text},
-        ))
+        readings.append(
+            Reading(
+                f"How much did the {storage} model of the {entity} cost at launch?",
+                price,
+                f"{price} for the {storage} model",
+                {"title": f"{entity} ({storage})", "text": text},
+            )
+        )
     return f"How much did the {entity} cost at launch?", readings
 
 
@@ -109,10 +165,14 @@ def _weight(rng: random.Random, entity: str, kind: str) -> tuple[str, list[Readi
             f"The {size} cm version of the {entity} {kind} weighs {weight}, including its handle. "
             f"It is oven safe and works on all hob types."
         )
-        readings.append(Reading(
-            f"How much does the {size} cm {entity} {kind} weigh?", weight,
-            f"{weight} for the {size} cm version", {"title": f"{entity} {size} cm", "text": text},
-        ))
+        readings.append(
+            Reading(
+                f"How much does the {size} cm {entity} {kind} weigh?",
+                weight,
+                f"{weight} for the {size} cm version",
+                {"title": f"{entity} {size} cm", "text": text},
+            )
+        )
     return f"How much does the {entity} {kind} weigh?", readings
 
 
@@ -121,12 +181,24 @@ def _designer(rng: random.Random, entity: str, kind: str) -> tuple[str, list[Rea
     year = rng.randint(2010, 2016)
     redesign = year + rng.randint(3, 6)
     readings = [
-        Reading(f"Who designed the original {entity} {kind} released in {year}?", first,
-                f"the original {year} model was designed by {first}",
-                {"title": f"{entity} (kettle)", "text": f"The original {entity} {kind}, released in {year}, was designed by {first}, whose studio was known for simple kitchen products."}),
-        Reading(f"Who designed the {redesign} redesign of the {entity} {kind}?", second,
-                f"the {redesign} redesign was led by {second}",
-                {"title": f"{entity} redesign", "text": f"For the {redesign} redesign of the {entity} {kind}, the company hired {second}, who gave it a wider spout and a hidden heating element."}),
+        Reading(
+            f"Who designed the original {entity} {kind} released in {year}?",
+            first,
+            f"the original {year} model was designed by {first}",
+            {
+                "title": f"{entity} (kettle)",
+                "text": f"The original {entity} {kind}, released in {year}, was designed by {first}, whose studio was known for simple kitchen products.",
+            },
+        ),
+        Reading(
+            f"Who designed the {redesign} redesign of the {entity} {kind}?",
+            second,
+            f"the {redesign} redesign was led by {second}",
+            {
+                "title": f"{entity} redesign",
+                "text": f"For the {redesign} redesign of the {entity} {kind}, the company hired {second}, who gave it a wider spout and a hidden heating element.",
+            },
+        ),
     ]
     return f"Who designed the {entity} {kind}?", readings
 
@@ -141,15 +213,25 @@ def _capacity(rng: random.Random, entity: str, kind: str) -> tuple[str, list[Rea
             f"The {model} {entity} {kind} has a basket capacity of {cap_text}, enough for "
             f"{'a family meal' if model == 'XL' else 'two to three servings'}."
         )
-        readings.append(Reading(
-            f"What is the basket capacity of the {model} {entity} {kind}?", cap_text,
-            f"{cap_text} for the {model} model", {"title": f"{entity} {model}", "text": text},
-        ))
+        readings.append(
+            Reading(
+                f"What is the basket capacity of the {model} {entity} {kind}?",
+                cap_text,
+                f"{cap_text} for the {model} model",
+                {"title": f"{entity} {model}", "text": text},
+            )
+        )
     return f"What is the basket capacity of the {entity} {kind}?", readings
 
 
-_MAKERS = {"release": _release, "battery": _battery, "price": _price, "weight": _weight,
-           "designer": _designer, "capacity": _capacity}
+_MAKERS = {
+    "release": _release,
+    "battery": _battery,
+    "price": _price,
+    "weight": _weight,
+    "designer": _designer,
+    "capacity": _capacity,
+}
 
 
 def asqa_rows(rng: random.Random, per_type: int = 5) -> list[dict[str, Any]]:
@@ -169,13 +251,17 @@ def asqa_rows(rng: random.Random, per_type: int = 5) -> list[dict[str, Any]]:
         rng.shuffle(docs)
         cites = [docs.index(r.doc) + 1 for r in readings]
         answer = _asqa_answer(question, readings, cites)
-        rows.append({
-            "question": question,
-            "answer": answer,
-            "qa_pairs": [{"question": r.question, "short_answers": [r.answer]} for r in readings],
-            "docs": docs,
-            "sample_id": f"asqa-sample-{i}",
-        })
+        rows.append(
+            {
+                "question": question,
+                "answer": answer,
+                "qa_pairs": [
+                    {"question": r.question, "short_answers": [r.answer]} for r in readings
+                ],
+                "docs": docs,
+                "sample_id": f"asqa-sample-{i}",
+            }
+        )
     return rows
 
 
@@ -194,16 +280,16 @@ def eli5_rows(rng: random.Random) -> list[dict[str, Any]]:
         others = [d for j, ds in enumerate(all_docs) if j != i for d in ds]
         docs = own + rng.sample(others, rng.choice((1, 2)))
         rng.shuffle(docs)
-        answer = " ".join(
-            f"{claim[:-1]} [{docs.index(own[k]) + 1}]." for claim, k in claims
+        answer = " ".join(f"{claim[:-1]} [{docs.index(own[k]) + 1}]." for claim, k in claims)
+        rows.append(
+            {
+                "question": question,
+                "answer": answer,
+                "claims": [claim for claim, _ in claims],
+                "docs": docs,
+                "sample_id": f"eli5-sample-{i}",
+            }
         )
-        rows.append({
-            "question": question,
-            "answer": answer,
-            "claims": [claim for claim, _ in claims],
-            "docs": docs,
-            "sample_id": f"eli5-sample-{i}",
-        })
     return rows
 
 

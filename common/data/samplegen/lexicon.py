@@ -23,42 +23,150 @@ class Noun:
 
 
 NOUNS: tuple[Noun, ...] = (
-    Noun("Water Bottle", ("Trinkflasche", "f"), ("botella de agua", "f"), ("gourde", "f"),
-         ("stainless steel", "plastic", "glass"), ("500 ml", "750 ml", "1 L")),
-    Noun("Coffee Mug", ("Kaffeebecher", "m"), ("taza de café", "f"), ("tasse à café", "f"),
-         ("ceramic", "glass", "stainless steel"), ("350 ml", "450 ml")),
-    Noun("Cutting Board", ("Schneidebrett", "n"), ("tabla de cortar", "f"), ("planche à découper", "f"),
-         ("wood", "bamboo", "plastic"), ("30 x 20 cm", "40 x 30 cm")),
-    Noun("Backpack", ("Rucksack", "m"), ("mochila", "f"), ("sac à dos", "m"),
-         ("polyester", "nylon", "leather"), ("20 L", "30 L")),
-    Noun("Wallet", ("Geldbörse", "f"), ("cartera", "f"), ("portefeuille", "m"),
-         ("leather", "nylon"), ("12 x 9 cm",)),
-    Noun("Phone Case", ("Handyhülle", "f"), ("funda para móvil", "f"), ("coque de téléphone", "f"),
-         ("silicone", "leather", "plastic"), ("15.5 cm", "17 cm")),
-    Noun("Desk Lamp", ("Schreibtischlampe", "f"), ("lámpara de escritorio", "f"), ("lampe de bureau", "f"),
-         ("aluminium", "plastic", "wood"), ("40 cm", "55 cm")),
-    Noun("Frying Pan", ("Bratpfanne", "f"), ("sartén", "f"), ("poêle", "f"),
-         ("stainless steel", "aluminium", "cast iron"), ("24 cm", "28 cm")),
-    Noun("Bath Towel", ("Badetuch", "n"), ("toalla de baño", "f"), ("serviette de bain", "f"),
-         ("cotton", "bamboo"), ("70 x 140 cm", "90 x 160 cm")),
-    Noun("Pillow", ("Kopfkissen", "n"), ("almohada", "f"), ("oreiller", "m"),
-         ("cotton", "polyester"), ("40 x 80 cm", "50 x 70 cm")),
-    Noun("Storage Box", ("Aufbewahrungsbox", "f"), ("caja de almacenamiento", "f"), ("boîte de rangement", "f"),
-         ("plastic", "wood", "bamboo"), ("10 L", "30 L")),
-    Noun("Dog Leash", ("Hundeleine", "f"), ("correa para perro", "f"), ("laisse pour chien", "f"),
-         ("nylon", "leather"), ("1.5 m", "2 m")),
-    Noun("Yoga Mat", ("Yogamatte", "f"), ("esterilla de yoga", "f"), ("tapis de yoga", "m"),
-         ("natural rubber", "cork"), ("183 x 61 cm",)),
-    Noun("Umbrella", ("Regenschirm", "m"), ("paraguas", "m"), ("parapluie", "m"),
-         ("polyester", "nylon"), ("100 cm", "120 cm")),
-    Noun("Kitchen Knife", ("Küchenmesser", "n"), ("cuchillo de cocina", "m"), ("couteau de cuisine", "m"),
-         ("stainless steel", "ceramic"), ("15 cm", "20 cm")),
-    Noun("Teapot", ("Teekanne", "f"), ("tetera", "f"), ("théière", "f"),
-         ("ceramic", "glass", "cast iron"), ("1 L", "1.2 L")),
-    Noun("Laundry Basket", ("Wäschekorb", "m"), ("cesto de la ropa", "m"), ("panier à linge", "m"),
-         ("bamboo", "plastic"), ("40 L", "60 L")),
-    Noun("Lunch Box", ("Brotdose", "f"), ("fiambrera", "f"), ("boîte à lunch", "f"),
-         ("stainless steel", "plastic", "bamboo"), ("800 ml", "1.2 L")),
+    Noun(
+        "Water Bottle",
+        ("Trinkflasche", "f"),
+        ("botella de agua", "f"),
+        ("gourde", "f"),
+        ("stainless steel", "plastic", "glass"),
+        ("500 ml", "750 ml", "1 L"),
+    ),
+    Noun(
+        "Coffee Mug",
+        ("Kaffeebecher", "m"),
+        ("taza de café", "f"),
+        ("tasse à café", "f"),
+        ("ceramic", "glass", "stainless steel"),
+        ("350 ml", "450 ml"),
+    ),
+    Noun(
+        "Cutting Board",
+        ("Schneidebrett", "n"),
+        ("tabla de cortar", "f"),
+        ("planche à découper", "f"),
+        ("wood", "bamboo", "plastic"),
+        ("30 x 20 cm", "40 x 30 cm"),
+    ),
+    Noun(
+        "Backpack",
+        ("Rucksack", "m"),
+        ("mochila", "f"),
+        ("sac à dos", "m"),
+        ("polyester", "nylon", "leather"),
+        ("20 L", "30 L"),
+    ),
+    Noun(
+        "Wallet",
+        ("Geldbörse", "f"),
+        ("cartera", "f"),
+        ("portefeuille", "m"),
+        ("leather", "nylon"),
+        ("12 x 9 cm",),
+    ),
+    Noun(
+        "Phone Case",
+        ("Handyhülle", "f"),
+        ("funda para móvil", "f"),
+        ("coque de téléphone", "f"),
+        ("silicone", "leather", "plastic"),
+        ("15.5 cm", "17 cm"),
+    ),
+    Noun(
+        "Desk Lamp",
+        ("Schreibtischlampe", "f"),
+        ("lámpara de escritorio", "f"),
+        ("lampe de bureau", "f"),
+        ("aluminium", "plastic", "wood"),
+        ("40 cm", "55 cm"),
+    ),
+    Noun(
+        "Frying Pan",
+        ("Bratpfanne", "f"),
+        ("sartén", "f"),
+        ("poêle", "f"),
+        ("stainless steel", "aluminium", "cast iron"),
+        ("24 cm", "28 cm"),
+    ),
+    Noun(
+        "Bath Towel",
+        ("Badetuch", "n"),
+        ("toalla de baño", "f"),
+        ("serviette de bain", "f"),
+        ("cotton", "bamboo"),
+        ("70 x 140 cm", "90 x 160 cm"),
+    ),
+    Noun(
+        "Pillow",
+        ("Kopfkissen", "n"),
+        ("almohada", "f"),
+        ("oreiller", "m"),
+        ("cotton", "polyester"),
+        ("40 x 80 cm", "50 x 70 cm"),
+    ),
+    Noun(
+        "Storage Box",
+        ("Aufbewahrungsbox", "f"),
+        ("caja de almacenamiento", "f"),
+        ("boîte de rangement", "f"),
+        ("plastic", "wood", "bamboo"),
+        ("10 L", "30 L"),
+    ),
+    Noun(
+        "Dog Leash",
+        ("Hundeleine", "f"),
+        ("correa para perro", "f"),
+        ("laisse pour chien", "f"),
+        ("nylon", "leather"),
+        ("1.5 m", "2 m"),
+    ),
+    Noun(
+        "Yoga Mat",
+        ("Yogamatte", "f"),
+        ("esterilla de yoga", "f"),
+        ("tapis de yoga", "m"),
+        ("natural rubber", "cork"),
+        ("183 x 61 cm",),
+    ),
+    Noun(
+        "Umbrella",
+        ("Regenschirm", "m"),
+        ("paraguas", "m"),
+        ("parapluie", "m"),
+        ("polyester", "nylon"),
+        ("100 cm", "120 cm"),
+    ),
+    Noun(
+        "Kitchen Knife",
+        ("Küchenmesser", "n"),
+        ("cuchillo de cocina", "m"),
+        ("couteau de cuisine", "m"),
+        ("stainless steel", "ceramic"),
+        ("15 cm", "20 cm"),
+    ),
+    Noun(
+        "Teapot",
+        ("Teekanne", "f"),
+        ("tetera", "f"),
+        ("théière", "f"),
+        ("ceramic", "glass", "cast iron"),
+        ("1 L", "1.2 L"),
+    ),
+    Noun(
+        "Laundry Basket",
+        ("Wäschekorb", "m"),
+        ("cesto de la ropa", "m"),
+        ("panier à linge", "m"),
+        ("bamboo", "plastic"),
+        ("40 L", "60 L"),
+    ),
+    Noun(
+        "Lunch Box",
+        ("Brotdose", "f"),
+        ("fiambrera", "f"),
+        ("boîte à lunch", "f"),
+        ("stainless steel", "plastic", "bamboo"),
+        ("800 ml", "1.2 L"),
+    ),
 )
 
 # material -> (EN title form, DE, ES, FR)
@@ -93,7 +201,14 @@ COLORS: dict[str, tuple[str, str, str, str, str]] = {
 }
 
 BRANDS: tuple[str, ...] = (
-    "Northpeak", "Kitchora", "Cozyhome", "Voltra", "Oakhaven", "Pawsome", "Linenly", "Urbanwear",
+    "Northpeak",
+    "Kitchora",
+    "Cozyhome",
+    "Voltra",
+    "Oakhaven",
+    "Pawsome",
+    "Linenly",
+    "Urbanwear",
 )
 
 _PACK = {"en": "Pack of {k}", "de": "{k}er-Pack", "es": "paquete de {k}", "fr": "lot de {k}"}
@@ -145,10 +260,7 @@ def description(spec: TitleSpec, lang: str) -> str:
     if lang == "fr":
         word, gender = spec.noun.fr
         art = "Une" if gender == "f" else "Un"
-        return (
-            f"{art} {word} de la marque {spec.brand} en {mat[3]}, de couleur {col[4]} "
-            f"({size})."
-        )
+        return f"{art} {word} de la marque {spec.brand} en {mat[3]}, de couleur {col[4]} ({size})."
     raise ValueError(f"no description template for {lang!r}")
 
 

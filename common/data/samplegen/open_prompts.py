@@ -22,7 +22,9 @@ def prompt_rows(seed: int = 0, n: int = 120) -> list[dict[str, str]]:
     rng = random.Random(seed)
     pool = [
         t.format(name=c.name, audience=a)
-        for t in TEMPLATES for c in CATEGORIES for a in AUDIENCES
+        for t in TEMPLATES
+        for c in CATEGORIES
+        for a in AUDIENCES
         if "{audience}" in t or a == AUDIENCES[0]
     ]
     pool = sorted(set(pool))

@@ -34,10 +34,12 @@ def mc_attribute_category(rng: random.Random) -> Row:
     cat = rng.choice(CATEGORIES)
     attr = rng.choice(cat.attributes)
     wrong = [c.name for c in rng.sample(far_categories(cat), 3)]
-    question = rng.choice((
-        f"Which of the following product categories may have the attribute {attr}?",
-        f"Select the category of products that can have the attribute {attr}.",
-    ))
+    question = rng.choice(
+        (
+            f"Which of the following product categories may have the attribute {attr}?",
+            f"Select the category of products that can have the attribute {attr}.",
+        )
+    )
     prompt, gold = mc_prompt(question, cat.name, wrong, rng)
     return row(prompt, gold, "shop_attribute_category", "multiple-choice", "accuracy", CONCEPTS)
 
@@ -68,14 +70,18 @@ def mc_complement(rng: random.Random) -> Row:
 
 def mc_query_relation(rng: random.Random) -> Row:
     relation = rng.choice(QUERY_RELATIONS)
-    cat = rng.choice([c for c in CATEGORIES if c.complements] if relation == "complement" else CATEGORIES)
+    cat = rng.choice(
+        [c for c in CATEGORIES if c.complements] if relation == "complement" else CATEGORIES
+    )
     brand_a, brand_b = (b.lower() for b in rng.sample(brands_of(cat), 2))
     if relation == "narrowing":
-        q1, q2 = rng.choice((
-            (brand_a, f"{brand_a} {cat.name}"),
-            (cat.name, f"{cat.name} for {rng.choice(AUDIENCES)}"),
-            (cat.name, f"{rng.choice(COLORS)} {cat.name}"),
-        ))
+        q1, q2 = rng.choice(
+            (
+                (brand_a, f"{brand_a} {cat.name}"),
+                (cat.name, f"{cat.name} for {rng.choice(AUDIENCES)}"),
+                (cat.name, f"{rng.choice(COLORS)} {cat.name}"),
+            )
+        )
     elif relation == "substitute":
         q1, q2 = f"{brand_a} {cat.name}", f"{brand_b} {cat.name}"
     elif relation == "complement":
@@ -88,8 +94,14 @@ def mc_query_relation(rng: random.Random) -> Row:
     )
     body = "\n".join(f"{i}. {r}" for i, r in enumerate(QUERY_RELATIONS))
     prompt = f"{question}\n{body}\nAnswer: "
-    return row(prompt, QUERY_RELATIONS.index(relation), "shop_query_relation", "multiple-choice",
-               "accuracy", BEHAVIOR)
+    return row(
+        prompt,
+        QUERY_RELATIONS.index(relation),
+        "shop_query_relation",
+        "multiple-choice",
+        "accuracy",
+        BEHAVIOR,
+    )
 
 
 def mc_total_quantity(rng: random.Random) -> Row:
@@ -113,7 +125,9 @@ def mc_total_quantity(rng: random.Random) -> Row:
             wrong.append(text)
     prompt, gold = mc_prompt(
         f"The product '{title}' appears on an e-commerce website. {question}",
-        f"{_num(total)} {unit}", rng.sample(wrong, 3), rng,
+        f"{_num(total)} {unit}",
+        rng.sample(wrong, 3),
+        rng,
     )
     return row(prompt, gold, "shop_total_quantity", "multiple-choice", "accuracy", REASONING)
 

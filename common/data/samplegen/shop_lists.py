@@ -106,5 +106,6 @@ def ranking_query_products(rng: random.Random) -> Row:
             f"rank the products according to their relevance with the query '{query}'. "
         )
     prompt = f"{head}\nProduct List: \n{products}\n{RANK_OUTPUT}"
-    return row(prompt, [w for _, w in cands], "shop_query_product_ranking", "ranking", "ndcg",
-               BEHAVIOR)
+    return row(
+        prompt, [w for _, w in cands], "shop_query_product_ranking", "ranking", "ndcg", BEHAVIOR
+    )

@@ -18,21 +18,27 @@ def ner_query_entities(rng: random.Random) -> Row:
     audience = rng.choice(AUDIENCES)
     entity_type = rng.choice(("brand", "brand", "product type", "color"))
     if entity_type == "brand":
-        query, gold = rng.choice((
-            (f"{brand_a} {cat.name}", [brand_a]),
-            (f"{cat.name} {brand_a} {color}", [brand_a]),
-            (f"{brand_a} vs {brand_b} {cat.name}", [brand_a, brand_b]),
-        ))
+        query, gold = rng.choice(
+            (
+                (f"{brand_a} {cat.name}", [brand_a]),
+                (f"{cat.name} {brand_a} {color}", [brand_a]),
+                (f"{brand_a} vs {brand_b} {cat.name}", [brand_a, brand_b]),
+            )
+        )
     elif entity_type == "product type":
-        query, gold = rng.choice((
-            (f"{brand_a} {cat.name} {color}", [cat.name]),
-            (f"{cat.name} for {audience}", [cat.name]),
-        ))
+        query, gold = rng.choice(
+            (
+                (f"{brand_a} {cat.name} {color}", [cat.name]),
+                (f"{cat.name} for {audience}", [cat.name]),
+            )
+        )
     else:
-        query, gold = rng.choice((
-            (f"{color} {cat.name} for {audience}", [color]),
-            (f"{cat.name} {color} and {color_2}", [color, color_2]),
-        ))
+        query, gold = rng.choice(
+            (
+                (f"{color} {cat.name} for {audience}", [color]),
+                (f"{cat.name} {color} and {color_2}", [color, color_2]),
+            )
+        )
     prompt = (
         "You are a helpful online shop assistant and a linguist. A customer on an online "
         "shopping platform has made the following query. Please extract phrases from the query "
@@ -50,13 +56,23 @@ def gen_category_explanations(rng: random.Random) -> list[Row]:
     """One row per catalog category (gold: its hand-written definition)."""
     rows = []
     for cat in CATEGORIES:
-        prompt = rng.choice((
-            f"Instructions: Tell me what this product category is about\nInput: {cat.title}\nOutput:",
-            f"Instructions: Explain the product category name\nInput: {cat.title}\nOutput:",
-            f"Input: Explain the product type {cat.title}\nOutput:",
-        ))
-        rows.append(row(prompt, cat.definition, "shop_category_explanation", "generation",
-                        "sent-transformer", CONCEPTS))
+        prompt = rng.choice(
+            (
+                f"Instructions: Tell me what this product category is about\nInput: {cat.title}\nOutput:",
+                f"Instructions: Explain the product category name\nInput: {cat.title}\nOutput:",
+                f"Input: Explain the product type {cat.title}\nOutput:",
+            )
+        )
+        rows.append(
+            row(
+                prompt,
+                cat.definition,
+                "shop_category_explanation",
+                "generation",
+                "sent-transformer",
+                CONCEPTS,
+            )
+        )
     return rows
 
 
@@ -80,8 +96,14 @@ def gen_title_translation(rng: random.Random, lang: str) -> Row:
         f"Generate an adequate title for the product when it appears on a(n) {language} online "
         f"shopping website.\nOutput: "
     )
-    return row(prompt, lexicon.title(spec, lang), "shop_title_translation", "generation", "bleu",
-               MULTILINGUAL)
+    return row(
+        prompt,
+        lexicon.title(spec, lang),
+        "shop_title_translation",
+        "generation",
+        "bleu",
+        MULTILINGUAL,
+    )
 
 
 def gen_multilingual_description(rng: random.Random, lang: str) -> Row:
@@ -91,8 +113,14 @@ def gen_multilingual_description(rng: random.Random, lang: str) -> Row:
         f"A product entitled '{lexicon.title(spec, lang)}' exists on a(n) {language} online "
         f"shopping website. Describe the product in one sentence in {language}.\nOutput: "
     )
-    return row(prompt, lexicon.description(spec, lang), "shop_multilingual_description",
-               "generation", "multilingual-sent-transformer", MULTILINGUAL)
+    return row(
+        prompt,
+        lexicon.description(spec, lang),
+        "shop_multilingual_description",
+        "generation",
+        "multilingual-sent-transformer",
+        MULTILINGUAL,
+    )
 
 
 def gen_aspect_keyphrase(rng: random.Random) -> Row:
@@ -108,5 +136,6 @@ def gen_aspect_keyphrase(rng: random.Random) -> Row:
         f"text. Generate short keyphrases, not whole sentences.  \nReview: {review}\nAspect: "
         f"{aspects[asked]}\nOutput: \n"
     )
-    return row(prompt, sentences[asked][1], "shop_aspect_keyphrase", "generation", "rougel",
-               CONCEPTS)
+    return row(
+        prompt, sentences[asked][1], "shop_aspect_keyphrase", "generation", "rougel", CONCEPTS
+    )

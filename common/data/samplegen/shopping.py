@@ -36,13 +36,20 @@ from common.data.samplegen.shop_text import (
 def shopping_rows(seed: int = 0, per_criterion: int = 48) -> list[Row]:
     """All sample rows, grouped by task, deterministic in ``seed``."""
     rng = random.Random(seed)
-    mc_makers = (mc_attribute_category, mc_department, mc_complement, mc_query_relation,
-                 mc_total_quantity)
+    mc_makers = (
+        mc_attribute_category,
+        mc_department,
+        mc_complement,
+        mc_query_relation,
+        mc_total_quantity,
+    )
     rows: list[Row] = []
     for i, make in enumerate(mc_makers):
         share = per_criterion // len(mc_makers) + (i < per_criterion % len(mc_makers))
         rows += unique_rows(share, lambda m=make: m(rng))
-    for i, make in enumerate((retrieval_query_products, retrieval_also_buy, retrieval_review_aspects)):
+    for i, make in enumerate(
+        (retrieval_query_products, retrieval_also_buy, retrieval_review_aspects)
+    ):
         share = per_criterion // 3 + (i < per_criterion % 3)
         rows += unique_rows(share, lambda m=make: m(rng))
     rows += unique_rows(per_criterion, lambda: ranking_query_products(rng))

@@ -72,7 +72,10 @@ def test_json_lines_accepted(tmp_path):
     [
         ({**ELI5, "question": ""}, "question"),
         ({"question": "q", "docs": []}, "qa_pairs"),
-        ({**ASQA, "qa_pairs": [{"question": "q", "short_answers": []}]}, "qa_pairs[0].short_answers"),
+        (
+            {**ASQA, "qa_pairs": [{"question": "q", "short_answers": []}]},
+            "qa_pairs[0].short_answers",
+        ),
         ({**ELI5, "claims": "one claim"}, "claims"),
         ({**ELI5, "docs": [{"title": "t"}]}, "docs[0].text"),
         ({**ELI5, "docs": "doc"}, "docs"),

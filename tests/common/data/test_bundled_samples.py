@@ -45,8 +45,12 @@ def numbered_items(prompt: str, after: str | None = None) -> list[str]:
 
 
 def test_files_are_small_and_listed():
-    assert set(available_samples()) >= {"shopping_sample", "alce_sample", "gsm_sample",
-                                        "prompts_sample"}
+    assert set(available_samples()) >= {
+        "shopping_sample",
+        "alce_sample",
+        "gsm_sample",
+        "prompts_sample",
+    }
     for name in FILES:
         assert bundled_path(name).stat().st_size < 300 * 1024, name
     with pytest.raises(FileNotFoundError, match="available: .*shopping_sample"):
@@ -62,9 +66,13 @@ def test_every_criterion_has_40_rows(shopping):
     assert set(counts) == CRITERIA
     assert min(counts.values()) >= 40, counts
     assert {ex.meta["track"] for ex in shopping} <= {
-        f"amazon-kdd-cup-24-{t}" for t in ("understanding-shopping-concepts",
-                                           "shopping-knowledge-reasoning",
-                                           "user-behavior-alignment", "multi-lingual-abilities")
+        f"amazon-kdd-cup-24-{t}"
+        for t in (
+            "understanding-shopping-concepts",
+            "shopping-knowledge-reasoning",
+            "user-behavior-alignment",
+            "multi-lingual-abilities",
+        )
     }
 
 
@@ -86,8 +94,11 @@ def test_multiple_choice_gold_within_choices(shopping):
         assert 2 <= len(choices) and len(set(choices)) == len(choices)
         assert 0 <= ex.gold < len(choices) and ex.meta["is_multiple_choice"] is True
         # choices are numbered 0..n-1 in order
-        nums = [int(NUMBERED.match(line).group(1)) for line in ex.prompt.split("\n")
-                if NUMBERED.match(line)]
+        nums = [
+            int(NUMBERED.match(line).group(1))
+            for line in ex.prompt.split("\n")
+            if NUMBERED.match(line)
+        ]
         assert nums == list(range(len(choices)))
 
 
@@ -124,7 +135,8 @@ def test_ranking_gold_has_a_weight_per_candidate(shopping):
         brand = query.split()[0]
         for title, weight in zip(products, ex.gold, strict=True):
             exact = title.lower().startswith(brand) and title.split(",")[0].lower().endswith(
-                query.split(" ", 1)[1])
+                query.split(" ", 1)[1]
+            )
             assert exact == (weight == 1), (title, weight, query)
 
 
@@ -148,11 +160,17 @@ def test_generation_golds_match_their_inputs(shopping):
     for metric in ("bleu4", "multilingual_sim"):
         rows = by_metric(shopping, metric)
         assert {re.search(r"a\(n\) (\w+) online", ex.prompt).group(1) for ex in rows} == {
-            "German", "Spanish", "French"}
+            "German",
+            "Spanish",
+            "French",
+        }
         for ex in rows:
             title = re.search(r"entitled '([^']+)'", ex.prompt).group(1)
-            brand = next(w for w in title.replace(",", " ").split() if w[0].isupper()
-                         and w.isalpha() and w in ex.gold)
+            brand = next(
+                w
+                for w in title.replace(",", " ").split()
+                if w[0].isupper() and w.isalpha() and w in ex.gold
+            )
             assert brand and ex.gold.strip() and "\n" not in ex.gold
 
 
@@ -207,14 +225,17 @@ def oracle_output(ex) -> str:
     return gold
 
 
-@pytest.mark.parametrize("metric", ["mc_accuracy", "hit_at_3", "ndcg", "ner_f1", "rouge_l", "bleu4"])
+@pytest.mark.parametrize(
+    "metric", ["mc_accuracy", "hit_at_3", "ndcg", "ner_f1", "rouge_l", "bleu4"]
+)
 def test_oracle_answers_score_full_marks(shopping, metric):
     import common.rewards  # noqa: F401  registers the scorers
     from common.rewards.registry import build_scorer
 
     rows = by_metric(shopping, metric)
     scorer = build_scorer(metric)
-    out = scorer([ex.prompt for ex in rows], [oracle_output(ex) for ex in rows],
-                 [ex.gold for ex in rows])
+    out = scorer(
+        [ex.prompt for ex in rows], [oracle_output(ex) for ex in rows], [ex.gold for ex in rows]
+    )
     assert not out.parse_failed.any()
     assert scorer.aggregate(out) == pytest.approx(1.0)

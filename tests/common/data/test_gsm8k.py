@@ -18,7 +18,12 @@ def test_load_gsm8k_rows(tmp_path):
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     a, b = load_gsm8k(path)
-    assert (a.prompt, a.gold, a.metric, a.task_type) == (rows[0]["question"], "5", "math_exact", "math")
+    assert (a.prompt, a.gold, a.metric, a.task_type) == (
+        rows[0]["question"],
+        "5",
+        "math_exact",
+        "math",
+    )
     assert b.gold == "1200"
     assert a.meta["solution"] == rows[0]["answer"] and a.meta["line"] == 1
 
@@ -34,7 +39,9 @@ def test_load_gsm8k_rows(tmp_path):
 )
 def test_bad_rows(tmp_path, row, field):
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"question": "ok", "answer": "#### 1"}) + "\n" + json.dumps(row) + "\n")
+    path.write_text(
+        json.dumps({"question": "ok", "answer": "#### 1"}) + "\n" + json.dumps(row) + "\n"
+    )
     with pytest.raises(DataFormatError) as err:
         load_gsm8k(path)
     assert (err.value.line, err.value.field) == (2, field)

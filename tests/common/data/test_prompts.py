@@ -21,15 +21,22 @@ def test_txt_one_prompt_a_line(tmp_path):
 
 def test_jsonl_prompt_field_and_metric_option(tmp_path):
     path = tmp_path / "p.jsonl"
-    path.write_text(json.dumps({"prompt": "Hi", "task_name": "chat"}) + "\n"
-                    + json.dumps({"prompt": "Bye"}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"prompt": "Hi", "task_name": "chat"})
+        + "\n"
+        + json.dumps({"prompt": "Bye"})
+        + "\n",
+        encoding="utf-8",
+    )
     a, b = load_prompts(path, metric="rm_helpful", task_name="default_task")
     assert (a.prompt, a.metric, a.task_name) == ("Hi", "rm_helpful", "chat")
     assert b.task_name == "default_task"
 
 
-@pytest.mark.parametrize("row, field", [({"text": "x"}, "prompt"), ({"prompt": "  "}, "prompt"),
-                                        ({"prompt": 3}, "prompt")])
+@pytest.mark.parametrize(
+    "row, field",
+    [({"text": "x"}, "prompt"), ({"prompt": "  "}, "prompt"), ({"prompt": 3}, "prompt")],
+)
 def test_bad_jsonl_rows(tmp_path, row, field):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps({"prompt": "ok"}) + "\n" + json.dumps(row) + "\n", encoding="utf-8")

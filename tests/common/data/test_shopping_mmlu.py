@@ -30,10 +30,13 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 
 def test_mc_csv_literal_list_and_newline_choices(tmp_path):
-    path = write_csv(tmp_path / "multiple_choice" / "attribute_selection_dataset.csv", [
-        {"question": "Which is a shoe?", "choices": "['hat', 'boot', 'scarf']", "answer": "1"},
-        {"question": "Which is a fruit?", "choices": "pear\ncarrot", "answer": "0"},
-    ])
+    path = write_csv(
+        tmp_path / "multiple_choice" / "attribute_selection_dataset.csv",
+        [
+            {"question": "Which is a shoe?", "choices": "['hat', 'boot', 'scarf']", "answer": "1"},
+            {"question": "Which is a fruit?", "choices": "pear\ncarrot", "answer": "0"},
+        ],
+    )
     examples = load_shopping_mmlu(path)
     assert [ex.gold for ex in examples] == [1, 0]
     assert examples[0].prompt == "Which is a shoe?\n0. hat\n1. boot\n2. scarf\nAnswer: "
@@ -45,9 +48,11 @@ def test_mc_csv_literal_list_and_newline_choices(tmp_path):
 
 
 def test_mc_csv_without_choices_keeps_bare_question(tmp_path):
-    path = write_csv(tmp_path / "review_rating_prediction.csv",
-                     [{"question": "Rate this review: great!", "answer": "5"}],
-                     header=("question", "answer"))
+    path = write_csv(
+        tmp_path / "review_rating_prediction.csv",
+        [{"question": "Rate this review: great!", "answer": "5"}],
+        header=("question", "answer"),
+    )
     (ex,) = load_shopping_mmlu(path)
     assert ex.prompt == "Rate this review: great!\nAnswer: " and ex.gold == 5
 
@@ -76,11 +81,17 @@ def test_bad_csv_row_names_file_line_field(tmp_path, row, field):
 
 
 def test_jsonl_metric_from_field_argument_and_folder(tmp_path):
-    gen = write_jsonl(tmp_path / "generation" / "title_translation_dataset.json", [
-        {"input_field": "Translate: red hat", "target_field": "roter Hut"},
-        {"input_field": "Explain: hat", "target_field": "A hat is worn on the head.",
-         "metric": "sent-transformer"},
-    ])
+    gen = write_jsonl(
+        tmp_path / "generation" / "title_translation_dataset.json",
+        [
+            {"input_field": "Translate: red hat", "target_field": "roter Hut"},
+            {
+                "input_field": "Explain: hat",
+                "target_field": "A hat is worn on the head.",
+                "metric": "sent-transformer",
+            },
+        ],
+    )
     examples = load_shopping_mmlu(gen)
     assert [ex.metric for ex in examples] == ["bleu4", "sent_sim"]
     assert examples[0].gold == "roter Hut" and examples[0].task_name == "title_translation"
@@ -93,16 +104,26 @@ def test_jsonl_metric_from_field_argument_and_folder(tmp_path):
 
 
 def test_jsonl_folder_metrics_follow_release_layout(tmp_path):
-    write_jsonl(tmp_path / "ranking" / "query_product_ranking_dataset.json",
-                [{"input_field": "rank", "target_field": [1, 0.1, 0, 0.01, 0]}])
-    write_jsonl(tmp_path / "retrieval" / "also_buy_dataset.json",
-                [{"input_field": "pick", "target_field": [2, 5, 7]}])
-    write_jsonl(tmp_path / "named_entity_recognition" / "query_ner_dataset.json",
-                [{"input_field": "brand?", "target_field": ["acme"]}])
-    write_jsonl(tmp_path / "generation" / "review_keyphrase_extraction_dataset.json",
-                [{"input_field": "kp?", "target_field": "comfy"}])
-    write_csv(tmp_path / "multiple_choice" / "x_dataset.csv",
-              [{"question": "Q", "choices": "['a', 'b']", "answer": "1"}])
+    write_jsonl(
+        tmp_path / "ranking" / "query_product_ranking_dataset.json",
+        [{"input_field": "rank", "target_field": [1, 0.1, 0, 0.01, 0]}],
+    )
+    write_jsonl(
+        tmp_path / "retrieval" / "also_buy_dataset.json",
+        [{"input_field": "pick", "target_field": [2, 5, 7]}],
+    )
+    write_jsonl(
+        tmp_path / "named_entity_recognition" / "query_ner_dataset.json",
+        [{"input_field": "brand?", "target_field": ["acme"]}],
+    )
+    write_jsonl(
+        tmp_path / "generation" / "review_keyphrase_extraction_dataset.json",
+        [{"input_field": "kp?", "target_field": "comfy"}],
+    )
+    write_csv(
+        tmp_path / "multiple_choice" / "x_dataset.csv",
+        [{"question": "Q", "choices": "['a', 'b']", "answer": "1"}],
+    )
     examples = load_shopping_mmlu(tmp_path)
     by_task = {ex.task_name: (ex.metric, ex.task_type) for ex in examples}
     assert by_task == {
@@ -115,10 +136,19 @@ def test_jsonl_folder_metrics_follow_release_layout(tmp_path):
 
 
 def test_shopbench_shaped_rows_load_too(tmp_path):
-    path = write_jsonl(tmp_path / "sb.jsonl", [{
-        "input_field": "Q\n0. a\n1. b\nAnswer: ", "output_field": 1, "task_name": "task2",
-        "task_type": "multiple-choice", "metric": "accuracy", "is_multiple_choice": True,
-    }])
+    path = write_jsonl(
+        tmp_path / "sb.jsonl",
+        [
+            {
+                "input_field": "Q\n0. a\n1. b\nAnswer: ",
+                "output_field": 1,
+                "task_name": "task2",
+                "task_type": "multiple-choice",
+                "metric": "accuracy",
+                "is_multiple_choice": True,
+            }
+        ],
+    )
     (ex,) = load_shopping_mmlu(path)
     assert (ex.gold, ex.metric, ex.task_name) == (1, "mc_accuracy", "task2")
 
@@ -152,5 +182,8 @@ def test_missing_path_and_empty_folder(tmp_path):
 
 
 def test_task_name_of_strips_dataset_suffix():
-    assert task_name_of("data/multiple_choice/attribute_selection_dataset.csv") == "attribute_selection"
+    assert (
+        task_name_of("data/multiple_choice/attribute_selection_dataset.csv")
+        == "attribute_selection"
+    )
     assert task_name_of("x/plain.jsonl") == "plain"

@@ -12,8 +12,7 @@ from common.data.types import Example
 
 def make(counts: dict[str, int]) -> list[Example]:
     return [
-        Example(prompt=f"{m} {i}", gold=i, metric=m)
-        for m, n in counts.items() for i in range(n)
+        Example(prompt=f"{m} {i}", gold=i, metric=m) for m, n in counts.items() for i in range(n)
     ]
 
 
@@ -47,8 +46,7 @@ def test_metric_order_in_input_does_not_change_split():
 
 
 def test_max_eval_per_metric_caps():
-    _, evals = train_eval_split(make({"a": 100, "b": 10}), eval_fraction=0.5,
-                                max_eval_per_metric=3)
+    _, evals = train_eval_split(make({"a": 100, "b": 10}), eval_fraction=0.5, max_eval_per_metric=3)
     assert Counter(e.metric for e in evals) == {"a": 3, "b": 3}
 
 
