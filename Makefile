@@ -12,7 +12,7 @@ EXP    ?= shopping_mmlu
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-gpu assets run debug test test-full lint format bench clean
+.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full lint format bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ run: ## the main job: python -m experiments.run +exp=$(EXP) $(ARGS)
 
 debug: ## the whole pipeline on a tiny random GPT-2 in under a minute
 	$(PY) -m experiments.run +exp=debug $(ARGS)
+
+reproduce-shopping: ## DRBO average/inverse/delta vs zero-shot on a held-out file (Table 3 layout)
+	$(PY) -m experiments.reproduce_shopping $(ARGS)
 
 test: ## fast test suite (not slow, not gpu)
 	$(PY) -m pytest -q

@@ -236,3 +236,32 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def load_trained_policy(spec: str, dtype: str = "float32"):
+    """Load a policy to evaluate: ``default``, a hub id, a local model folder, a LoRA adapter
+    folder, or a run directory (its ``final_model/``).
+
+    Returns:
+        (model, tokenizer) as :func:`load_causal_lm` does; adapters are merged.
+    """
+    path = Path(spec).expanduser()
+    if (path / "final_model").is_dir():
+        path = path / "final_model"
+    if (path / "adapter_config.json").exists():
+        import json
+
+        from peft import PeftModel
+
+        base = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
+        model, tok = load_causal_lm(base, dtype=dtype)
+        model = PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+        return model.eval(), tok
+    if path.exists():
+        return load_causal_lm(str(path), dtype=dtype)
+    if spec != "default" and "/" not in spec and spec not in (TINY_GPT2,):
+        raise FileNotFoundError(
+            f"--model {spec!r} is neither a run directory, a local folder, 'default' nor a "
+            f"hub id (owner/name)"
+        )
+    return load_causal_lm(spec, dtype=dtype)

@@ -123,6 +123,13 @@ class TrainingLoop:
         """One optimizer step on ``batch``; returns the figures to log for it."""
         raise NotImplementedError
 
+    def export_model(self, folder: Path) -> None:
+        """Write the trained policy (or its LoRA adapter) and tokenizer as an HF folder that
+        ``python -m experiments.evaluate --model <run dir>`` loads."""
+        if is_main():
+            self.model.save_pretrained(folder)
+            self.tokenizer.save_pretrained(folder)
+
     def prepare(self) -> None:
         """Hook before the first step (after any resume): e.g. fit reward statistics."""
 
@@ -184,6 +191,8 @@ class TrainingLoop:
                 bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()})
                 if save_every and (step % save_every == 0 or step == tr.steps):
                     self.save_checkpoint(step)
+        if tr.get("export_final", True):
+            self.export_model(self.run_dir / "final_model")
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
         result = {
             "eval": {"before": before, "after": after},

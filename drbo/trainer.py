@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from common.data.formatting import format_prompt
 from common.data.types import Example
-from common.distributed import all_gather_object, is_main, rank, world_size
+from common.distributed import all_gather_object, barrier, is_main, rank, world_size
 from common.engine import TrainEngine
 from common.mixing import Feedback, MixDecision, build_mixer, mix_rewards
 from common.policy import (
@@ -210,6 +210,16 @@ class ReMaxLoop(TrainingLoop):
             figures["arm"] = self.reward_set.names[decision.arm]
         self._decision = None
         return figures
+
+    def export_model(self, folder: Path) -> None:
+        state = None
+        if self.engine.ds_config["zero_optimization"]["stage"] == 3:
+            # Collective: gathers the partitioned weights (returned on rank 0).
+            state = self.engine.engine._zero3_consolidated_16bit_state_dict()
+        if is_main():
+            self.engine.module.save_pretrained(folder, state_dict=state)
+            self.tokenizer.save_pretrained(folder)
+        barrier()
 
     # ---- checkpoints ------------------------------------------------------------------------
     def write_model_state(self, folder: Path) -> None:

@@ -1,6 +1,12 @@
 """Offline evaluation: score a predictions file against a ShopBench-format data file.
 
     python -m experiments.evaluate --data FILE.jsonl --predictions PRED.jsonl [--out scores.json]
+    python -m experiments.evaluate --data FILE.jsonl --model MODEL [--predictions-out PRED.jsonl]
+
+With ``--model`` (a run directory, a local model or adapter folder, a hub id, or ``default``
+for the embedded policy) predictions are first generated greedily with the model's chat
+template, batched by task type with the per-type ``max_new_tokens`` of
+``conf/dataset/shopping.yaml``, then scored exactly like a predictions file.
 
 The predictions file holds one JSON object a line with a ``prediction`` string, in the data
 file's order. Prints per-task and per-metric tables (scores x100); ``--out`` writes
@@ -110,21 +116,70 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score predictions against a ShopBench-format file (official semantics).",
     )
     parser.add_argument("--data", required=True, type=Path, help="ShopBench JSON-lines file")
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--predictions",
-        required=True,
         type=Path,
         help='JSON lines, one {"prediction": "..."} per data row, in the same order',
     )
+    source.add_argument(
+        "--model",
+        help="generate predictions with this model: a run directory, a model or adapter "
+        "folder, a hub id, or 'default' (the embedded SmolLM2-135M-Instruct)",
+    )
     parser.add_argument("--out", type=Path, help="write per-task/per-metric/overall JSON here")
+    parser.add_argument(
+        "--predictions-out", type=Path, help="with --model: save the generated predictions"
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="with --model: rows per batch")
     return parser
+
+
+def task_budgets() -> dict[str, int]:
+    """Per-task-type ``max_new_tokens``, shared with training (conf/dataset/shopping.yaml)."""
+    from omegaconf import OmegaConf
+
+    conf = Path(__file__).resolve().parents[1] / "conf" / "dataset" / "shopping.yaml"
+    return dict(OmegaConf.load(conf).max_new_tokens)
+
+
+def predict(model_spec: str, examples: Sequence[Example], batch_size: int = 8) -> list[str]:
+    """Greedy predictions of ``model_spec`` for ``examples`` (chat template, by task type)."""
+    from common.assets import load_trained_policy
+    from common.evaluation import generate_predictions
+
+    budgets = task_budgets()
+    model, tokenizer = load_trained_policy(model_spec)
+    return generate_predictions(
+        model,
+        tokenizer,
+        examples,
+        lambda ex: int(budgets.get(ex.task_type, budgets["default"])),
+        batch_size=batch_size,
+        desc=f"predict {model_spec}",
+    )
+
+
+def write_predictions(path: Path, predictions: Sequence[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for p in predictions:
+            f.write(json.dumps({"prediction": p}, ensure_ascii=False) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.predictions_out is not None and args.model is None:
+        print("error: --predictions-out needs --model", file=sys.stderr)
+        return 2
     try:
         examples = load_shopbench(args.data)
-        predictions = read_predictions(args.predictions, len(examples))
+        if args.model is not None:
+            predictions = predict(args.model, examples, args.batch_size)
+            if args.predictions_out is not None:
+                write_predictions(args.predictions_out, predictions)
+        else:
+            predictions = read_predictions(args.predictions, len(examples))
     except (DataFormatError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
