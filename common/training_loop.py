@@ -5,6 +5,7 @@ and after, progress. A method subclasses :class:`TrainingLoop` and overrides ``t
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -16,7 +17,7 @@ import torch
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from common.assets import load_causal_lm
+from common.assets import BASE_RECORD, load_causal_lm
 from common.checkpoint import CheckpointManager
 from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
@@ -27,6 +28,13 @@ from common.run_data import load_run_data, max_new_tokens_for
 from common.tracking import NullTracker, build_tracker, keep_rows_up_to
 
 log = logging.getLogger(__name__)
+
+
+def write_base_record(folder: Path, cfg: DictConfig) -> None:
+    """Record the policy a LoRA adapter was trained on (embedded names and the seed of a
+    random tiny model cannot be recovered from peft's adapter_config.json)."""
+    record = {"name_or_path": cfg.model.name_or_path, "seed": int(cfg.seed)}
+    (Path(folder) / BASE_RECORD).write_text(json.dumps(record))
 
 
 def seed_everything(seed: int) -> None:
@@ -129,6 +137,7 @@ class TrainingLoop:
         if is_main():
             self.model.save_pretrained(folder)
             self.tokenizer.save_pretrained(folder)
+            write_base_record(folder, self.cfg)
 
     def prepare(self) -> None:
         """Hook before the first step (after any resume): e.g. fit reward statistics."""

@@ -37,7 +37,7 @@ from common.policy import (
 )
 from common.rewards.reward_set import ScoreTable
 from common.rollout import Rollout, generate, rollout_logprobs, sequence_logprobs
-from common.training_loop import TrainingLoop
+from common.training_loop import TrainingLoop, write_base_record
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
 from drbo.standardize import RewardStandardizer
 
@@ -219,6 +219,7 @@ class ReMaxLoop(TrainingLoop):
         if is_main():
             self.engine.module.save_pretrained(folder, state_dict=state)
             self.tokenizer.save_pretrained(folder)
+            write_base_record(folder, self.cfg)
         barrier()
 
     # ---- checkpoints ------------------------------------------------------------------------

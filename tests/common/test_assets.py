@@ -56,10 +56,12 @@ def test_embedders_give_normalized_rows():
 
 @pytest.mark.slow
 def test_embedded_policy_loads_and_generates():
+    from common.data.formatting import format_prompt
     from common.rollout import generate
 
     model, tok = assets.load_causal_lm("default")
     assert model.config.model_type == "llama"
     assert sum(p.numel() for p in model.parameters()) > 100e6
-    r = generate(model, tok, ["What is 2+2?"], 8, do_sample=False)
-    assert r.response_ids.shape == (1, 8)
+    prompt = format_prompt(tok, "What is the capital of France? Answer in one word.")
+    r = generate(model, tok, [prompt], 8, do_sample=False)
+    assert r.response_ids.shape[1] <= 8 and "paris" in r.texts[0].lower()

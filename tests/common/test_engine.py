@@ -45,7 +45,7 @@ def test_auto_precision_is_fp32_on_cpu():
     assert resolve_precision("bf16") == "bf16"
 
 
-def _train_two_steps(stage: int):
+def _train_two_steps(stage: int, **engine):
     from common.assets import load_causal_lm
     from common.engine import TrainEngine
     from common.policy import disable_dropout
@@ -54,7 +54,9 @@ def _train_two_steps(stage: int):
     disable_dropout(model)  # dropout would make every run differ
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    engine = TrainEngine(model, opt, None, OmegaConf.create({"stage": stage, "grad_clip": 1.0}), 2)
+    engine = TrainEngine(
+        model, opt, None, OmegaConf.create({"stage": stage, "grad_clip": 1.0, **engine}), 2
+    )
     ids = tok(["hello world foo", "bar baz qux"], return_tensors="pt", padding=True)["input_ids"]
     losses = []
     for _ in range(2):
@@ -72,6 +74,9 @@ def test_zero_stages_agree_on_the_first_steps():
     for stage in (1, 2, 3):
         losses, _ = _train_two_steps(stage)
         assert losses == pytest.approx(ref, rel=1e-4), stage
+    # engine=zero3_offload: optimizer state and parameters in CPU memory, same maths
+    losses, _ = _train_two_steps(3, offload_optimizer=True, offload_param=True)
+    assert losses == pytest.approx(ref, rel=1e-4)
 
 
 def test_checkpoint_roundtrip(tmp_path):

@@ -85,3 +85,20 @@ def test_killed_run_resumes_to_the_same_trajectory(tmp_path):
         (cut_dir / "checkpoints" / "step-00000004" / "trainer_state.json").read_text()
     )
     assert state["mixer"]["observed"] and state["standardizer"]
+
+
+def test_lora_run_trains_only_adapters_and_exports_them(tmp_path):
+    from common.assets import load_trained_policy
+
+    loop = ReMaxLoop(
+        compose_config(*TINY, "trainer.steps=2", "model.lora.enabled=true", "model.lora.r=4"),
+        tmp_path,
+    )
+    before = _params(loop)
+    loop.fit()
+    after = _params(loop)
+    changed = {n for n in before if not torch.equal(before[n], after[n])}
+    assert changed and all("lora_" in n for n in changed)
+    assert (tmp_path / "final_model" / "adapter_config.json").exists()
+    model, _ = load_trained_policy(str(tmp_path))  # base + merged adapter
+    assert not any("lora_" in n for n, _ in model.named_parameters())
