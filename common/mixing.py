@@ -59,7 +59,15 @@ class Feedback:
 
 
 class RewardMixer(ABC):
-    """Base class of every balancer and bandit. ``names`` are the reward sources, in order."""
+    """Base class of every balancer and bandit. ``names`` are the reward sources, in order.
+
+    Class attributes tell a trainer what to compute for it: ``needs_context`` (a context
+    vector at decision time, e.g. LinUCB) and ``learns_from_scalar`` (``Feedback.scalar``,
+    e.g. every bandit); balancers learn from ``Feedback.source_rewards``.
+    """
+
+    needs_context: bool = False
+    learns_from_scalar: bool = False
 
     def __init__(self, names: Sequence[str]) -> None:
         if len(names) == 0:

@@ -36,14 +36,18 @@ def is_lora(model) -> bool:
 class Reference:
     """The frozen reference policy.
 
-    With LoRA the reference is the policy itself with its adapters switched off: no second
-    copy of the base weights. Without LoRA it is a frozen deep copy of the initial policy.
+    With LoRA the reference lives in the policy itself: at first its adapters are switched off
+    (the base model, which is the initial policy since LoRA starts as a no-op); after
+    :meth:`refresh` the adapter weights of that moment are swapped in for the reference
+    forward. No second copy of the base weights either way. Without LoRA it is a frozen deep
+    copy of the initial policy, overwritten by :meth:`refresh`.
     """
 
     def __init__(self, policy) -> None:
         self._lora = is_lora(policy)
         self._policy = policy
         self._model = None
+        self._snapshot: dict[str, torch.Tensor] | None = None
         if not self._lora:
             self._model = copy.deepcopy(policy).eval()
             for p in self._model.parameters():
@@ -51,20 +55,46 @@ class Reference:
 
     @contextlib.contextmanager
     def model(self, policy=None) -> Iterator[torch.nn.Module]:
-        """Yields the reference model; ``policy`` is the (possibly engine-wrapped) module whose
-        adapters are disabled in the LoRA case."""
-        if self._lora:
-            target = policy if policy is not None else self._policy
+        """Yields the reference model; ``policy`` is the (possibly engine-wrapped) module that
+        holds the adapters in the LoRA case."""
+        if not self._lora:
+            yield self._model
+            return
+        target = policy if policy is not None else self._policy
+        if self._snapshot is None:
             with target.disable_adapter():
                 yield target
-        else:
-            yield self._model
+            return
+        params = dict(target.named_parameters())
+        current = {n: params[n].detach().clone() for n in self._snapshot}
+        try:
+            with torch.no_grad():
+                for n, t in self._snapshot.items():
+                    params[n].copy_(t)
+            yield target
+        finally:
+            with torch.no_grad():
+                for n, t in current.items():
+                    params[n].copy_(t)
 
-    def load_from(self, policy) -> None:
-        """Make the current policy the new reference (iterative DPO's next round)."""
+    def refresh(self, policy) -> None:
+        """Make the current policy the reference (iterative DPO's next iteration)."""
         if self._lora:
-            raise NotImplementedError("with LoRA, merge adapters before moving the reference")
-        self._model.load_state_dict(policy.state_dict())
+            self._snapshot = {
+                n: p.detach().clone() for n, p in policy.named_parameters() if p.requires_grad
+            }
+        else:
+            self._model.load_state_dict(policy.state_dict())
+
+    def state_dict(self) -> dict[str, torch.Tensor] | None:
+        """What a checkpoint must keep to restore the reference (LoRA: the snapshot)."""
+        return self._snapshot if self._lora else self._model.state_dict()
+
+    def load_state_dict(self, state) -> None:
+        if self._lora:
+            self._snapshot = state
+        else:
+            self._model.load_state_dict(state)
 
 
 def build_optimizer(model, tr: DictConfig) -> torch.optim.Optimizer:

@@ -16,61 +16,51 @@ from __future__ import annotations
 
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from common.context import prompt_context
 from common.data.formatting import format_prompt
 from common.data.types import Example
-from common.distributed import all_gather_object, barrier, is_main, rank, world_size
-from common.engine import TrainEngine
-from common.mixing import Feedback, MixDecision, build_mixer, mix_rewards
-from common.policy import (
-    Reference,
-    apply_lora,
-    build_optimizer,
-    build_scheduler,
-    disable_dropout,
-)
+from common.distributed import all_gather_object, is_main, rank, world_size
+from common.engine_loop import EngineLoop
+from common.mixing import Feedback, MixDecision, mix_rewards
 from common.rewards.reward_set import ScoreTable
 from common.rollout import Rollout, generate, rollout_logprobs, sequence_logprobs
-from common.training_loop import TrainingLoop, write_base_record
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
 from drbo.standardize import RewardStandardizer
 
 
-class ReMaxLoop(TrainingLoop):
+class ReMaxLoop(EngineLoop):
     method = "drbo"
 
     def __init__(self, cfg, run_dir) -> None:
         super().__init__(cfg, run_dir)
-        import drbo.balancers  # noqa: F401  registers the balancers
-
         tr = cfg.trainer
-        bal = {k: v for k, v in cfg.balancer.items() if k != "name"}
-        self.mixer = build_mixer(cfg.balancer.name, self.reward_set.names, **bal)
         self.standardizer = RewardStandardizer(self.reward_set.names, eps=tr.standardize_eps)
         self.pools = {
             m: [ex for ex in self.train_examples if ex.metric == m] for m in self.reward_set.names
         }
         self.multi_type = self.reward_set.routing == "by_example"
         self._decision: MixDecision | None = None
-
-        disable_dropout(self.model)
-        if cfg.model.get("gradient_checkpointing"):
-            self.model.gradient_checkpointing_enable()
-        policy = apply_lora(self.model, cfg.model.lora)
-        self.reference = Reference(policy)
-        optimizer = build_optimizer(policy, tr)
-        scheduler = build_scheduler(optimizer, tr)
-        self.engine = TrainEngine(policy, optimizer, scheduler, cfg.engine, tr.batch_size)
-        self.model = self.engine.module  # generation and evaluation use the trained weights
+        self._context: np.ndarray | None = None
 
     # ---- data: the sampled metric chooses the task (multi-type) ---------------------------
     def next_batch(self, step: int) -> list[Example]:
+        self._context = None
+        if self.mixer.needs_context:
+            # A contextual bandit decides from the batch, so the batch comes first: any
+            # training rows; with one-hot weights only the chosen metric's rows get reward.
+            batch = self.batch_for(step)
+            prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+            self._context = prompt_context(
+                self.model, self.tokenizer, prompts, self.cfg.trainer.get("context", "mean_hidden")
+            )
+            self._decision = self.mixer.decide(step, self._context)
+            return batch
         self._decision = self.mixer.decide(step)
         if self.multi_type and self._decision.arm is not None:
             metric = self.reward_set.names[self._decision.arm]
@@ -184,7 +174,15 @@ class ReMaxLoop(TrainingLoop):
 
         t0 = time.perf_counter()
         means = _global_means(scaled_s, table_s.mask, table_s.names)
-        self.mixer.update(Feedback(step=step, arm=decision.arm, source_rewards=means))
+        self.mixer.update(
+            Feedback(
+                step=step,
+                arm=decision.arm,
+                source_rewards=means,
+                scalar=self.mab_feedback(float(loss.item())),
+                context=self._context,
+            )
+        )
         timings["time/balance_s"] = time.perf_counter() - t0
 
         figures: dict[str, Any] = table_s.log_dict()
@@ -211,41 +209,11 @@ class ReMaxLoop(TrainingLoop):
         self._decision = None
         return figures
 
-    def export_model(self, folder: Path) -> None:
-        state = None
-        if self.engine.ds_config["zero_optimization"]["stage"] == 3:
-            # Collective: gathers the partitioned weights (returned on rank 0).
-            state = self.engine.engine._zero3_consolidated_16bit_state_dict()
-        if is_main():
-            self.engine.module.save_pretrained(folder, state_dict=state)
-            self.tokenizer.save_pretrained(folder)
-            write_base_record(folder, self.cfg)
-        barrier()
-
-    # ---- checkpoints ------------------------------------------------------------------------
-    def write_model_state(self, folder: Path) -> None:
-        self.engine.save(folder, tag="engine", client_state={})
-        torch.save(
-            {
-                "torch": torch.get_rng_state(),
-                "numpy": np.random.get_state(),
-                "python": random.getstate(),
-            },
-            folder / "rng.pt",
-        )
-
-    def load_model_state(self, folder: Path) -> None:
-        self.engine.load(folder, tag="engine")
-        rng = torch.load(folder / "rng.pt", weights_only=False)
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(rng["numpy"])
-        random.setstate(rng["python"])
-
     def extra_state(self) -> dict[str, Any]:
-        return {"mixer": self.mixer.state_dict(), "standardizer": self.standardizer.state_dict()}
+        return {**super().extra_state(), "standardizer": self.standardizer.state_dict()}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        self.mixer.load_state_dict(state["mixer"])
+        super().load_extra_state(state)
         self.standardizer.load_state_dict(state["standardizer"])
 
 

@@ -8,6 +8,7 @@ import importlib
 TRAINERS: dict[str, str] = {
     "rollout_eval": "common.rollout_eval:RolloutEvalLoop",
     "remax": "drbo.trainer:ReMaxLoop",
+    "laser_dpo": "laser.trainer:LaserLoop",
 }
 
 

@@ -28,17 +28,24 @@ def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
     import common.rewards  # noqa: F401  registers the scorers (cheap: models load lazily)
     import drbo.balancers  # noqa: F401  registers the balancers
+    import laser.bandits  # noqa: F401  registers the bandits
     from common.mixing import available_mixers
     from common.rewards.registry import available_scorers
 
     names = list(cfg.rewards.names)
     if not names:
         raise ConfigError("rewards.names is empty; list at least one metric")
-    unknown = [n for n in names if n not in available_scorers()]
+    options = cfg.rewards.get("options") or {}
+    extra = sorted(set(options) - set(names))
+    if extra:
+        raise ConfigError(f"rewards.options has keys {extra} that are not in rewards.names")
+    # an alias names its scorer in rewards.options.<name>.scorer
+    resolved = {n: (options.get(n) or {}).get("scorer", n) for n in names}
+    unknown = [n for n, s in resolved.items() if s not in available_scorers()]
     if unknown:
         raise ConfigError(
-            f"rewards.names has unknown metric(s) {unknown}; allowed values: "
-            f"{', '.join(available_scorers())}"
+            f"rewards.names has unknown metric(s) {unknown} (set rewards.options.<name>.scorer "
+            f"for an alias); allowed values: {', '.join(available_scorers())}"
         )
     if len(set(names)) != len(names):
         raise ConfigError(f"rewards.names has duplicates: {names}")

@@ -7,6 +7,7 @@ Importing this package registers every built-in scorer (one import line per modu
 import common.rewards.alce  # noqa: E402,F401
 import common.rewards.embedding_sim  # noqa: E402,F401
 import common.rewards.fluency  # noqa: E402,F401
+import common.rewards.heuristics  # noqa: E402,F401
 import common.rewards.math_answer  # noqa: E402,F401
 import common.rewards.reward_models  # noqa: E402,F401
 import common.rewards.shopbench_metrics  # noqa: E402,F401

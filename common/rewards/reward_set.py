@@ -75,17 +75,20 @@ class RewardSet:
                 f"rewards.options has keys {sorted(unknown)} that are not in rewards.names "
                 f"{list(names)}"
             )
-        for n in names:
-            scorer_class(n)  # fails fast with the allowed values
         self.names = list(names)
         self.routing = routing
         self._options = {n: dict(options.get(n, {})) for n in names}
+        # A source may be an alias: options {scorer: <registry name>, ...} lets one scorer
+        # class serve as several sources (two judge prompts, two reward models).
+        self._scorer_names = {n: self._options[n].pop("scorer", n) for n in names}
+        for n in names:
+            scorer_class(self._scorer_names[n])  # fails fast with the allowed values
         self._scorers: dict[str, Scorer] = {}
 
     def scorer(self, name: str) -> Scorer:
         """The scorer for ``name``, built on first use (embedding models load lazily)."""
         if name not in self._scorers:
-            self._scorers[name] = build_scorer(name, **self._options[name])
+            self._scorers[name] = build_scorer(self._scorer_names[name], **self._options[name])
         return self._scorers[name]
 
     def mask_for(self, examples: Sequence[Example]) -> np.ndarray:
@@ -99,11 +102,25 @@ class RewardSet:
                 mask[i, col[ex.metric]] = True
         return mask
 
-    def score(self, examples: Sequence[Example], outputs: Sequence[str]) -> ScoreTable:
-        """Score B outputs of B examples; every scorer sees only its rows, in one batch."""
+    def score(
+        self,
+        examples: Sequence[Example],
+        outputs: Sequence[str],
+        only: Sequence[str] | None = None,
+    ) -> ScoreTable:
+        """Score B outputs of B examples; every scorer sees only its rows, in one batch.
+
+        ``only`` restricts scoring to some sources (a bandit's chosen reward model): the other
+        columns stay masked, and their models are never run.
+        """
         if len(examples) != len(outputs):
             raise ValueError(f"{len(examples)} examples but {len(outputs)} outputs")
         mask = self.mask_for(examples)
+        if only is not None:
+            unknown = sorted(set(only) - set(self.names))
+            if unknown:
+                raise KeyError(f"unknown reward sources {unknown}; have {self.names}")
+            mask[:, [j for j, n in enumerate(self.names) if n not in set(only)]] = False
         B, N = mask.shape
         scores = np.zeros((B, N))
         failed = np.zeros((B, N), dtype=bool)

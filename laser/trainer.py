@@ -1,0 +1,213 @@
+"""LASeR: a bandit picks one reward model per batch; iterative preference training with LoRA.
+
+Per step t (one batch of G prompts):
+    1. context c = mean prompt embedding from the policy (common.context), shape (d,);
+    2. the bandit (``balancer`` group: linucb, exp3, random, single, sequential, average)
+       picks reward source(s): one-hot weights for a bandit, dense for the ensemble;
+    3. n responses per prompt are sampled (temperature 0.8) and scored by the picked reward
+       model(s) only, so a bandit pays ~1/K of the ensemble's scoring cost;
+    4. P preference pairs per prompt from the ranking (laser.pairs); loss = DPO + alpha NLL on
+       the chosen (reasoning default), DPO, NLL or KTO, against the reference = the policy
+       at the start of the current iteration (iterations of ``steps_per_iteration`` steps);
+    5. one optimizer step (LoRA on the DeepSpeed engine);
+    6. the bandit learns from the MAB reward: the step's negative loss scaled by the 20/80
+       quantiles of its history (common.mab_reward).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from common.context import prompt_context
+from common.data.formatting import format_prompt
+from common.data.types import Example
+from common.engine_loop import EngineLoop
+from common.mixing import Feedback, mix_rewards
+from common.rollout import Rollout, generate, rollout_logprobs
+from laser.losses import dpo_nll_loss, kto_kl_estimate, kto_loss, nll_loss, sequence_logp
+from laser.pairs import build_pairs, kto_examples
+
+LOSSES = ("dpo_nll", "dpo", "nll", "kto")
+
+
+def take_rows(r: Rollout, rows: list[int]) -> Rollout:
+    """The sub-rollout of ``rows`` (indices into B), trimmed to its longest response."""
+    idx = torch.as_tensor(rows, dtype=torch.long)
+    mask = r.response_mask[idx]
+    width = max(int(mask.sum(1).max()), 1)
+    return Rollout(
+        r.prompt_ids[idx],
+        r.prompt_mask[idx],
+        r.response_ids[idx][:, :width],
+        mask[:, :width],
+        [r.texts[i] for i in rows],
+        r.seconds,
+    )
+
+
+class LaserLoop(EngineLoop):
+    method = "laser"
+
+    def __init__(self, cfg, run_dir) -> None:
+        super().__init__(cfg, run_dir)
+        tr = cfg.trainer
+        if tr.loss not in LOSSES:
+            raise ValueError(f"trainer.loss={tr.loss!r}; allowed values: {', '.join(LOSSES)}")
+        self._refreshed_at = 0
+
+    # ---- pieces -----------------------------------------------------------------------------
+    def _sample(self, batch: list[Example]) -> Rollout:
+        tr = self.cfg.trainer
+        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+        return generate(
+            self.model,
+            self.tokenizer,
+            prompts,
+            max_new_tokens=max(self.budget_of(ex) for ex in batch),
+            do_sample=True,
+            temperature=tr.temperature,
+            top_p=tr.top_p,
+            num_return_sequences=tr.n_samples,
+            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
+        )
+
+    def _logps(self, rollout: Rollout, reference: bool) -> torch.Tensor:
+        """(B, T) response log-probs under the policy (grad) or the reference (no grad)."""
+        if not reference:
+            return rollout_logprobs(self.engine, rollout)
+        with torch.no_grad(), self.reference.model(self.engine.module) as ref:
+            return rollout_logprobs(ref, rollout)
+
+    def _loss(self, rollout: Rollout, scores: np.ndarray) -> tuple[torch.Tensor | None, dict]:
+        """Preference loss on one batch's G x n scored samples; None when no pair exists."""
+        tr = self.cfg.trainer
+        G, n = scores.shape
+        if tr.loss == "kto":
+            desirable = torch.as_tensor(kto_examples(scores).reshape(-1))
+            # reference first: its forward may swap adapter weights in place
+            ref = sequence_logp(self._logps(rollout, True), rollout.response_mask)
+            logp = sequence_logp(self._logps(rollout, False), rollout.response_mask)
+            loss, parts = kto_loss(logp, ref, desirable, kto_kl_estimate(logp, ref), beta=tr.beta)
+            return loss, {"kto_kl": float(parts["kl"]), "pairs": int(desirable.sum())}
+        pairs = build_pairs(scores, num_pairs=tr.pairs_per_prompt, strategy=tr.pair_strategy)
+        if not pairs:
+            return None, {"pairs": 0}
+        chosen = take_rows(rollout, [g * n + i for g, i, _ in pairs])
+        rejected = take_rows(rollout, [g * n + j for g, _, j in pairs])
+        # reference first: its forward may swap adapter weights in place, which must not
+        # happen while the policy's graph holds them
+        rc = sequence_logp(self._logps(chosen, True), chosen.response_mask)
+        rr = sequence_logp(self._logps(rejected, True), rejected.response_mask)
+        pc, pr = self._logps(chosen, False), self._logps(rejected, False)
+        alpha = tr.nll_alpha if tr.loss == "dpo_nll" else 0.0
+        parts = dpo_nll_loss(
+            pc, chosen.response_mask, pr, rejected.response_mask, rc, rr, beta=tr.beta, alpha=alpha
+        )
+        parts["nll"] = nll_loss(pc, chosen.response_mask).detach()
+        # "nll": fine-tune on the chosen responses alone (rejection-sampling fine-tuning)
+        loss = nll_loss(pc, chosen.response_mask) if tr.loss == "nll" else parts["loss"]
+        figures = {k: float(v) for k, v in parts.items() if k != "loss"}
+        figures["pairs"] = len(pairs)
+        return loss, figures
+
+    # ---- one step -----------------------------------------------------------------------------
+    def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
+        tr = self.cfg.trainer
+        if (step - 1) % tr.steps_per_iteration == 0 and step > 1:
+            self.reference.refresh(self.engine.module)  # previous iteration's model
+            self._refreshed_at = step
+        t0 = time.perf_counter()
+        context = None
+        if self.mixer.needs_context:
+            prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+            context = prompt_context(self.model, self.tokenizer, prompts, tr.context)
+        t_context = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        decision = self.mixer.decide(step, context)
+        t_bandit = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        rollout = self._sample(batch)
+        t_gen = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        picked = [m for m, w in zip(self.reward_set.names, decision.weights, strict=True) if w > 0]
+        repeated = [ex for ex in batch for _ in range(tr.n_samples)]
+        table = self.reward_set.score(repeated, rollout.texts, only=picked)
+        scores = mix_rewards(table.scores, table.mask, decision.weights)
+        scores = scores.reshape(len(batch), tr.n_samples)
+        t_score = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        self.engine.engine.train()
+        loss, figures = self._loss(rollout, scores)
+        if loss is not None:
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"step {step}: loss is {loss.item()}; stopping before "
+                    "the optimizer step, the last checkpoint is intact"
+                )
+            self.engine.backward(loss)
+            self.engine.step()
+        t_train = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        mab_reward = self.mab_feedback(None if loss is None else float(loss))
+        if loss is not None:  # a batch with no preference pair teaches the mixer nothing
+            self.mixer.update(
+                Feedback(
+                    step=step,
+                    arm=decision.arm,
+                    scalar=mab_reward,
+                    context=context,
+                    source_rewards=table.metric_means(),
+                )
+            )
+        t_bandit += time.perf_counter() - t0
+
+        figures.update(table.log_dict())
+        figures.update(
+            {
+                f"weight/{m}": float(w)
+                for m, w in zip(self.reward_set.names, decision.weights, strict=True)
+            }
+        )
+        figures.update(
+            loss=float(loss) if loss is not None else None,
+            mab_reward=mab_reward,
+            reward=float(scores.mean()),
+            tokens_per_s=rollout.num_response_tokens / max(rollout.seconds, 1e-9),
+            **{
+                "time/context_s": t_context,
+                "time/bandit_s": t_bandit,
+                "time/generate_s": t_gen,
+                "time/reward_s": t_score,
+                "time/train_s": t_train,
+            },
+        )
+        if decision.arm is not None:
+            figures["arm"] = self.reward_set.names[decision.arm]
+        return figures
+
+    # ---- checkpoints --------------------------------------------------------------------------
+    def write_model_state(self, folder: Path) -> None:
+        super().write_model_state(folder)
+        if self._refreshed_at:
+            torch.save(self.reference.state_dict(), folder / "reference.pt")
+
+    def load_model_state(self, folder: Path) -> None:
+        super().load_model_state(folder)
+        if (folder / "reference.pt").exists():
+            self.reference.load_state_dict(torch.load(folder / "reference.pt", weights_only=False))
+
+    def extra_state(self) -> dict[str, Any]:
+        return {**super().extra_state(), "refreshed_at": self._refreshed_at}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        super().load_extra_state(state)
+        self._refreshed_at = int(state["refreshed_at"])
