@@ -14,7 +14,7 @@ import torch
 from common.distributed import all_gather_object, barrier, is_main, rank
 from common.engine import TrainEngine
 from common.mab_reward import MABRewardScaler
-from common.mixing import RewardMixer, build_mixer
+from common.plugins import build_run_mixer
 from common.policy import (
     Reference,
     apply_lora,
@@ -33,7 +33,7 @@ class EngineLoop(TrainingLoop):
     def __init__(self, cfg, run_dir) -> None:
         super().__init__(cfg, run_dir)
         tr = cfg.trainer
-        self.mixer = self.build_mixer()
+        self.mixer = build_run_mixer(cfg, self.reward_set.names)
         # The bandit reward (LASeR): the step's negative loss scaled by its history quantiles.
         self.mab = MABRewardScaler(**dict(tr.get("mab_reward") or {}))
         disable_dropout(self.model)
@@ -46,14 +46,6 @@ class EngineLoop(TrainingLoop):
         scheduler = build_scheduler(optimizer, tr)
         self.engine = TrainEngine(self.policy, optimizer, scheduler, cfg.engine, tr.batch_size)
         self.model = self.engine.module
-
-    def build_mixer(self) -> RewardMixer:
-        """The ``balancer`` group's mixer (DRBO balancers and LASeR bandits are all there)."""
-        import drbo.balancers  # noqa: F401  registers the balancers
-        import laser.bandits  # noqa: F401  registers the bandits
-
-        options = {k: v for k, v in self.cfg.balancer.items() if k != "name"}
-        return build_mixer(self.cfg.balancer.name, self.reward_set.names, **options)
 
     def export_model(self, folder: Path) -> None:
         state = None

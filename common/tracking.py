@@ -25,6 +25,10 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _long_text(v: Any) -> bool:
+    return isinstance(v, str) and ("," in v or len(v) > 64)
+
+
 class Tracker:
     """Writes one JSON object per step to ``metrics.jsonl`` and mirrors it to W&B.
 
@@ -78,7 +82,9 @@ class Tracker:
         self._file.write(json.dumps(row) + "\n")
         self._file.flush()
         if self._wandb is not None:
-            self._wandb.log({k: v for k, v in row.items() if k != "step"}, step=int(step))
+            # Lists of categories and other long strings stay in metrics.jsonl only.
+            logged = {k: v for k, v in row.items() if k != "step" and not _long_text(v)}
+            self._wandb.log(logged, step=int(step))
 
     def summary(self, values: Mapping[str, Any]) -> None:
         if self._wandb is not None:

@@ -57,7 +57,11 @@ class TrainingLoop:
         self.run_dir = Path(run_dir)
         seed_everything(int(cfg.seed))  # here, so a loop built outside run.py is reproducible too
         self.reward_set = RewardSet(
-            cfg.rewards.names, cfg.rewards.routing, cfg.rewards.get("options")
+            cfg.rewards.names,
+            cfg.rewards.routing,
+            cfg.rewards.get("options"),
+            noise=cfg.rewards.get("noise"),
+            max_resident=cfg.rewards.get("max_resident"),
         )
         self.train_examples, self.eval_examples = load_run_data(
             cfg.dataset, self.reward_set.names, self.reward_set.routing
@@ -69,6 +73,7 @@ class TrainingLoop:
             trust_remote_code=cfg.model.get("trust_remote_code", False),
         )
         self.start_step = 1
+        self.last_step = 0
         self.eval_before: dict[str, float] | None = None
         self.checkpoints = CheckpointManager(
             self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
@@ -139,6 +144,10 @@ class TrainingLoop:
             self.tokenizer.save_pretrained(folder)
             write_base_record(folder, self.cfg)
 
+    def should_stop(self, step: int) -> bool:
+        """Hook after each logged step: True ends training early (e.g. a dev-set criterion)."""
+        return False
+
     def prepare(self) -> None:
         """Hook before the first step (after any resume): e.g. fit reward statistics."""
 
@@ -195,17 +204,22 @@ class TrainingLoop:
         ) as bar:
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
+                self.last_step = step
                 self.tracker.log(step, metrics)
                 shown = {k: v for k, v in metrics.items() if k in ("loss", "reward", "kl")}
                 bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()})
-                if save_every and (step % save_every == 0 or step == tr.steps):
+                stop = self.should_stop(step)
+                if save_every and (step % save_every == 0 or step == tr.steps or stop):
                     self.save_checkpoint(step)
+                if stop:
+                    log.info("stopping early after step %d", step)
+                    break
         if tr.get("export_final", True):
             self.export_model(self.run_dir / "final_model")
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
         result = {
             "eval": {"before": before, "after": after},
-            "steps": int(tr.steps),
+            "steps": int(self.last_step),
             "wall_s": round(time.perf_counter() - start, 3),
         }
         self.tracker.summary({f"eval_after/{k}": v for k, v in after.items()})

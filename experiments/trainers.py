@@ -9,6 +9,7 @@ TRAINERS: dict[str, str] = {
     "rollout_eval": "common.rollout_eval:RolloutEvalLoop",
     "remax": "drbo.trainer:ReMaxLoop",
     "laser_dpo": "laser.trainer:LaserLoop",
+    "best_of_n": "laser.best_of_n:BestOfNLoop",
 }
 
 

@@ -26,9 +26,9 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
-    import common.rewards  # noqa: F401  registers the scorers (cheap: models load lazily)
-    import drbo.balancers  # noqa: F401  registers the balancers
-    import laser.bandits  # noqa: F401  registers the bandits
+    from common.plugins import load_builtin_plugins
+
+    load_builtin_plugins()  # cheap: models load lazily
     from common.mixing import available_mixers
     from common.rewards.registry import available_scorers
 

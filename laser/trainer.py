@@ -35,6 +35,11 @@ from laser.pairs import build_pairs, kto_examples
 LOSSES = ("dpo_nll", "dpo", "nll", "kto")
 
 
+def batch_categories(batch: list[Example]) -> str:
+    """The prompts' categories, comma-joined, for per-category arm utilization."""
+    return ",".join(str(ex.meta.get("category", ex.task_name)) for ex in batch)
+
+
 def take_rows(r: Rollout, rows: list[int]) -> Rollout:
     """The sub-rollout of ``rows`` (indices into B), trimmed to its longest response."""
     idx = torch.as_tensor(rows, dtype=torch.long)
@@ -59,6 +64,8 @@ class LaserLoop(EngineLoop):
         if tr.loss not in LOSSES:
             raise ValueError(f"trainer.loss={tr.loss!r}; allowed values: {', '.join(LOSSES)}")
         self._refreshed_at = 0
+        self._dev_history: list[float] = []
+        self._stop = False
 
     # ---- pieces -----------------------------------------------------------------------------
     def _sample(self, batch: list[Example]) -> Rollout:
@@ -192,7 +199,32 @@ class LaserLoop(EngineLoop):
         )
         if decision.arm is not None:
             figures["arm"] = self.reward_set.names[decision.arm]
+        figures["categories"] = batch_categories(batch)
+        figures.update(self._dev_check(step))
         return figures
+
+    # ---- per-iteration dev-set stop -------------------------------------------------------------
+    def should_stop(self, step: int) -> bool:
+        return self._stop
+
+    def _dev_check(self, step: int) -> dict[str, float]:
+        """At the end of each iteration, evaluate ``dev_stop.metric`` on the eval split; ask
+        to stop when it improved by less than ``dev_stop.min_improvement`` over the previous
+        iteration (the iterative-RPO recipe of training until the dev score stalls)."""
+        ds = self.cfg.trainer.get("dev_stop") or {}
+        if not ds.get("enabled", False) or step % self.cfg.trainer.steps_per_iteration:
+            return {}
+        iteration = step // self.cfg.trainer.steps_per_iteration
+        score = self.evaluate(f"dev after iteration {iteration}")
+        if ds.metric not in score:
+            raise KeyError(
+                f"trainer.dev_stop.metric={ds.metric!r}; allowed values: {', '.join(score)}"
+            )
+        self._dev_history.append(float(score[ds.metric]))
+        if len(self._dev_history) >= 2:
+            gain = self._dev_history[-1] - self._dev_history[-2]
+            self._stop = gain < float(ds.min_improvement)
+        return {f"dev/{ds.metric}": self._dev_history[-1]}
 
     # ---- checkpoints --------------------------------------------------------------------------
     def write_model_state(self, folder: Path) -> None:
@@ -206,8 +238,13 @@ class LaserLoop(EngineLoop):
             self.reference.load_state_dict(torch.load(folder / "reference.pt", weights_only=False))
 
     def extra_state(self) -> dict[str, Any]:
-        return {**super().extra_state(), "refreshed_at": self._refreshed_at}
+        return {
+            **super().extra_state(),
+            "refreshed_at": self._refreshed_at,
+            "dev_history": self._dev_history,
+        }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         super().load_extra_state(state)
         self._refreshed_at = int(state["refreshed_at"])
+        self._dev_history = list(state.get("dev_history", []))

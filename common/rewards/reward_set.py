@@ -8,6 +8,7 @@ Routing decides which metric scores which example:
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -65,6 +66,8 @@ class RewardSet:
         names: Sequence[str],
         routing: Routing = "by_example",
         options: Mapping[str, Mapping[str, Any]] | None = None,
+        noise: Mapping[str, Any] | None = None,
+        max_resident: int | None = None,
     ) -> None:
         if routing not in ("by_example", "all"):
             raise ValueError(f"rewards.routing={routing!r}; allowed values: by_example, all")
@@ -83,13 +86,49 @@ class RewardSet:
         self._scorer_names = {n: self._options[n].pop("scorer", n) for n in names}
         for n in names:
             scorer_class(self._scorer_names[n])  # fails fast with the allowed values
+        self.noise = dict(noise) if noise else None
+        if self.noise is not None:
+            if self.noise.get("name") not in self.names:
+                raise ValueError(
+                    f"rewards.noise.name={self.noise.get('name')!r}; allowed values: "
+                    f"{', '.join(self.names)}"
+                )
+            if float(self.noise.get("sigma", 0.0)) < 0:
+                raise ValueError(f"rewards.noise.sigma={self.noise['sigma']} must be >= 0")
+        if max_resident is not None and max_resident < 1:
+            raise ValueError(f"rewards.max_resident={max_resident} must be >= 1 (or null)")
+        self.max_resident = max_resident
         self._scorers: dict[str, Scorer] = {}
 
     def scorer(self, name: str) -> Scorer:
-        """The scorer for ``name``, built on first use (embedding models load lazily)."""
-        if name not in self._scorers:
-            self._scorers[name] = build_scorer(self._scorer_names[name], **self._options[name])
+        """The scorer for ``name``, built on first use (models load lazily). With
+        ``max_resident`` set, the least recently used scorers are dropped so at most that
+        many reward models stay in memory (a bandit needs one at a time)."""
+        if name in self._scorers:
+            self._scorers[name] = self._scorers.pop(name)  # most recently used goes last
+            return self._scorers[name]
+        if self.max_resident is not None:
+            while len(self._scorers) >= self.max_resident:
+                self._scorers.pop(next(iter(self._scorers)))
+        self._scorers[name] = build_scorer(self._scorer_names[name], **self._options[name])
         return self._scorers[name]
+
+    def resident(self) -> list[str]:
+        """Names of the scorers currently loaded, least recently used first."""
+        return list(self._scorers)
+
+    def _add_noise(self, name: str, outputs: Sequence[str], scores: np.ndarray) -> np.ndarray:
+        """Gaussian noise N(0, sigma^2) on one source's scores (robustness analyses). Drawn
+        from a hash of the response text and the seed, so it is reproducible without state;
+        the noisy scores may leave [0, 1]."""
+        if self.noise is None or name != self.noise["name"]:
+            return scores
+        sigma, seed = float(self.noise.get("sigma", 0.0)), int(self.noise.get("seed", 0))
+        draws = [
+            np.random.default_rng([seed, zlib.crc32(str(o).encode("utf-8"))]).normal()
+            for o in outputs
+        ]
+        return scores + sigma * np.asarray(draws)
 
     def mask_for(self, examples: Sequence[Example]) -> np.ndarray:
         """(B, N) bool: which metric applies to which example."""
@@ -134,7 +173,7 @@ class RewardSet:
                 [outputs[i] for i in rows],
                 [examples[i].gold for i in rows],
             )
-            scores[rows, j] = out.scores
+            scores[rows, j] = self._add_noise(name, [outputs[i] for i in rows], out.scores)
             failed[rows, j] = out.parse_failed
             per_metric[name] = out
         return ScoreTable(self.names, scores, mask, failed, per_metric)

@@ -66,33 +66,43 @@ def test_resume_restores_the_bandit_and_the_trajectory(tmp_path):
     resumed.fit()
 
     def strip(rows):
-        return [{k: v for k, v in r.items() if not k.startswith(("time/", "tokens_per_s"))}
-                for r in rows]
+        return [
+            {k: v for k, v in r.items() if not k.startswith(("time/", "tokens_per_s"))}
+            for r in rows
+        ]
 
     assert strip(read_metrics(tmp_path / "full" / "metrics.jsonl")) == strip(
-        read_metrics(tmp_path / "cut" / "metrics.jsonl"))
+        read_metrics(tmp_path / "cut" / "metrics.jsonl")
+    )
     for n, p in _params(resumed).items():
         torch.testing.assert_close(p, _params(full)[n], rtol=0, atol=0)
 
 
 def test_drbo_balancer_weights_reward_models_in_a_laser_run(tmp_path):
-    loop = LaserLoop(compose_config(*TINY, "trainer.steps=2", "balancer=inverse",
-                                    "balancer.every=1"), tmp_path)
+    loop = LaserLoop(
+        compose_config(*TINY, "trainer.steps=2", "balancer=inverse", "balancer.every=1"), tmp_path
+    )
     loop.fit()
     rows = read_metrics(tmp_path / "metrics.jsonl")
     # dense weights: every reward model scored every step, so no single arm column is one-hot
-    assert all(sum(r[f"weight/{m}"] for m in ("fmt", "short", "long")) == pytest.approx(1.0)
-               for r in rows)
+    assert all(
+        sum(r[f"weight/{m}"] for m in ("fmt", "short", "long")) == pytest.approx(1.0) for r in rows
+    )
     assert all("reward/short" in r and "reward/long" in r for r in rows)
 
 
 def test_bandit_picks_a_metric_in_a_drbo_run(tmp_path):
     from drbo.trainer import ReMaxLoop
 
-    cfg = compose_config("+exp=debug", "balancer=linucb", "trainer.steps=2",
-                         "rewards.names=[multilingual_sim,sent_sim]",
-                         "trainer.eval_before=false", "trainer.eval_after=false",
-                         "trainer.standardize_k=8")
+    cfg = compose_config(
+        "+exp=debug",
+        "balancer=linucb",
+        "trainer.steps=2",
+        "rewards.names=[multilingual_sim,sent_sim]",
+        "trainer.eval_before=false",
+        "trainer.eval_after=false",
+        "trainer.standardize_k=8",
+    )
     loop = ReMaxLoop(cfg, tmp_path)
     loop.fit()
     rows = read_metrics(tmp_path / "metrics.jsonl")
@@ -100,3 +110,42 @@ def test_bandit_picks_a_metric_in_a_drbo_run(tmp_path):
         assert r["arm"] in ("multilingual_sim", "sent_sim")
         assert r[f"weight/{r['arm']}"] == 1.0
     assert loop.mixer.state_dict()["dim"] == 64  # contexts came from the tiny policy
+
+
+def test_best_of_n_learns_a_reranker_without_touching_the_policy(tmp_path):
+    from laser.best_of_n import BestOfNLoop
+
+    loop = BestOfNLoop(
+        compose_config(
+            "+exp=laser_debug", "trainer=best_of_n", "trainer.steps=4", "dataset.max_eval=4"
+        ),
+        tmp_path,
+    )
+    before = {n: p.detach().clone() for n, p in loop.model.named_parameters()}
+    result = loop.fit()
+    for n, p in loop.model.named_parameters():
+        assert torch.equal(before[n], p)
+    rows = read_metrics(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    assert all(r["arm"] in ("fmt", "short", "long") and r["nll"] > 0 for r in rows)
+    assert loop.mixer.state_dict()["dim"] == 64
+    assert set(result["eval"]["after"]) == {"fmt", "short", "long"}
+
+
+def test_dev_set_stop_ends_training_after_a_stalled_iteration(tmp_path):
+    # min_improvement 2.0 can never be met (scores are in [0, 1]): stop after iteration 2
+    loop = LaserLoop(
+        compose_config(
+            *TINY,
+            "trainer.steps=6",
+            "dataset.max_eval=2",
+            "trainer.dev_stop.enabled=true",
+            "trainer.dev_stop.metric=short",
+            "trainer.dev_stop.min_improvement=2.0",
+        ),
+        tmp_path,
+    )
+    result = loop.fit()
+    rows = read_metrics(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and result["steps"] == 4
+    assert "dev/short" in rows[1] and "dev/short" in rows[3] and "dev/short" not in rows[2]

@@ -44,3 +44,31 @@ def test_reward_set_aliases_and_only():
     # long target 8: 1 - 6/8 = 0.25 for both
     np.testing.assert_allclose(full.scores[:, 1], [0.25, 0.25])
     np.testing.assert_allclose(full.scores[:, 2], [0.0, 1.0])
+
+
+def test_noise_on_one_source_is_reproducible_and_only_there():
+    from common.data.types import Example
+    from common.rewards.reward_set import RewardSet
+
+    opts = {"a": {"scorer": "length_reward", "target_words": 2},
+            "b": {"scorer": "length_reward", "target_words": 2}}
+    ex = [Example(prompt="q", gold=None, metric="x")] * 3
+    outs = ["a b", "c d", "e f"]
+    clean = RewardSet(["a", "b"], "all", opts).score(ex, outs).scores
+    noisy1 = RewardSet(["a", "b"], "all", opts, noise={"name": "b", "sigma": 0.5}).score(ex, outs)
+    noisy2 = RewardSet(["a", "b"], "all", opts, noise={"name": "b", "sigma": 0.5}).score(ex, outs)
+    np.testing.assert_array_equal(noisy1.scores[:, 0], clean[:, 0])  # "a" untouched
+    assert not np.allclose(noisy1.scores[:, 1], clean[:, 1])
+    np.testing.assert_array_equal(noisy1.scores, noisy2.scores)  # same texts, same noise
+    with pytest.raises(ValueError, match="rewards.noise.name='c'; allowed values: a, b"):
+        RewardSet(["a", "b"], "all", opts, noise={"name": "c", "sigma": 1.0})
+
+
+def test_max_resident_keeps_the_most_recent_scorers():
+    from common.rewards.reward_set import RewardSet
+
+    opts = {n: {"scorer": "length_reward"} for n in "abc"}
+    rs = RewardSet(list("abc"), "all", opts, max_resident=2)
+    rs.scorer("a"), rs.scorer("b"), rs.scorer("a"), rs.scorer("c")
+    # "b" was least recently used when "c" arrived
+    assert rs.resident() == ["a", "c"]
