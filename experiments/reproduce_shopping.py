@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,11 @@ def train(balancer: str, seed: int, run_dir: Path, overrides: list[str]) -> None
         *overrides,
     ]
     print(f"[{balancer}] training: {' '.join(cmd[1:])}", flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True)
+    # Each training run is its own single-process job: it must not inherit a rendezvous
+    # (port) that this process or a launcher set up.
+    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
+    env = {k: v for k, v in os.environ.items() if k not in dist}
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
 
 
 def table(rows: dict[str, dict]) -> tuple[list[str], list[list[str]]]:

@@ -19,6 +19,8 @@ DATASET_KINDS: dict[str, tuple[str, str, str]] = {
     "alce": ("common.data.alce", "load_alce", "alce_sample"),
     "gsm8k": ("common.data.gsm8k", "load_gsm8k", "gsm_sample"),
     "prompts": ("common.data.prompts", "load_prompts", "prompts_sample"),
+    # the same loader; its bundled sample is the categorized instruction-following set
+    "instruct": ("common.data.prompts", "load_prompts", "instruct_sample"),
 }
 
 

@@ -21,13 +21,20 @@ from common.data.gsm8k import gsm_rows
 from common.data.jsonl import write_jsonl
 from common.data.samplegen.alce_rows import alce_rows
 from common.data.samplegen.catalog import check_catalog
+from common.data.samplegen.instruct import instruct_rows
 from common.data.samplegen.open_prompts import prompt_rows
 from common.data.samplegen.shopping import shopping_rows
 
 DEFAULT_SEED = 0
 GSM_ROWS = 200
 PER_CRITERION = 48
-FILES = ("shopping_sample.jsonl", "alce_sample.json", "gsm_sample.jsonl", "prompts_sample.jsonl")
+FILES = (
+    "shopping_sample.jsonl",
+    "alce_sample.json",
+    "gsm_sample.jsonl",
+    "prompts_sample.jsonl",
+    "instruct_sample.jsonl",
+)
 
 
 def write_samples(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
@@ -40,6 +47,7 @@ def write_samples(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         fh.write("\n")
     write_jsonl(out / "gsm_sample.jsonl", gsm_rows(GSM_ROWS, seed))
     write_jsonl(out / "prompts_sample.jsonl", prompt_rows(seed))
+    write_jsonl(out / "instruct_sample.jsonl", instruct_rows(seed))
     return [out / name for name in FILES]
 
 

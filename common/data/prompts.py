@@ -1,5 +1,7 @@
 """Plain prompt lists (no gold): reward-model-scored generation such as LASeR's long-form
-tasks. A ``.txt`` holds one prompt a line; a ``.jsonl`` holds objects with a ``prompt`` field.
+tasks. A ``.txt`` holds one prompt a line; a ``.jsonl`` holds objects with a ``prompt`` field
+and optionally ``task_name``, ``category`` (instruction type, e.g. ``email``) and ``reference``
+(an example answer, kept in ``meta``; it is not a gold: no metric reads it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ def load_prompts(
 
     Args:
         path: ``.txt`` (blank lines skipped; no escaping, so a prompt is one line) or
-            ``.jsonl`` (``prompt`` field required; ``task_name`` per row optional).
+            ``.jsonl`` (``prompt`` field required; ``task_name``, ``category`` and
+            ``reference`` per row optional). A row's ``category`` goes to
+            ``meta["category"]`` and is its task name unless the row has a ``task_name``,
+            so per-task aggregation and LASeR's per-category arm use follow it.
         metric: the metric name put on every Example.
         task_name: defaults to the file's stem.
 
@@ -36,13 +41,19 @@ def load_prompts(
             prompt = require(row, "prompt", str, path, line)
             if not prompt.strip():
                 raise DataFormatError(path, line, "prompt", "empty prompt")
+            meta: dict[str, object] = {"source": str(path), "line": line}
+            category = row.get("category")
+            if category is not None:
+                meta["category"] = str(category)
+            if row.get("reference") is not None:
+                meta["reference"] = str(row["reference"])
             examples.append(
                 Example(
                     prompt=prompt,
                     gold=None,
                     metric=metric,
-                    task_name=str(row.get("task_name") or task),
-                    meta={"source": str(path), "line": line},
+                    task_name=str(row.get("task_name") or category or task),
+                    meta=meta,
                 )
             )
         return examples

@@ -9,6 +9,8 @@ import common.rewards.embedding_sim  # noqa: E402,F401
 import common.rewards.fluency  # noqa: E402,F401
 import common.rewards.heuristics  # noqa: E402,F401
 import common.rewards.math_answer  # noqa: E402,F401
+import common.rewards.pref_rm  # noqa: E402,F401
+import common.rewards.relevance  # noqa: E402,F401
 import common.rewards.reward_models  # noqa: E402,F401
 import common.rewards.shopbench_metrics  # noqa: E402,F401
 import common.rewards.text_overlap  # noqa: E402,F401

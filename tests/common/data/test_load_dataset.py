@@ -14,7 +14,14 @@ def test_unknown_kind_lists_allowed_values():
         load_dataset("imagenet")
     for kind in ("shopbench", "shopping_mmlu", "alce", "gsm8k", "prompts"):
         assert kind in str(err.value)
-    assert set(DATASET_KINDS) == {"shopbench", "shopping_mmlu", "alce", "gsm8k", "prompts"}
+    assert set(DATASET_KINDS) == {
+        "shopbench",
+        "shopping_mmlu",
+        "alce",
+        "gsm8k",
+        "prompts",
+        "instruct",
+    }
 
 
 def test_missing_file_names_path_and_config_key(tmp_path):
