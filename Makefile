@@ -68,6 +68,7 @@ format: ## ruff format + autofix
 bench: ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench.bench_metrics
 	$(PY) -m bench.bench_drbo
+	$(PY) -m bench.bench_laser
 
 clean: ## remove run outputs and caches (keeps .venv)
 	rm -rf outputs multirun .pytest_cache .ruff_cache

@@ -50,8 +50,10 @@ def test_noise_on_one_source_is_reproducible_and_only_there():
     from common.data.types import Example
     from common.rewards.reward_set import RewardSet
 
-    opts = {"a": {"scorer": "length_reward", "target_words": 2},
-            "b": {"scorer": "length_reward", "target_words": 2}}
+    opts = {
+        "a": {"scorer": "length_reward", "target_words": 2},
+        "b": {"scorer": "length_reward", "target_words": 2},
+    }
     ex = [Example(prompt="q", gold=None, metric="x")] * 3
     outs = ["a b", "c d", "e f"]
     clean = RewardSet(["a", "b"], "all", opts).score(ex, outs).scores
