@@ -19,11 +19,13 @@ from tqdm.auto import tqdm
 
 from common.assets import BASE_RECORD, load_causal_lm
 from common.checkpoint import CheckpointManager
+from common.data.formatting import format_prompt
 from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
 from common.evaluation import generate_predictions
 from common.plots import plot_run
 from common.rewards.reward_set import RewardSet
+from common.rollout import Rollout, generate
 from common.run_data import load_run_data, max_new_tokens_for
 from common.tracking import NullTracker, build_tracker, keep_rows_up_to
 
@@ -109,6 +111,23 @@ class TrainingLoop:
 
     def budget_of(self, example: Example) -> int:
         return max_new_tokens_for(self.cfg.dataset, example)
+
+    def rollout_batch(self, batch: list[Example], do_sample: bool = True, n: int = 1) -> Rollout:
+        """Generate for ``batch`` with the trainer's sampling settings: chat-templated prompts,
+        the batch's largest budget, ``n`` adjacent responses per prompt (B = n * G rows)."""
+        tr = self.cfg.trainer
+        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+        return generate(
+            self.model,
+            self.tokenizer,
+            prompts,
+            max_new_tokens=max(self.budget_of(ex) for ex in batch),
+            do_sample=do_sample,
+            temperature=tr.get("temperature", 1.0),
+            top_p=tr.get("top_p", 1.0),
+            num_return_sequences=n,
+            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
+        )
 
     # ---- evaluation -------------------------------------------------------------------
     def evaluate(self, desc: str) -> dict[str, float]:

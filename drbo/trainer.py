@@ -29,7 +29,7 @@ from common.distributed import all_gather_object, is_main, rank, world_size
 from common.engine_loop import EngineLoop
 from common.mixing import Feedback, MixDecision, mix_rewards
 from common.rewards.reward_set import ScoreTable
-from common.rollout import Rollout, generate, rollout_logprobs, sequence_logprobs
+from common.rollout import Rollout, rollout_logprobs, sequence_logprobs
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
 from drbo.standardize import RewardStandardizer
 
@@ -94,7 +94,7 @@ class ReMaxLoop(EngineLoop):
             disable=not is_main(),
         ):
             chunk = rows[s : s + bs]
-            table = self._score(chunk, self._generate(chunk, sample=True).texts)
+            table = self._score(chunk, self.rollout_batch(chunk, do_sample=True).texts)
             for j, m in enumerate(table.names):
                 samples[m].extend(table.scores[table.mask[:, j], j].tolist())
         merged: dict[str, list[float]] = {m: [] for m in samples}
@@ -104,20 +104,6 @@ class ReMaxLoop(EngineLoop):
         self.standardizer.fit(merged)
 
     # ---- one ReMax step ---------------------------------------------------------------------
-    def _generate(self, batch: list[Example], sample: bool) -> Rollout:
-        tr = self.cfg.trainer
-        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
-        return generate(
-            self.model,
-            self.tokenizer,
-            prompts,
-            max_new_tokens=max(self.budget_of(ex) for ex in batch),
-            do_sample=sample,
-            temperature=tr.temperature,
-            top_p=tr.top_p,
-            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
-        )
-
     def _score(self, batch: list[Example], texts: list[str]) -> ScoreTable:
         return self.reward_set.score(batch, texts)
 
@@ -127,8 +113,8 @@ class ReMaxLoop(EngineLoop):
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        sampled = self._generate(batch, sample=True)
-        greedy = self._generate(batch, sample=False)
+        sampled = self.rollout_batch(batch, do_sample=True)
+        greedy = self.rollout_batch(batch, do_sample=False)
         timings["time/generate_s"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()

@@ -23,7 +23,7 @@ from common.distributed import is_main
 from common.mab_reward import MABRewardScaler
 from common.mixing import Feedback, MixDecision, mix_rewards
 from common.plugins import build_run_mixer
-from common.rollout import Rollout, generate, rollout_logprobs
+from common.rollout import Rollout, rollout_logprobs
 from common.training_loop import TrainingLoop
 from laser.trainer import batch_categories
 
@@ -46,18 +46,7 @@ class BestOfNLoop(TrainingLoop):
     def _rerank(self, batch: list[Example], decision: MixDecision) -> tuple[Rollout, np.ndarray]:
         """Sample n per prompt; returns the rollout (G*n rows) and each prompt's chosen row."""
         tr = self.cfg.trainer
-        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
-        rollout = generate(
-            self.model,
-            self.tokenizer,
-            prompts,
-            max_new_tokens=max(self.budget_of(ex) for ex in batch),
-            do_sample=True,
-            temperature=tr.temperature,
-            top_p=tr.top_p,
-            num_return_sequences=tr.n_samples,
-            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
-        )
+        rollout = self.rollout_batch(batch, n=tr.n_samples)
         picked = [m for m, w in zip(self.reward_set.names, decision.weights, strict=True) if w > 0]
         repeated = [ex for ex in batch for _ in range(tr.n_samples)]
         table = self.reward_set.score(repeated, rollout.texts, only=picked)

@@ -28,7 +28,7 @@ from common.data.formatting import format_prompt
 from common.data.types import Example
 from common.engine_loop import EngineLoop
 from common.mixing import Feedback, mix_rewards
-from common.rollout import Rollout, generate, rollout_logprobs
+from common.rollout import Rollout, rollout_logprobs
 from laser.losses import dpo_nll_loss, kto_kl_estimate, kto_loss, nll_loss, sequence_logp
 from laser.pairs import build_pairs, kto_examples
 
@@ -68,21 +68,6 @@ class LaserLoop(EngineLoop):
         self._stop = False
 
     # ---- pieces -----------------------------------------------------------------------------
-    def _sample(self, batch: list[Example]) -> Rollout:
-        tr = self.cfg.trainer
-        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
-        return generate(
-            self.model,
-            self.tokenizer,
-            prompts,
-            max_new_tokens=max(self.budget_of(ex) for ex in batch),
-            do_sample=True,
-            temperature=tr.temperature,
-            top_p=tr.top_p,
-            num_return_sequences=tr.n_samples,
-            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
-        )
-
     def _logps(self, rollout: Rollout, reference: bool) -> torch.Tensor:
         """(B, T) response log-probs under the policy (grad) or the reference (no grad)."""
         if not reference:
@@ -139,7 +124,7 @@ class LaserLoop(EngineLoop):
         t_bandit = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        rollout = self._sample(batch)
+        rollout = self.rollout_batch(batch, n=self.cfg.trainer.n_samples)
         t_gen = time.perf_counter() - t0
 
         t0 = time.perf_counter()
