@@ -149,7 +149,7 @@ class LaserLoop(EngineLoop):
         t_train = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        mab_reward = self.mab_feedback(None if loss is None else float(loss))
+        mab_reward = self.mab_feedback(None if loss is None else float(loss.detach()))
         if loss is not None:  # a batch with no preference pair teaches the mixer nothing
             self.mixer.update(
                 Feedback(
@@ -170,7 +170,7 @@ class LaserLoop(EngineLoop):
             }
         )
         figures.update(
-            loss=float(loss) if loss is not None else None,
+            loss=float(loss.detach()) if loss is not None else None,
             mab_reward=mab_reward,
             reward=float(scores.mean()),
             tokens_per_s=rollout.num_response_tokens / max(rollout.seconds, 1e-9),

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from common.array_codec import decode_array, encode_array
 from common.mixing import Feedback, MixDecision, RewardMixer, register_mixer
 
 # UCB scores this close to the maximum count as tied (float noise, not a real preference).
@@ -25,8 +26,14 @@ class LinUCB(RewardMixer):
                     k*  = argmax_k p_k                 -> one-hot weights (N,), arm k*
         update:     A_k* += c c^T        b_k* += r c   (the chosen arm only)
 
-    ``A_k^-1 b_k`` and ``A_k^-1 c`` come from one ``np.linalg.solve`` per arm with both
-    right-hand sides stacked: no explicit inverse, one factorization per arm per decision.
+    The bandit keeps ``A_k^-1`` itself (``A_inv``, (K, d, d)) and updates it with the
+    Sherman-Morrison identity, ``A^-1 -= (A^-1 c)(A^-1 c)^T / (1 + c^T A^-1 c)``: a decision
+    is then two mat-vecs per arm and an update one rank-1 correction, O(K d^2) instead of the
+    O(K d^3) of re-solving (at d = 576 that is ~1 ms instead of 20-170 ms, the difference
+    between under and over 1% of a training step). A stays symmetric positive definite with
+    eigenvalues >= ridge, so A^-1 is well conditioned and the recursion does not drift in
+    float64 (tested against ``np.linalg.inv`` after hundreds of updates). ``A`` is available
+    as a property, recomputed from ``A_inv``, for inspection only.
 
     Interpretation choices:
       - Ties (scores within 1e-12 of the maximum) are broken uniformly at random by a numpy
@@ -44,8 +51,11 @@ class LinUCB(RewardMixer):
         :class:`common.mab_reward.MABRewardScaler`); it is not range-checked here because
         ridge regression is defined for any real reward.
 
-    State (``state_dict``) holds A (K, d, d) and b (K, d) as nested lists: for d = 4096 and
-    3 arms that is ~50M floats, so large checkpoints are the price of exactly resumable runs.
+    State (``state_dict``) holds A^-1 (K, d, d) and b (K, d) bit-exactly as base64 float64
+    (:mod:`common.array_codec`): for d = 576 and 4 arms ~14 MB; for d = 4096 and 3 arms
+    ~540 MB, the price of exactly resumable runs (``normalize_context`` does not change d;
+    project the context to fewer dimensions when that matters). States written by earlier
+    versions (A as nested lists) still load.
 
     Args:
         names: reward sources (N arms), in order.
@@ -80,15 +90,20 @@ class LinUCB(RewardMixer):
         self.normalize_context = bool(normalize_context)
         self.rng = np.random.default_rng(seed)
         self.dim: int | None = None
-        self.A: np.ndarray | None = None  # (K, d, d)
+        self.A_inv: np.ndarray | None = None  # (K, d, d)
         self.b: np.ndarray | None = None  # (K, d)
         if dim is not None:
             self._init_arms(int(dim))
 
     def _init_arms(self, d: int) -> None:
         self.dim = d
-        self.A = np.repeat(self.ridge * np.eye(d)[None], self.n, axis=0)
+        self.A_inv = np.repeat(np.eye(d)[None] / self.ridge, self.n, axis=0)
         self.b = np.zeros((self.n, d))
+
+    @property
+    def A(self) -> np.ndarray | None:  # noqa: N802 - the paper's name
+        """The design matrices A_k (K, d, d), inverted back from ``A_inv`` (O(K d^3))."""
+        return None if self.A_inv is None else np.linalg.inv(self.A_inv)
 
     def _context(self, context: np.ndarray | None, where: str) -> np.ndarray:
         """Validated (and normalized) context, shape (d,); fixes d on first sight."""
@@ -120,11 +135,10 @@ class LinUCB(RewardMixer):
 
     def _ucb(self, c: np.ndarray) -> np.ndarray:
         """p (K,) for a validated context c (d,); keeps ``theta`` (K, d) and ``width`` (K,)."""
-        rhs = np.stack([self.b, np.broadcast_to(c, self.b.shape)], axis=-1)  # (K, d, 2)
-        sol = np.linalg.solve(self.A, rhs)  # (K, d, 2): [A_k^-1 b_k, A_k^-1 c]
-        self.theta = sol[..., 0]
+        self.theta = np.einsum("kij,kj->ki", self.A_inv, self.b)  # (K, d)
+        a_inv_c = self.A_inv @ c  # (K, d)
         # c^T A^-1 c >= 0 in exact arithmetic; clip the float noise before the sqrt
-        self.width = np.sqrt(np.maximum(sol[..., 1] @ c, 0.0))
+        self.width = np.sqrt(np.maximum(a_inv_c @ c, 0.0))
         return self.theta @ c + self.alpha * self.width
 
     def decide(self, step: int, context: np.ndarray | None = None) -> MixDecision:
@@ -145,15 +159,16 @@ class LinUCB(RewardMixer):
             )
         c = self._context(feedback.context, "update")
         k = int(feedback.arm)
-        self.A[k] += np.outer(c, c)
+        a_inv_c = self.A_inv[k] @ c  # (d,); A^-1 symmetric, so also c^T A^-1
+        self.A_inv[k] -= np.outer(a_inv_c, a_inv_c) / (1.0 + a_inv_c @ c)
         self.b[k] += float(feedback.scalar) * c
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "names": self.names,
             "dim": self.dim,
-            "A": None if self.A is None else self.A.tolist(),
-            "b": None if self.b is None else self.b.tolist(),
+            "A_inv": None if self.A_inv is None else encode_array(self.A_inv),
+            "b": None if self.b is None else encode_array(self.b),
             "rng": self.rng.bit_generator.state,
         }
 
@@ -161,9 +176,14 @@ class LinUCB(RewardMixer):
         if list(state["names"]) != self.names:
             raise ValueError(f"state is for rewards {state['names']}, this bandit has {self.names}")
         if state["dim"] is None:
-            self.dim, self.A, self.b = None, None, None
+            self.dim, self.A_inv, self.b = None, None, None
         else:
-            self.dim = int(state["dim"])
-            self.A = np.asarray(state["A"], dtype=np.float64).reshape(self.n, self.dim, self.dim)
-            self.b = np.asarray(state["b"], dtype=np.float64).reshape(self.n, self.dim)
+            self.dim = d = int(state["dim"])
+            if "A_inv" in state:
+                self.A_inv = decode_array(state["A_inv"]).reshape(self.n, d, d)
+                self.b = decode_array(state["b"]).reshape(self.n, d)
+            else:  # written before A^-1 was kept: nested lists of A and b
+                a = np.asarray(state["A"], dtype=np.float64).reshape(self.n, d, d)
+                self.A_inv = np.linalg.inv(a)
+                self.b = np.asarray(state["b"], dtype=np.float64).reshape(self.n, d)
         self.rng.bit_generator.state = state["rng"]
