@@ -112,17 +112,32 @@ class NullTracker:
 
 
 def build_tracker(cfg: DictConfig, run_dir: str | Path, resume: bool = False) -> Tracker:
-    """Tracker from the ``logger`` config group and the run's resolved config."""
+    """Tracker from the ``logger`` config group and the run's resolved config.
+
+    Besides the whole config, W&B gets flat ``method``, ``mixer`` and ``seed`` keys (the
+    columns a sweep is compared by) and the run's provenance (``run_info.json``: git commit,
+    package versions) when the run directory has it.
+    """
     lg = cfg.logger
+    config = OmegaConf.to_container(cfg, resolve=True)
+    config["method"] = OmegaConf.select(cfg, "trainer.method")
+    config["mixer"] = OmegaConf.select(cfg, "balancer.name")
+    info = Path(run_dir) / "run_info.json"
+    if info.exists():
+        try:
+            run_info = json.loads(info.read_text())
+            config["run_info"] = {k: run_info.get(k) for k in ("git", "packages", "rerun")}
+        except ValueError:
+            pass
     return Tracker(
         run_dir,
         backend=lg.backend,
         mode=lg.get("mode", "offline"),
         project=lg.get("project", "multireward"),
-        group=lg.get("group"),
+        group=lg.get("group") or cfg.get("exp_name"),
         name=lg.get("name"),
         tags=list(lg.get("tags") or []),
-        config=OmegaConf.to_container(cfg, resolve=True),
+        config=config,
         resume=resume,
     )
 

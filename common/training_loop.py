@@ -24,6 +24,7 @@ from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
 from common.evaluation import generate_predictions
 from common.plots import plot_run
+from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest, requeued
 from common.rewards.reward_set import RewardSet
 from common.rollout import Rollout, generate
 from common.run_data import load_run_data, max_new_tokens_for
@@ -37,6 +38,16 @@ def write_base_record(folder: Path, cfg: DictConfig) -> None:
     random tiny model cannot be recovered from peft's adapter_config.json)."""
     record = {"name_or_path": cfg.model.name_or_path, "seed": int(cfg.seed)}
     (Path(folder) / BASE_RECORD).write_text(json.dumps(record))
+
+
+def progress_postfix(metrics: dict[str, Any]) -> dict[str, str]:
+    """The progress bar's figures: loss, reward and KL when the step produced them (a LASeR
+    step whose responses all tie has no preference pair and logs ``loss: None``)."""
+    return {
+        k: f"{v:.3g}"
+        for k, v in metrics.items()
+        if k in ("loss", "reward", "kl") and isinstance(v, (int, float))
+    }
 
 
 def seed_everything(seed: int) -> None:
@@ -80,7 +91,8 @@ class TrainingLoop:
         self.checkpoints = CheckpointManager(
             self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
         )
-        self._resume_from = self.checkpoints.latest() if cfg.get("resume") else None
+        wants_resume = bool(cfg.get("resume")) or requeued()
+        self._resume_from = self.checkpoints.latest() if wants_resume else None
         if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
@@ -171,6 +183,11 @@ class TrainingLoop:
         """Hook before the first step (after any resume): e.g. fit reward statistics."""
 
     # ---- checkpoints (methods with state override the three hooks) ---------------------
+    @property
+    def checkpointable(self) -> bool:
+        """Whether this loop overrides :meth:`write_model_state`."""
+        return type(self).write_model_state is not TrainingLoop.write_model_state
+
     def write_model_state(self, folder: Path) -> None:
         """Store model/optimizer/scheduler files in ``folder``."""
         raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
@@ -214,22 +231,34 @@ class TrainingLoop:
         before = self.eval_before
         self.prepare()
         save_every = int(tr.get("save_every", 0) or 0)
-        with tqdm(
-            range(self.start_step, tr.steps + 1),
-            desc=self.method,
-            initial=self.start_step - 1,
-            total=tr.steps,
-            disable=not is_main(),
-        ) as bar:
+        stop_request = StopRequest(
+            self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
+        )
+        with (
+            stop_request,
+            tqdm(
+                range(self.start_step, tr.steps + 1),
+                desc=self.method,
+                initial=self.start_step - 1,
+                total=tr.steps,
+                disable=not is_main(),
+            ) as bar,
+        ):
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
                 self.last_step = step
                 self.tracker.log(step, metrics)
-                shown = {k: v for k, v in metrics.items() if k in ("loss", "reward", "kl")}
-                bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()})
+                bar.set_postfix(progress_postfix(metrics))
                 stop = self.should_stop(step)
+                preempted = stop_request.agreed()
                 if save_every and (step % save_every == 0 or step == tr.steps or stop):
                     self.save_checkpoint(step)
+                elif preempted and self.checkpointable:
+                    self.save_checkpoint(step)
+                if preempted:
+                    log.warning("stop requested: checkpoint of step %d written, exiting", step)
+                    self.tracker.finish()
+                    stop_request.hand_over()  # raises (or requeues through submitit)
                 if stop:
                     log.info("stopping early after step %d", step)
                     break

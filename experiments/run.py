@@ -12,7 +12,8 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, open_dict
 
 from common.distributed import all_gather_object, is_main, world_size
 from experiments.validate import validate_config
@@ -33,9 +34,11 @@ def format_table(before: dict[str, float], after: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def run(cfg: DictConfig, run_dir: str | Path) -> dict:
-    """Run one experiment into ``run_dir``; returns the summary it writes."""
+def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None) -> dict:
+    """Run one experiment into ``run_dir``; returns the summary it writes. ``overrides`` (the
+    command line's) are recorded in ``run_info.json`` so the run can be repeated."""
     from common.training_loop import seed_everything
+    from experiments.provenance import record_run
     from experiments.trainers import trainer_class
 
     validate_config(cfg)
@@ -45,6 +48,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
 
         init_distributed(cfg.engine.get("backend", "auto"))
         run_dir = all_gather_object(str(run_dir))[0]
+    if is_main():
+        record_run(cfg, run_dir, list(overrides or []))
     seed_everything(cfg.seed)
     loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
     result = loop.fit()
@@ -63,9 +68,25 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     return summary
 
 
+def name_sweep_run(cfg: DictConfig) -> None:
+    """W&B identity from Hydra: the runs of one sweep share the group ``<exp>/<sweep folder>``
+    and are named by their overrides (``balancer=inverse,seed=1``), so a dashboard groups
+    and compares them; an explicit ``logger.group`` / ``logger.name`` wins."""
+    hc = HydraConfig.get()
+    if "logger" not in cfg or hc.mode != RunMode.MULTIRUN:
+        return
+    with open_dict(cfg):
+        if cfg.logger.get("group") is None:
+            cfg.logger.group = f"{cfg.exp_name}/{Path(hc.sweep.dir).name}"
+        if cfg.logger.get("name") is None:
+            cfg.logger.name = hc.job.override_dirname or f"job{hc.job.num}"
+
+
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    run(cfg, HydraConfig.get().runtime.output_dir)
+    name_sweep_run(cfg)
+    hc = HydraConfig.get()
+    run(cfg, hc.runtime.output_dir, list(hc.overrides.task))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import argparse
 import json
 import logging
 import os
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +39,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
+from common.run_dirs import _HYDRA_INTERP, load_run_config  # noqa: E402, F401
 from common.tracking import read_metrics  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -258,33 +258,7 @@ def plot_rm_agreement(matrix: np.ndarray, names: Sequence[str], path: str | Path
 
 
 # ---- run configs -------------------------------------------------------------------------------
-_HYDRA_INTERP = re.compile(r"\$\{hydra:([\w.]+)\}")
-
-
-def load_run_config(run_dir: str | Path) -> DictConfig | None:
-    """The run's ``.hydra/config.yaml``, or None when the run has none.
-
-    Hydra saves the config unresolved; ``${hydra:KEY}`` interpolations only resolve inside a
-    Hydra app, so they are replaced by their values from ``.hydra/hydra.yaml`` when present.
-    """
-    folder = Path(run_dir) / ".hydra"
-    path = folder / "config.yaml"
-    if not path.exists():
-        return None
-    text = path.read_text(encoding="utf-8")
-    if _HYDRA_INTERP.search(text) and (folder / "hydra.yaml").exists():
-        hydra = OmegaConf.load(folder / "hydra.yaml")
-
-        def value(m: re.Match) -> str:
-            v = OmegaConf.select(hydra, f"hydra.{m.group(1)}", default=None)
-            return m.group(0) if v is None else str(v)
-
-        text = _HYDRA_INTERP.sub(value, text)
-    cfg = OmegaConf.create(text)
-    OmegaConf.set_struct(cfg, False)
-    return cfg
-
-
+# load_run_config lives in common.run_dirs (imported above, so laser.analysis still exports it).
 def _select(cfg: DictConfig | None, key: str, default: Any = None) -> Any:
     return default if cfg is None else OmegaConf.select(cfg, key, default=default)
 

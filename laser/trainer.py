@@ -150,7 +150,16 @@ class LaserLoop(EngineLoop):
 
         t0 = time.perf_counter()
         mab_reward = self.mab_feedback(None if loss is None else float(loss.detach()))
-        if loss is not None:  # a batch with no preference pair teaches the mixer nothing
+        if self.mixer.learns_from_scalar:
+            if mab_reward is None:
+                # No rank built a preference pair: the chosen RM scored every sample alike and
+                # the policy learned nothing, the worst outcome. Left unrewarded, such an arm
+                # keeps its optimistic bound and a bandit would pick it again and again.
+                mab_reward = 0.0
+            learn = True
+        else:
+            learn = loss is not None  # a balancer learns from the rewards of trained steps
+        if learn:
             self.mixer.update(
                 Feedback(
                     step=step,

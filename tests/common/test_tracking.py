@@ -39,3 +39,36 @@ def test_bad_logger_values_name_the_key(tmp_path):
         Tracker(tmp_path, backend="tensorboardX")
     with pytest.raises(ValueError, match="logger.mode"):
         Tracker(tmp_path, backend="wandb", mode="sometimes")
+
+
+def test_build_tracker_gives_wandb_the_comparison_keys_and_provenance(tmp_path, monkeypatch):
+    import wandb
+
+    from common.tracking import build_tracker
+    from experiments.compose import compose_config
+
+    seen = {}
+
+    class FakeRun:
+        summary: dict = {}
+
+        def log(self, *a, **k):
+            pass
+
+        def finish(self):
+            pass
+
+    def fake_init(**kwargs):
+        seen.update(kwargs)
+        return FakeRun()
+
+    monkeypatch.setattr(wandb, "init", fake_init)
+    (tmp_path / "run_info.json").write_text(
+        json.dumps({"git": {"commit": "abc"}, "packages": {"torch": "2"}, "rerun": "x"})
+    )
+    cfg = compose_config("+exp=debug", "logger=wandb_offline", "balancer=delta", "seed=2")
+    build_tracker(cfg, tmp_path).finish()
+    assert seen["group"] == "debug"  # a single run: the experiment name
+    assert seen["config"]["method"] == "drbo" and seen["config"]["mixer"] == "delta"
+    assert seen["config"]["seed"] == 2
+    assert seen["config"]["run_info"]["git"] == {"commit": "abc"}

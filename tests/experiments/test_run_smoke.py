@@ -1,4 +1,4 @@
-"""The entry point end to end on a tiny model: run directory contract and the basic sweep."""
+"""The entry point end to end on a tiny model: the run directory contract (sweeps: test_sweeps.py)."""
 
 import json
 import os
@@ -51,24 +51,6 @@ def test_bad_value_fails_before_the_model_loads(tmp_path):
     assert r.returncode != 0
     assert "trainer.batch_size=-2" in r.stderr
     assert not (tmp_path / "metrics.jsonl").exists()
-
-
-def test_multirun_grid_with_the_basic_launcher(tmp_path):
-    r = _run(
-        "--multirun",
-        "+exp=debug",
-        "seed=0,1",
-        "balancer=average,inverse",
-        f"hydra.sweep.dir={tmp_path}",
-        "trainer.steps=1",
-        "trainer.eval_before=false",
-        "trainer.eval_after=false",
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    summaries = sorted(tmp_path.glob("*/summary.json"))
-    assert len(summaries) == 4
-    seeds = sorted(json.loads(p.read_text())["seed"] for p in summaries)
-    assert seeds == [0, 0, 1, 1]
 
 
 def test_two_processes_under_torchrun(tmp_path):

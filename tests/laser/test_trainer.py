@@ -149,3 +149,63 @@ def test_dev_set_stop_ends_training_after_a_stalled_iteration(tmp_path):
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2, 3, 4] and result["steps"] == 4
     assert "dev/short" in rows[1] and "dev/short" in rows[3] and "dev/short" not in rows[2]
+
+
+def test_an_arm_whose_scores_all_tie_is_scored_zero_not_left_optimistic(tmp_path):
+    """answer_format gives a random tiny model's outputs 0 every time: no preference pair, no
+    training. The bandit must still hear about it (MAB reward 0), or LinUCB would keep the
+    arm's optimistic bound and pick it forever."""
+    import numpy as np
+
+    loop = LaserLoop(
+        compose_config(
+            *TINY,
+            "rewards.names=[fmt]",
+            "~rewards.options.short",
+            "~rewards.options.long",
+            "trainer.steps=2",
+        ),
+        tmp_path,
+    )
+    loop.fit()
+    rows = read_metrics(tmp_path / "metrics.jsonl")
+    assert [r["loss"] for r in rows] == [None, None]
+    assert [r["mab_reward"] for r in rows] == [0.0, 0.0]
+    a = loop.mixer.A[0]
+    assert not np.allclose(a, np.eye(a.shape[0]) * a[0, 0])  # two context updates landed
+
+
+def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_path):
+    """The DPO loss of step 3 turns NaN: FloatingPointError naming the step, raised before
+    the optimizer step (weights unchanged), checkpoints of steps 1-2 untouched."""
+    import hashlib
+
+    def files(folder):
+        return {
+            str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    loop = LaserLoop(compose_config(*TINY, "trainer.steps=4", "trainer.save_every=1"), tmp_path)
+    real_loss, real_step, seen = loop._loss, loop.train_step, {}
+
+    def nan_at_step_3(rollout, scores):
+        loss, figures = real_loss(rollout, scores)
+        return (loss * float("nan") if seen.get("step") == 3 else loss), figures
+
+    def snapshot_before_step(step, batch):
+        seen["step"] = step
+        if step == 3:
+            seen.update(weights=_params(loop), checkpoints=files(tmp_path / "checkpoints"))
+        return real_step(step, batch)
+
+    loop._loss, loop.train_step = nan_at_step_3, snapshot_before_step
+    with pytest.raises(FloatingPointError, match=r"^step 3: loss is nan.*before the optimizer"):
+        loop.fit()
+    loop.tracker.finish()
+    for n, p in _params(loop).items():
+        assert torch.equal(p, seen["weights"][n]), n
+    assert files(tmp_path / "checkpoints") == seen["checkpoints"]
+    assert loop.checkpoints.latest().name == "step-00000002"
+    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1, 2]

@@ -1,0 +1,100 @@
+# Shared by the sbatch scripts (sourced, not run): the run directory, the launch command and
+# checkpoint-then-requeue on preemption.
+#
+# Environment knobs (all optional):
+#   PY=.venv/bin/python        the interpreter with the project installed
+#   LAUNCHER=torchrun|deepspeed
+#   RUN_DIR=outputs/slurm/<job name>-<job id>   fixed per job, so a requeued job finds its
+#                                                checkpoints there and resumes
+#   MASTER_PORT=29500
+#   DRY_RUN=1                  print the command instead of running it
+#
+# Preemption: submit with --requeue and --signal=B:USR1@<seconds>. On USR1 (or TERM) the trap
+# touches RUN_DIR/STOP; every rank sees it after its current step, writes a checkpoint and
+# exits; the script then requeues the job, whose next start resumes from that checkpoint
+# (experiments.run resumes whenever SLURM_RESTART_COUNT > 0).
+
+PY=${PY:-.venv/bin/python}
+LAUNCHER=${LAUNCHER:-torchrun}
+MASTER_PORT=${MASTER_PORT:-29500}
+NNODES=${SLURM_NNODES:-1}
+GPUS=${SLURM_GPUS_ON_NODE:-${GPUS:-1}}
+JOB_ID=${SLURM_JOB_ID:-local}
+RUN_DIR=${RUN_DIR:-outputs/slurm/${SLURM_JOB_NAME:-multireward}-${JOB_ID}}
+
+first_node() {
+  if [[ -n "${SLURM_JOB_NODELIST:-}" ]] && command -v scontrol >/dev/null; then
+    scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1
+  else
+    hostname
+  fi
+}
+
+# Fills the array CMD with the launch command for "$@" (Hydra overrides).
+build_command() {
+  local master_addr
+  master_addr=${MASTER_ADDR:-$(first_node)}
+  local -a args=("$@" "hydra.run.dir=$RUN_DIR")
+  local -a run=(-m experiments.run "${args[@]}")
+  case "$LAUNCHER" in
+    torchrun)
+      if (( NNODES > 1 )); then
+        # One torchrun per node (srun), joined by a c10d rendezvous on the first node.
+        CMD=(srun --kill-on-bad-exit=1 --ntasks-per-node=1
+             "$PY" -m torch.distributed.run --nnodes="$NNODES" --nproc_per_node="$GPUS"
+             --rdzv_id="$JOB_ID" --rdzv_backend=c10d
+             --rdzv_endpoint="$master_addr:$MASTER_PORT" "${run[@]}")
+      else
+        CMD=("$PY" -m torch.distributed.run --standalone --nproc_per_node="$GPUS" "${run[@]}")
+      fi
+      ;;
+    deepspeed)
+      # DeepSpeed's launcher without ssh: one per node, the hostfile names every node.
+      local hostfile="$RUN_DIR/hostfile"
+      CMD=(srun --kill-on-bad-exit=1 --ntasks-per-node=1
+           bash -c "exec $PY -m deepspeed.launcher.runner --no_ssh --no_local_rank \
+--hostfile=$hostfile --num_nodes=$NNODES --num_gpus=$GPUS --node_rank=\$SLURM_NODEID \
+--master_addr=$master_addr --master_port=$MASTER_PORT --module experiments.run ${args[*]@Q}")
+      HOSTFILE=$hostfile
+      ;;
+    *)
+      echo "LAUNCHER=$LAUNCHER; allowed values: torchrun, deepspeed" >&2
+      return 2
+      ;;
+  esac
+}
+
+write_hostfile() {
+  [[ -z "${HOSTFILE:-}" ]] && return 0
+  mkdir -p "$(dirname "$HOSTFILE")"
+  if command -v scontrol >/dev/null && [[ -n "${SLURM_JOB_NODELIST:-}" ]]; then
+    scontrol show hostnames "$SLURM_JOB_NODELIST" | sed "s/\$/ slots=$GPUS/" > "$HOSTFILE"
+  else
+    echo "$(hostname) slots=$GPUS" > "$HOSTFILE"
+  fi
+}
+
+# Runs CMD; on USR1/TERM asks the run to checkpoint and stop, then requeues the job.
+launch() {
+  if [[ "${DRY_RUN:-0}" == 1 ]]; then
+    echo "run dir: $RUN_DIR (restart ${SLURM_RESTART_COUNT:-0})"
+    printf '%q ' "${CMD[@]}"; echo
+    return 0
+  fi
+  mkdir -p "$RUN_DIR"
+  write_hostfile
+  rm -f "$RUN_DIR/STOP"
+  local requeue=0 rc=0 pid
+  trap 'echo "preemption signal: checkpoint, then requeue"; touch "$RUN_DIR/STOP"; requeue=1' USR1 TERM
+  "${CMD[@]}" &
+  pid=$!
+  # `wait` returns early when a trapped signal arrives: wait again until the run has exited.
+  while true; do
+    wait "$pid" && rc=0 || rc=$?
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  if (( requeue )) && [[ -n "${SLURM_JOB_ID:-}" ]]; then
+    scontrol requeue "$SLURM_JOB_ID"
+  fi
+  return "$rc"
+}
