@@ -4,6 +4,9 @@ A checkpoint is written into a hidden temporary folder, closed with a manifest (
 size), and renamed into place: a crash at any moment leaves either the previous checkpoint
 or the new one, never a half-written folder that looks complete. On resume the newest folder
 whose manifest matches its files is used; a corrupt or partial one is skipped with a warning.
+A write that fails (a full disk) removes its temporary folder and raises
+:class:`CheckpointWriteError` naming the step and the folder; a temporary folder left by a
+killed process is removed by the next successful save.
 """
 
 from __future__ import annotations
@@ -40,6 +43,22 @@ def _files(root: Path) -> dict[str, int]:
     }
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (full disk, quota, I/O error). The message names the
+    step and the folder; ``errno`` is the original one where there was one (ENOSPC for a
+    full disk); the previous checkpoint is untouched and still the latest."""
+
+
+def _write_error(step: int, final: Path, err: Exception) -> CheckpointWriteError:
+    """The error of a failed save, naming the step and where it was going."""
+    msg = (
+        f"the checkpoint of step {step} could not be written to {final}: "
+        f"{type(err).__name__}: {err}; the previous checkpoint is intact"
+    )
+    code = getattr(err, "errno", None)
+    return CheckpointWriteError(code, msg) if code else CheckpointWriteError(msg)
+
+
 class CheckpointManager:
     """Writes and finds checkpoints of one run.
 
@@ -68,20 +87,34 @@ class CheckpointManager:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
         barrier()
-        write(tmp)
-        barrier()
+        try:
+            write(tmp)
+            barrier()
+            if is_main():
+                self._close(step, tmp, state)
+        except Exception as err:
+            # Half a checkpoint on a full disk only eats the space the next try needs; the
+            # previous complete checkpoint was never touched, so it stays the latest.
+            if is_main():
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise _write_error(step, final, err) from err
         if is_main():
-            self._publish(step, tmp, final, state)
+            self._publish(tmp, final)
         barrier()
         return final
 
-    def _publish(self, step: int, tmp: Path, final: Path, state: dict[str, Any]) -> None:
+    @staticmethod
+    def _close(step: int, tmp: Path, state: dict[str, Any]) -> None:
+        """Write the trainer state and, last, the manifest that makes ``tmp`` complete."""
         (tmp / STATE).write_text(json.dumps({"step": step, **state}))
         manifest = {"step": step, "files": _files(tmp)}
         with open(tmp / MANIFEST, "w") as f:
             json.dump(manifest, f)
             f.flush()
             os.fsync(f.fileno())
+
+    def _publish(self, tmp: Path, final: Path) -> None:
+        """Rename the closed ``tmp`` into place, then prune old and stale folders."""
         if final.exists():  # a re-save of the same step (resumed run) replaces it
             shutil.rmtree(final)
         os.replace(tmp, final)

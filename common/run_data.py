@@ -43,21 +43,18 @@ def load_run_data(
     name = ds.path or f"bundled {ds.kind} sample"
     if ds.get("task_metric"):
         # One task out of a mixed file (the bundled ALCE sample holds ASQA and ELI5 rows).
-        examples = filter_by_metric(examples, [ds.task_metric], dataset=name)
+        examples = filter_by_metric(
+            examples, [ds.task_metric], dataset=name, by="dataset.task_metric"
+        )
     if routing == "by_example":
-        examples = filter_by_metric(examples, reward_names, dataset=name)
+        examples = filter_by_metric(
+            examples, reward_names, dataset=name, by="rewards.names (rewards.routing=by_example)"
+        )
     if ds.get("eval_path"):
         train = examples
-        evals = load_dataset(ds.kind, ds.eval_path, **options)
-        if ds.get("task_metric"):
-            evals = [ex for ex in evals if ex.metric == ds.task_metric]
-        if routing == "by_example":
-            # A real benchmark file need not hold every training metric: score what it has.
-            evals = [ex for ex in evals if ex.metric in set(reward_names)]
-        if not evals:
-            raise ValueError(
-                f"dataset.eval_path={ds.eval_path} has no rows for {list(reward_names)}"
-            )
+        evals = _eval_rows(
+            load_dataset(ds.kind, ds.eval_path, **options), ds, reward_names, routing
+        )
     else:
         train, evals = train_eval_split(
             examples, eval_fraction=ds.eval_fraction, seed=ds.split_seed, dataset=name
@@ -65,6 +62,28 @@ def load_run_data(
     train = _stratified_cap(train, ds.get("max_train"), ds.split_seed)
     evals = _stratified_cap(evals, ds.get("max_eval"), ds.split_seed)
     return train, evals
+
+
+def _eval_rows(
+    evals: list[Example], ds: DictConfig, reward_names: Sequence[str], routing: str
+) -> list[Example]:
+    """The rows of ``dataset.eval_path`` the run can score; none left is an error naming
+    the file, the filters applied and what they asked for."""
+    present = sorted({ex.metric for ex in evals})
+    filters = []
+    if ds.get("task_metric"):
+        evals = [ex for ex in evals if ex.metric == ds.task_metric]
+        filters.append(f"dataset.task_metric={ds.task_metric}")
+    if routing == "by_example":
+        # A real benchmark file need not hold every training metric: score what it has.
+        evals = [ex for ex in evals if ex.metric in set(reward_names)]
+        filters.append(f"rewards.names={list(reward_names)}")
+    if not evals:
+        raise ValueError(
+            f"dataset.eval_path={ds.eval_path} has no rows after filtering by "
+            f"{' and '.join(filters)} (metrics present: {', '.join(present) or 'none'})"
+        )
+    return evals
 
 
 def max_new_tokens_for(ds: DictConfig, example: Example) -> int:

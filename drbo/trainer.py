@@ -104,8 +104,8 @@ class ReMaxLoop(EngineLoop):
         self.standardizer.fit(merged)
 
     # ---- one ReMax step ---------------------------------------------------------------------
-    def _score(self, batch: list[Example], texts: list[str]) -> ScoreTable:
-        return self.reward_set.score(batch, texts)
+    def _score(self, batch: list[Example], texts: list[str], step: int | None = None) -> ScoreTable:
+        return self.reward_set.score(batch, texts, step=step)
 
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
         tr = self.cfg.trainer
@@ -118,8 +118,8 @@ class ReMaxLoop(EngineLoop):
         timings["time/generate_s"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        table_s = self._score(batch, sampled.texts)
-        table_g = self._score(batch, greedy.texts)
+        table_s = self._score(batch, sampled.texts, step)
+        table_g = self._score(batch, greedy.texts, step)
         scaled_s = np.where(table_s.mask, self.standardizer.transform(table_s.scores), 0.0)
         scaled_g = np.where(table_g.mask, self.standardizer.transform(table_g.scores), 0.0)
         r_sample = mix_rewards(scaled_s, table_s.mask, decision.weights)

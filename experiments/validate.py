@@ -80,8 +80,10 @@ def validate_config(cfg: DictConfig) -> None:
         _positive(cfg, f"trainer.{key}", strict=False)
     k = tr.get("standardize_k")
     if k is not None and k < tr.batch_size:
+        # K samples estimate each metric's mean/std; fewer than one batch is too few to trust
         raise ConfigError(
-            f"trainer.standardize_k={k} is smaller than trainer.batch_size={tr.batch_size}"
+            f"trainer.standardize_k={k} is smaller than trainer.batch_size={tr.batch_size}; "
+            f"it must be >= {tr.batch_size}"
         )
 
     ds = cfg.dataset
@@ -94,3 +96,11 @@ def validate_config(cfg: DictConfig) -> None:
 
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")
+
+    from common.preemption import signal_number
+
+    for name in cfg.get("stop_signals") or []:
+        try:
+            signal_number(str(name))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None

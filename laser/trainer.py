@@ -130,7 +130,7 @@ class LaserLoop(EngineLoop):
         t0 = time.perf_counter()
         picked = [m for m, w in zip(self.reward_set.names, decision.weights, strict=True) if w > 0]
         repeated = [ex for ex in batch for _ in range(tr.n_samples)]
-        table = self.reward_set.score(repeated, rollout.texts, only=picked)
+        table = self.reward_set.score(repeated, rollout.texts, only=picked, step=step)
         scores = mix_rewards(table.scores, table.mask, decision.weights)
         scores = scores.reshape(len(batch), tr.n_samples)
         t_score = time.perf_counter() - t0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from common.data.errors import DataFormatError
 from common.data.types import Example
 
 # kind -> (module, loader function, bundled sample used when no path is given)
@@ -36,6 +37,8 @@ def load_dataset(kind: str, path: str | Path | None = None, **kw: Any) -> list[E
     Raises:
         ValueError: unknown ``kind`` (the message lists the allowed values).
         FileNotFoundError: ``path`` does not exist (the message names it and ``dataset.path``).
+        DataFormatError: a row is malformed (file, line and field named), or the file holds
+            no rows at all.
     """
     if kind not in DATASET_KINDS:
         raise ValueError(
@@ -55,7 +58,16 @@ def load_dataset(kind: str, path: str | Path | None = None, **kw: Any) -> list[E
     import importlib
 
     loader = getattr(importlib.import_module(module_name), func_name)
-    return loader(path, **kw)
+    examples = loader(path, **kw)
+    if not examples:
+        # Caught here, for every loader: an empty file would otherwise surface much later
+        # as "no rows to split" or an empty batch, far from the file at fault.
+        if path.is_dir():
+            problem = f"no task file under this folder holds a {kind} row"
+        else:
+            problem = f"the file holds no {kind} rows (it is empty or blank lines only)"
+        raise DataFormatError(path, None, None, problem)
+    return examples
 
 
 __all__ = ["DATASET_KINDS", "Example", "load_dataset"]

@@ -10,27 +10,75 @@ from typing import Any
 
 from common.data.errors import DataFormatError
 
+# Files saved by some Windows tools start with a byte-order mark; it is not part of the data.
+_BOM = b"\xef\xbb\xbf"
+
+
+def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, text)`` for every line, 1-based, decoded as UTF-8.
+
+    Raises:
+        DataFormatError: a line is not valid UTF-8 (a bare UnicodeDecodeError names neither
+            the file nor the line).
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            yield line_no, _decode(raw, path, line_no)
+
+
+def read_text(path: str | Path) -> str:
+    """The whole file decoded as UTF-8; a bad byte is reported with its line."""
+    path = Path(path)
+    raw = path.read_bytes().removeprefix(_BOM)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_no = raw.count(b"\n", 0, err.start) + 1
+        start = raw.rfind(b"\n", 0, err.start) + 1
+        raise _encoding_error(err, path, line_no, err.start - start) from err
+
+
+def _decode(raw: bytes, path: Path, line_no: int) -> str:
+    if line_no == 1:
+        raw = raw.removeprefix(_BOM)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _encoding_error(err, path, line_no, err.start) from err
+
+
+def _encoding_error(
+    err: UnicodeDecodeError, path: Path, line_no: int, column: int
+) -> DataFormatError:
+    byte = err.object[err.start]
+    return DataFormatError(
+        path,
+        line_no,
+        "<encoding>",
+        f"not valid UTF-8: byte 0x{byte:02x} at column {column + 1} ({err.reason})",
+    )
+
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line (1-based line numbers).
 
     Raises:
-        DataFormatError: a line is not valid JSON or not a JSON object.
+        DataFormatError: a line is not valid UTF-8, not valid JSON or not a JSON object.
     """
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataFormatError(path, line_no, "<json>", f"invalid JSON: {err.msg}") from err
-            if not isinstance(obj, dict):
-                raise DataFormatError(
-                    path, line_no, "<json>", f"expected a JSON object, got {type(obj).__name__}"
-                )
-            yield line_no, obj
+    for line_no, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataFormatError(path, line_no, "<json>", f"invalid JSON: {err.msg}") from err
+        if not isinstance(obj, dict):
+            raise DataFormatError(
+                path, line_no, "<json>", f"expected a JSON object, got {type(obj).__name__}"
+            )
+        yield line_no, obj
 
 
 def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -39,13 +87,13 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     often on a single physical line, so the entry number is the useful position).
     """
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        head = fh.read(4096).lstrip()
-    if not head.startswith("["):
+    with path.open("rb") as fh:
+        head = fh.read(4096).removeprefix(_BOM).lstrip()
+    if not head.startswith(b"["):
         yield from iter_jsonl(path)
         return
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        rows = json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise DataFormatError(path, err.lineno, "<json>", f"invalid JSON: {err.msg}") from err
     for i, row in enumerate(rows, start=1):

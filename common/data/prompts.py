@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.data.errors import DataFormatError
-from common.data.jsonl import iter_jsonl, require
+from common.data.jsonl import iter_jsonl, iter_lines, require
 from common.data.types import Example
 
 # No metric judges a gold-less prompt: reward models score these, chosen by the run's config.
@@ -31,7 +31,8 @@ def load_prompts(
         task_name: defaults to the file's stem.
 
     Raises:
-        DataFormatError: a JSON-lines row without a non-empty string ``prompt``.
+        DataFormatError: a JSON-lines row without a non-empty string ``prompt``, or a line
+            that is not valid UTF-8 (file and line named).
     """
     path = Path(path)
     task = task_name or path.stem
@@ -57,15 +58,14 @@ def load_prompts(
                 )
             )
         return examples
-    with path.open(encoding="utf-8") as fh:
-        return [
-            Example(
-                prompt=text.strip(),
-                gold=None,
-                metric=metric,
-                task_name=task,
-                meta={"source": str(path), "line": line},
-            )
-            for line, text in enumerate(fh, start=1)
-            if text.strip()
-        ]
+    return [
+        Example(
+            prompt=text.strip(),
+            gold=None,
+            metric=metric,
+            task_name=task,
+            meta={"source": str(path), "line": line},
+        )
+        for line, text in iter_lines(path)
+        if text.strip()
+    ]

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
 from common.data.errors import DataFormatError
-from common.data.jsonl import iter_records
+from common.data.jsonl import iter_records, read_text
 from common.data.shopbench import SHOPBENCH_METRICS, metric_name
 from common.data.types import Example
 
@@ -93,8 +94,10 @@ def load_mc_csv(path: str | Path, task_name: str | None = None) -> list[Example]
     path = Path(path)
     task = task_name or task_name_of(path)
     examples = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
+    # Decoded up front so a bad byte is reported with its line, not as a bare
+    # UnicodeDecodeError from inside the csv reader.
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    try:
         missing = {"question", "answer"} - set(reader.fieldnames or [])
         if missing:
             raise DataFormatError(path, 1, sorted(missing)[0], "missing column in the header")
@@ -102,26 +105,30 @@ def load_mc_csv(path: str | Path, task_name: str | None = None) -> list[Example]
         for row in reader:
             line = row_start
             row_start = reader.line_num + 1
-            question = (row.get("question") or "").strip()
-            if not question:
-                raise DataFormatError(path, line, "question", "empty question")
-            choices = _parse_choices(row.get("choices"), path, line)
-            answer = _parse_index(row.get("answer"), path, line)
-            if choices and not 0 <= answer < len(choices):
-                raise DataFormatError(
-                    path, line, "answer", f"index {answer} outside the {len(choices)} choices"
-                )
-            examples.append(
-                Example(
-                    prompt=mc_prompt(question, choices),
-                    gold=answer,
-                    metric="mc_accuracy",
-                    task_name=task,
-                    task_type="multiple-choice",
-                    meta={"source": str(path), "line": line, "choices": choices},
-                )
-            )
+            examples.append(_mc_example(row, path, line, task))
+    except csv.Error as err:
+        raise DataFormatError(path, reader.line_num, "<csv>", f"unreadable CSV: {err}") from err
     return examples
+
+
+def _mc_example(row: dict[str, str | None], path: Path, line: int, task: str) -> Example:
+    question = (row.get("question") or "").strip()
+    if not question:
+        raise DataFormatError(path, line, "question", "empty question")
+    choices = _parse_choices(row.get("choices"), path, line)
+    answer = _parse_index(row.get("answer"), path, line)
+    if choices and not 0 <= answer < len(choices):
+        raise DataFormatError(
+            path, line, "answer", f"index {answer} outside the {len(choices)} choices"
+        )
+    return Example(
+        prompt=mc_prompt(question, choices),
+        gold=answer,
+        metric="mc_accuracy",
+        task_name=task,
+        task_type="multiple-choice",
+        meta={"source": str(path), "line": line, "choices": choices},
+    )
 
 
 def mc_prompt(question: str, choices: list[str]) -> str:

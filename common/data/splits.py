@@ -14,13 +14,20 @@ from common.data.types import Example
 
 
 def filter_by_metric(
-    examples: Sequence[Example], metrics: Iterable[str], dataset: str = "dataset"
+    examples: Sequence[Example],
+    metrics: Iterable[str],
+    dataset: str = "dataset",
+    by: str = "metric",
 ) -> list[Example]:
     """Keep the rows whose metric is in ``metrics`` (original order).
 
+    Args:
+        by: the filter's name for the error message, e.g. the config key it comes from
+            (``rewards.names``, ``dataset.task_metric``).
+
     Raises:
         ValueError: a requested metric has no row ("dataset X has no rows for metric Y after
-            filtering"), which would otherwise surface later as an empty reward column.
+            filtering by Z"), which would otherwise surface later as an empty reward column.
     """
     wanted = list(dict.fromkeys(metrics))
     kept = [ex for ex in examples if ex.metric in wanted]
@@ -28,7 +35,7 @@ def filter_by_metric(
     for metric in wanted:
         if metric not in present:
             raise ValueError(
-                f"dataset {dataset} has no rows for metric {metric} after filtering "
+                f"dataset {dataset} has no rows for metric {metric} after filtering by {by} "
                 f"(metrics present: {', '.join(sorted({ex.metric for ex in examples})) or 'none'})"
             )
     return kept

@@ -8,6 +8,7 @@ per-sample true/false positive and false negative counts are summed over the tas
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,32 @@ from typing import Any, Literal
 import numpy as np
 
 Aggregation = Literal["mean", "micro_f1"]
+
+# Longer outputs are degenerate generations (no configured budget comes near); scoring them
+# would only cost superlinear time in the text metrics and memory in the embedders.
+MAX_SCORABLE_CHARS = 32_768
+# Characters no readable answer holds: C0/C1 controls other than tab, newline and carriage
+# return (NUL included), and lone surrogates, which cannot even be encoded as UTF-8 and make
+# tokenizers and ``str.encode`` raise.
+_UNSCORABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unscorable_reason(output: Any, max_chars: int = MAX_SCORABLE_CHARS) -> str | None:
+    """Why ``output`` is junk that no scorer should see, or None when it is scorable text.
+
+    Junk: not a string, empty after stripping, longer than ``max_chars``, or holding a
+    control character or a lone surrogate (not UTF-8-safe).
+    """
+    if not isinstance(output, str):
+        return f"not a string ({type(output).__name__})"
+    if len(output) > max_chars:
+        return f"longer than {max_chars} characters ({len(output)})"
+    if not output.strip():
+        return "empty"
+    bad = _UNSCORABLE_CHARS.search(output)
+    if bad is not None:
+        return f"holds the character U+{ord(bad.group()):04X} at {bad.start()}"
+    return None
 
 
 @dataclass
@@ -94,12 +121,26 @@ class Scorer(ABC):
     def __call__(
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
     ) -> RewardOutput:
+        """Score a batch, with junk outputs (see :func:`unscorable_reason`) scoring 0 as
+        parse failures: every scorer gets this guarantee here, once, instead of each one
+        having to survive NUL bytes, lone surrogates and 200k-character generations."""
         if not (len(prompts) == len(outputs) == len(golds)):
             raise ValueError(
                 f"{self.name}: prompts ({len(prompts)}), outputs ({len(outputs)}) and golds "
                 f"({len(golds)}) must have the same length"
             )
-        return self.score(prompts, outputs, golds)
+        junk = np.array([unscorable_reason(o) is not None for o in outputs], dtype=bool)
+        # Junk becomes "" rather than being dropped, so count-carrying scorers (NER's
+        # tp/fp/fn) still count the gold's entities as missed on those rows.
+        clean = ["" if bad else o for o, bad in zip(outputs, junk, strict=True)]
+        out = self.score(prompts, clean, golds)
+        if len(out) != len(outputs):
+            raise ValueError(
+                f"{self.name}: returned {len(out)} scores for a batch of {len(outputs)} outputs"
+            )
+        out.scores = np.where(junk, 0.0, out.scores)
+        out.parse_failed = out.parse_failed | junk
+        return out
 
     def aggregate(self, output: RewardOutput) -> float:
         """Task-level score from all of a task's rows (0-1 scale)."""

@@ -44,6 +44,12 @@ def _tokenizer(tokenizer: Any, model: Any):
     return tokenizer
 
 
+def _fit_window(max_length: int, model: Any) -> int:
+    """``max_length`` capped at the model's position count (when its config states one)."""
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    return min(max_length, limit) if isinstance(limit, int) and limit > 0 else max_length
+
+
 def _device(model: Any):
     return next(model.parameters()).device
 
@@ -85,7 +91,8 @@ class LogLikRM(Scorer):
         self.model = model.eval()
         self.tokenizer = _tokenizer(tokenizer, model)
         self.context_template = judge_template[: -len(RESPONSE_SLOT)]
-        self.batch_size, self.max_length = batch_size, max_length
+        # A window past the model's positions would make a long response an IndexError mid-run
+        self.batch_size, self.max_length = batch_size, _fit_window(max_length, model)
         self.name = name or type(self).name
 
     def _ids(self, prompt: str, response: str) -> tuple[list[int], list[int]]:
@@ -175,7 +182,8 @@ class SeqClsRM(Scorer):
         if use_chat_template is None:
             use_chat_template = getattr(self.tokenizer, "chat_template", None) is not None
         self.use_chat_template = use_chat_template
-        self.batch_size, self.max_length = batch_size, max_length
+        # A window past the model's positions would make a long response an IndexError mid-run
+        self.batch_size, self.max_length = batch_size, _fit_window(max_length, model)
         self.positive_label = positive_label
         self.name = name or type(self).name
 

@@ -22,6 +22,11 @@ from common.rewards.registry import build_scorer, scorer_class
 Routing = Literal["by_example", "all"]
 
 
+class RewardScoringError(RuntimeError):
+    """A reward source raised while building or scoring; the message names the source, its
+    scorer and the batch size, and the original exception is chained as ``__cause__``."""
+
+
 @dataclass
 class ScoreTable:
     """Scores of a batch under every metric of a reward set.
@@ -146,11 +151,13 @@ class RewardSet:
         examples: Sequence[Example],
         outputs: Sequence[str],
         only: Sequence[str] | None = None,
+        step: int | None = None,
     ) -> ScoreTable:
         """Score B outputs of B examples; every scorer sees only its rows, in one batch.
 
         ``only`` restricts scoring to some sources (a bandit's chosen reward model): the other
-        columns stay masked, and their models are never run.
+        columns stay masked, and their models are never run. ``step`` (the training step, if
+        any) only labels the errors of :meth:`_score_source`.
         """
         if len(examples) != len(outputs):
             raise ValueError(f"{len(examples)} examples but {len(outputs)} outputs")
@@ -168,16 +175,66 @@ class RewardSet:
             rows = np.flatnonzero(mask[:, j])
             if rows.size == 0:
                 continue
-            out = self.scorer(name)(
-                [examples[i].prompt for i in rows],
-                [outputs[i] for i in rows],
-                [examples[i].gold for i in rows],
-            )
+            out = self._score_source(name, examples, outputs, rows, step)
             scores[rows, j] = self._add_noise(name, [outputs[i] for i in rows], out.scores)
             failed[rows, j] = out.parse_failed
             per_metric[name] = out
         return ScoreTable(self.names, scores, mask, failed, per_metric)
 
+    def _describe(self, name: str, step: int | None) -> str:
+        where = f"step {step}: " if step is not None else ""
+        return f"{where}reward {name!r} (scorer {self._scorer_names[name]!r})"
+
+    def _score_source(
+        self,
+        name: str,
+        examples: Sequence[Example],
+        outputs: Sequence[str],
+        rows: np.ndarray,
+        step: int | None = None,
+    ) -> RewardOutput:
+        """Source ``name``'s scores of the examples at ``rows`` (indices into the batch).
+
+        Raises:
+            RewardScoringError: the scorer (or its lazy build) raised; a bare exception from
+                deep inside a model would not say which of N sources failed.
+            FloatingPointError: a score is NaN or infinite. It would flow into the mixed
+                reward and the loss, so the step stops here, where the culprit is known.
+        """
+        try:
+            scorer = self.scorer(name)
+        except Exception as err:
+            raise RewardScoringError(
+                f"{self._describe(name, step)} could not be built: {type(err).__name__}: {err}"
+            ) from err
+        try:
+            out = scorer(
+                [examples[i].prompt for i in rows],
+                [outputs[i] for i in rows],
+                [examples[i].gold for i in rows],
+            )
+        except Exception as err:
+            raise RewardScoringError(
+                f"{self._describe(name, step)} failed on a batch of {rows.size} outputs: "
+                f"{type(err).__name__}: {err}"
+            ) from err
+        bad = np.flatnonzero(~np.isfinite(out.scores))
+        if bad.size:
+            i = int(rows[bad[0]])
+            where = _source_of(examples[i])
+            raise FloatingPointError(
+                f"{self._describe(name, step)} returned {out.scores[bad[0]]} for example {i} of the "
+                f"batch{where} ({bad.size} non-finite of {rows.size}); stopping before it "
+                "reaches the reward and the loss"
+            )
+        return out
+
     def aggregate(self, table: ScoreTable) -> dict[str, float]:
         """Each metric's task-level score (mean, or micro-F1 over summed counts)."""
         return {n: self.scorer(n).aggregate(o) for n, o in table.outputs.items()}
+
+
+def _source_of(example: Example) -> str:
+    """`` (file:line)`` of an example when its loader recorded them, else ""."""
+    source, line = example.meta.get("source"), example.meta.get("line")
+    return f" ({source}:{line})" if source is not None and line is not None else ""

@@ -102,7 +102,8 @@ class _SacreBLEU(Scorer):
             # corpus_score on a one-line corpus (one reference stream per reference) is the
             # official computation; BLEU.sentence_score would log a warning on every call.
             scores[i] = self._bleu.corpus_score([first_line], [[r] for r in refs]).score / 100.0
-        return RewardOutput(self.name, scores, failed)
+        # sacrebleu's exact match comes out as 100.00000000000004: keep the [0, 1] contract
+        return RewardOutput(self.name, np.clip(scores, 0.0, 1.0), failed)
 
 
 @register_scorer("bleu4")

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from common.checkpoint import CheckpointManager
 
 
@@ -48,3 +50,88 @@ def test_unreadable_state_is_rejected(tmp_path):
     (d / "MANIFEST.json").write_text(json.dumps(manifest))
     assert m.verify(d) == "unreadable trainer state"
     assert m.latest() is None
+
+
+# ---- faults during a write ---------------------------------------------------------------
+
+
+def _snapshot(root):
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _killed_mid_save(root, when):
+    """Child process: save step 2 and die by SIGKILL ``when`` (half the files written, or
+    everything closed but not yet renamed into place)."""
+    import os
+    import signal
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def write(folder):
+        (folder / "model.bin").write_bytes(b"half")
+        if when == "mid_write":
+            die()
+        (folder / "optim.bin").write_bytes(b"rest")
+
+    if when == "before_rename":
+        os.replace = lambda *a: die()  # only in this child
+    CheckpointManager(root).save(2, write, {})
+
+
+@pytest.mark.parametrize("when", ["mid_write", "before_rename"])
+def test_sigkill_during_a_save_leaves_the_previous_checkpoint_latest(tmp_path, when):
+    import multiprocessing
+    import signal
+
+    m = CheckpointManager(tmp_path)
+    m.save(1, _write(b"good"), {"a": 1})
+    before = _snapshot(tmp_path / "step-00000001")
+    # fork: the child needs no re-import, and it dies before touching anything threaded
+    child = multiprocessing.get_context("fork").Process(
+        target=_killed_mid_save, args=(tmp_path, when)
+    )
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == -signal.SIGKILL
+    assert (tmp_path / ".tmp-step-00000002").is_dir()  # the partial folder is there...
+    assert m.latest().name == "step-00000001"  # ...and ignored
+    assert _snapshot(tmp_path / "step-00000001") == before
+    m.save(3, _write(b"next"), {})
+    assert not list(tmp_path.glob(".tmp-step-*"))  # the next save cleaned it
+    assert [p.name for p in m.complete()] == ["step-00000001", "step-00000003"]
+
+
+@pytest.mark.parametrize(
+    "fault, errno_",
+    [
+        (OSError(28, "No space left on device"), 28),
+        # torch.save on a full disk raises this, not an OSError
+        (RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed"), None),
+    ],
+)
+def test_full_disk_on_write_names_the_step_and_keeps_the_previous_checkpoint(
+    tmp_path, fault, errno_
+):
+    from common.checkpoint import CheckpointWriteError
+
+    m = CheckpointManager(tmp_path)
+    m.save(1, _write(b"good"), {"a": 1})
+    before = _snapshot(tmp_path)
+
+    def fills_the_disk(folder):
+        (folder / "model.bin").write_bytes(b"part")
+        raise fault
+
+    with pytest.raises(CheckpointWriteError) as err:
+        m.save(2, fills_the_disk, {})
+    assert isinstance(err.value, OSError) and err.value.errno == errno_
+    assert err.value.__cause__ is fault
+    msg = str(err.value)
+    assert f"checkpoint of step 2 could not be written to {tmp_path / 'step-00000002'}" in msg
+    assert str(fault) in msg and "previous checkpoint is intact" in msg
+    assert not list(tmp_path.glob(".tmp-step-*"))  # no half checkpoint eating the space
+    assert _snapshot(tmp_path) == before
+    assert m.latest().name == "step-00000001"

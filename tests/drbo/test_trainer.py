@@ -102,3 +102,84 @@ def test_lora_run_trains_only_adapters_and_exports_them(tmp_path):
     assert (tmp_path / "final_model" / "adapter_config.json").exists()
     model, _ = load_trained_policy(str(tmp_path))  # base + merged adapter
     assert not any("lora_" in n for n, _ in model.named_parameters())
+
+
+def test_sigterm_mid_training_checkpoints_that_step_and_a_requeued_run_finishes_the_same(
+    tmp_path, monkeypatch
+):
+    """SIGTERM during step 3 (no periodic checkpoint due): the step finishes, a checkpoint of
+    step 3 is written, the process exits with 143; the requeued job (SLURM_RESTART_COUNT=1,
+    resume not asked for) continues to the uninterrupted trajectory."""
+    import os
+    import signal
+
+    from common.preemption import Preempted
+
+    overrides = (*TINY, "trainer.steps=4", "trainer.save_every=0")
+    full = ReMaxLoop(compose_config(*overrides), tmp_path / "full")
+    full.fit()
+
+    cut = ReMaxLoop(compose_config(*overrides), tmp_path / "cut")
+    original = cut.train_step
+
+    def signalled_during_step_3(step, batch):
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(step, batch)
+
+    cut.train_step = signalled_during_step_3
+    with pytest.raises(Preempted) as exc:
+        cut.fit()
+    assert exc.value.code == 143
+    assert [p.name for p in cut.checkpoints.complete()] == ["step-00000003"]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # our handler is gone
+
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    resumed = ReMaxLoop(compose_config(*overrides), tmp_path / "cut")
+    resumed.fit()
+    assert resumed.start_step == 4
+    for n, p in _params(resumed).items():
+        torch.testing.assert_close(p, _params(full)[n], rtol=0, atol=0)
+    steps = [r["step"] for r in read_metrics(tmp_path / "cut" / "metrics.jsonl")]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    """The loss of step 3 turns NaN: FloatingPointError naming the step, raised before the
+    optimizer step (weights unchanged), checkpoints of steps 1-2 untouched, 3 never logged."""
+    import hashlib
+
+    import drbo.trainer as remax_trainer
+
+    def files(folder):
+        return {
+            str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    real_loss, calls = remax_trainer.remax_loss, []
+
+    def nan_at_step_3(*args, **kwargs):  # one loss per step; the K statistics need none
+        calls.append(1)
+        loss = real_loss(*args, **kwargs)
+        return loss * float("nan") if len(calls) == 3 else loss
+
+    monkeypatch.setattr(remax_trainer, "remax_loss", nan_at_step_3)
+    loop = ReMaxLoop(compose_config(*TINY, "trainer.steps=4", "trainer.save_every=1"), tmp_path)
+    original, seen = loop.train_step, {}
+
+    def snapshot_before_step_3(step, batch):
+        if step == 3:
+            seen.update(weights=_params(loop), checkpoints=files(tmp_path / "checkpoints"))
+        return original(step, batch)
+
+    loop.train_step = snapshot_before_step_3
+    with pytest.raises(FloatingPointError, match=r"^step 3: loss is nan .*before the optimizer"):
+        loop.fit()
+    loop.tracker.finish()
+    for n, p in _params(loop).items():
+        assert torch.equal(p, seen["weights"][n]), n
+    assert files(tmp_path / "checkpoints") == seen["checkpoints"]
+    assert loop.checkpoints.latest().name == "step-00000002"
+    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1, 2]

@@ -100,3 +100,66 @@ def test_every_must_be_positive():
     cfg.balancer.every = 0
     with pytest.raises(ConfigError, match=r"balancer\.every"):
         validate_config(cfg)
+
+
+@pytest.mark.parametrize("value", [0, -0.5])
+def test_sampling_temperature_must_be_positive(value):
+    cfg = _valid()
+    cfg.trainer.temperature = value
+    with pytest.raises(ConfigError, match=rf"^trainer\.temperature={value} must be > 0$"):
+        validate_config(cfg)
+
+
+def test_balancer_temperature_must_be_positive_or_null():
+    cfg = _compose("+exp=shopping_mmlu", "balancer=delta")
+    OmegaConf.set_struct(cfg, False)
+    assert cfg.balancer.name == "delta" and cfg.balancer.temperature is None
+    validate_config(cfg)  # null = the step-dependent default
+    cfg.balancer.temperature = 0.0
+    with pytest.raises(ConfigError, match=r"^balancer\.temperature=0\.0 must be > 0$"):
+        validate_config(cfg)
+
+
+@pytest.mark.parametrize("every", [0, -3])
+def test_balancer_every_names_the_key_and_the_bound(every):
+    cfg = _valid()
+    cfg.balancer.every = every
+    with pytest.raises(ConfigError, match=rf"^balancer\.every={every} must be > 0$"):
+        validate_config(cfg)
+
+
+def test_standardize_k_smaller_than_the_batch_names_both_keys():
+    cfg = _valid()
+    cfg.trainer.batch_size = 4
+    cfg.trainer.standardize_k = 3
+    with pytest.raises(
+        ConfigError, match=r"^trainer\.standardize_k=3 is smaller than trainer\.batch_size=4"
+    ):
+        validate_config(cfg)
+    cfg.trainer.standardize_k = 4
+    validate_config(cfg)
+
+
+def test_missing_eval_path_names_the_key():
+    cfg = _valid()
+    cfg.dataset.eval_path = "/nonexistent/eval.jsonl"
+    with pytest.raises(ConfigError, match=r"dataset\.eval_path='/nonexistent/eval\.jsonl'"):
+        validate_config(cfg)
+
+
+def test_a_bad_config_fails_before_any_model_loads(tmp_path, monkeypatch):
+    """run() validates first: with model loading booby-trapped, a bad value still surfaces
+    as the ConfigError naming its key, and nothing is written to the run directory."""
+    import common.training_loop
+    from experiments.run import run
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded before the config was validated")
+
+    monkeypatch.setattr(common.training_loop, "load_causal_lm", no_model)
+    cfg = _valid()
+    cfg.paths.output_dir = str(tmp_path)
+    cfg.trainer.temperature = 0
+    with pytest.raises(ConfigError, match=r"trainer\.temperature=0"):
+        run(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
