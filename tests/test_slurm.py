@@ -15,7 +15,15 @@ SLURM = REPO / "slurm"
 
 def _dry_run(script: str, *args: str, **env: str) -> str:
     full_env = {**os.environ, "DRY_RUN": "1", "PY": "python", **env}
-    for k in ("SLURM_JOB_ID", "SLURM_NNODES", "SLURM_RESTART_COUNT", "RUN_DIR", "LAUNCHER"):
+    for k in (
+        "SLURM_JOB_ID",
+        "SLURM_NNODES",
+        "SLURM_RESTART_COUNT",
+        "RUN_DIR",
+        "LAUNCHER",
+        "MASTER_ADDR",
+        "MASTER_PORT",
+    ):  # a DeepSpeed test in this process may have set the rendezvous variables
         if k not in env:
             full_env.pop(k, None)
     return subprocess.run(
