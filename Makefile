@@ -65,10 +65,16 @@ format: ## ruff format + autofix
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: ## benchmarks; figures printed and written to bench/results/
+bench: ## benchmarks; figures printed and written to bench/results/, ends with SUMMARY.md
 	$(PY) -m bench.bench_metrics
 	$(PY) -m bench.bench_drbo
+	$(PY) -m bench.bench_dpo
 	$(PY) -m bench.bench_laser
+	$(PY) -m bench.bench_closeness
+	$(PY) -m bench.bench_scaling
+	$(PY) -m bench.bench_memory
+	$(PY) -m bench.bench_peers
+	$(PY) -m bench.summary
 
 clean: ## remove run outputs and caches (keeps .venv)
 	rm -rf outputs multirun .pytest_cache .ruff_cache

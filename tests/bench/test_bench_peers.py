@@ -1,0 +1,102 @@
+"""bench.bench_peers without running a model: helpers, the report, and the no-TRL path."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from bench import bench_peers as bp
+
+
+def test_ratio_and_verdict():
+    assert bp.ratio(3.0, 6.0) == pytest.approx(0.5)
+    assert bp.ratio(None, 6.0) is None
+    assert bp.ratio(3.0, None) is None
+    assert bp.verdict(0.5, 0.6) == "PASS ratio 0.50 (target ≤ 0.6)"
+    assert bp.verdict(0.6, 0.6).startswith("PASS")  # the target itself passes
+    assert bp.verdict(0.71, 0.7) == "FAIL ratio 0.71 (target ≤ 0.7)"
+    assert bp.verdict(None, 0.7).startswith("SKIP")
+
+
+def test_trl_version_none_when_not_importable(monkeypatch):
+    monkeypatch.setitem(sys.modules, "trl", None)  # makes `import trl` raise ImportError
+    assert bp.trl_version() is None
+
+
+def test_preference_ids_split_like_trl(tiny_lm):
+    _, tok = tiny_lm
+    p, c, r = bp.preference_ids(tok, "Question: 2+2?\nAnswer:", " 4", " five")
+    assert p == tok("Question: 2+2?\nAnswer:")["input_ids"]
+    assert c[-1] == r[-1] == tok.eos_token_id  # EOS appended as TRL does
+    assert tok.decode(c[:-1]) == " 4" and tok.decode(r[:-1]) == " five"
+
+
+def test_interleaved_without_trainer_runs_every_step_each_round():
+    calls = []
+    times = bp.interleaved(3, {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")})
+    assert calls == ["a", "b"] * 3
+    assert set(times) == {"a", "b"} and all(len(v) == 3 for v in times.values())
+
+
+def _fake_measure(args, trl):
+    assert trl is False
+    remax = {
+        "ours_s": 4.0,
+        "plain_s": 5.0,
+        "ours_beside_plain_s": 4.1,
+        "trl_s": None,
+        "peak_rss_gb": {"ours_and_trl": 1.0, "then_ours_and_plain": 1.0},
+        "ours_parts_s": {"generate": 3.0},
+        "samples_s": {"ours": [9.0, 4.0], "plain": [9.0, 5.0]},
+        "trl_config": None,
+    }
+    dpo = {
+        "ours_train_s": 2.0,
+        "ours_step_minus_generation_s": 2.5,
+        "ours_call_s": 2.6,
+        "trl_s": None,
+        "ours_parts_s": {"train": 2.0},
+        "pairs": 8,
+        "peak_rss_gb": 1.0,
+        "completion_tokens": [33] * 16,
+        "samples_s": {"ours": [3.0, 2.6]},
+        "trl_config": None,
+    }
+    return {"remax": remax, "dpo": dpo}
+
+
+def test_main_without_trl_reports_and_writes_null(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "trl", None)
+    monkeypatch.setattr(bp, "measure", _fake_measure)
+    monkeypatch.setattr(bp, "RESULTS", tmp_path)
+    bp.main(["--steps", "1", "--prompts", "2", "--new-tokens", "4", "--model", "tiny-gpt2"])
+    out = capsys.readouterr().out
+    assert bp.TRL_MISSING in out
+    assert f"trl=={bp.TRL_PIN}" in out
+    assert "ReMax vs TRL RLOO: SKIP" in out and "DPO vs TRL DPO: SKIP" in out
+    res = json.loads((tmp_path / "peers.json").read_text())
+    assert res["trl"] is None and res["versions"]["trl"] is None
+    assert res["seconds_per_step"]["remax_ours"] == 4.0
+    assert res["seconds_per_step"]["remax_plain"] == 5.0
+    assert res["ratios"] == {"remax_vs_rloo": None, "dpo_vs_trl_dpo": None}
+
+
+def test_report_computes_ratios_when_trl_ran(monkeypatch):
+    measured = _fake_measure(None, False)
+    measured["remax"]["trl_s"], measured["dpo"]["trl_s"] = 8.0, 2.5
+    args = bp.argparse.Namespace(
+        model="default",
+        prompts=8,
+        new_tokens=32,
+        steps=3,
+        trl_gradient_checkpointing=False,
+        threads=None,
+    )
+    res = bp.report(measured, "1.16.0", args, 1.0)
+    assert res["ratios"]["remax_vs_rloo"] == pytest.approx(0.5)
+    assert res["verdicts"]["remax_vs_rloo"].startswith("PASS")
+    assert res["ratios"]["dpo_vs_trl_dpo"] == pytest.approx(0.8)
+    assert res["verdicts"]["dpo_vs_trl_dpo"].startswith("FAIL")
+    assert res["trl"]["version"] == "1.16.0"
