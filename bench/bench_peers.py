@@ -579,7 +579,7 @@ def measure(args, trl: bool) -> dict[str, Any]:
     """Both comparisons (the heavy part): {"remax": ..., "dpo": ...}."""
     with tempfile.TemporaryDirectory() as tmp:
         remax, batch = bench_remax(args, trl, tmp)
-        gc.collect()  # the ReMax phase's models (three policies, two references) go first
+        gc.collect()  # the ReMax phase's policies, references and optimizers go first
         dpo = bench_dpo(args, trl, tmp, batch)
     return {"remax": remax, "dpo": dpo}
 
@@ -650,6 +650,7 @@ def print_report(res: dict[str, Any]) -> None:
         ("ReMax step (ours: ReMaxLoop.train_step)", st["remax_ours"]),
         ("TRL RLOOTrainer step (2 generations/prompt)", st["rloo_trl"]),
         ("plain hand-written ReMax step", st["remax_plain"]),
+        ("  ours, timed beside the plain step", res["remax_ours_beside_plain_s"]),
         ("DPO training part (ours: LaserLoop, pairs)", st["dpo_ours_train"]),
         ("  LASeR step minus generation and scoring", st["dpo_ours_step_minus_generation"]),
         ("TRL DPOTrainer step (same pairs)", st["dpo_trl"]),
@@ -657,6 +658,9 @@ def print_report(res: dict[str, Any]) -> None:
     print(f"{'step':<48}{'s/step':>10}")
     for name, v in rows:
         print(f"{name:<48}{'-' if v is None else f'{v:.2f}':>10}")
+    parts = res["remax_parts_s"]
+    print("ours ReMax parts: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+    print(f"peak resident memory: {res['peak_rss_gb']}")
     if res["trl"] is None:
         print(TRL_MISSING)
     for key, line in res["verdicts"].items():

@@ -36,10 +36,11 @@ class EngineLoop(TrainingLoop):
         self.mixer = build_run_mixer(cfg, self.reward_set.names)
         # The bandit reward (LASeR): the step's negative loss scaled by its history quantiles.
         self.mab = MABRewardScaler(**dict(tr.get("mab_reward") or {}))
-        disable_dropout(self.model)
         if cfg.model.get("gradient_checkpointing"):
             self.model.gradient_checkpointing_enable()
         self.policy = apply_lora(self.model, cfg.model.lora)
+        # After LoRA: peft adds its own lora_dropout modules (p = 0.05 by default).
+        disable_dropout(self.policy)
         # Before DeepSpeed wraps the policy: a full reference is a clean deep copy.
         self.reference = Reference(self.policy)
         optimizer = build_optimizer(self.policy, tr)

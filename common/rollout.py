@@ -143,11 +143,16 @@ def sequence_logprobs(
     """
     # Positions for left-padded rows: count only real tokens so position 0 is the first one.
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+    # Logits at position i predict token i + 1: only the last T + 1 positions are needed, so
+    # the LM head runs on those alone (the full-vocabulary logits of the prompt positions cost
+    # about a quarter of a forward/backward on a 135M policy with 300-token prompts).
     logits = model(
-        input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        logits_to_keep=response_len + 1,
     ).logits
-    # Logits at position i predict token i + 1: keep those that predict response tokens.
-    logits = logits[:, -response_len - 1 : -1, :].float()
+    logits = logits[:, :-1, :].float()
     targets = input_ids[:, -response_len:]
     return torch.gather(F.log_softmax(logits, dim=-1), 2, targets.unsqueeze(-1)).squeeze(-1)
 

@@ -51,3 +51,17 @@ def test_batched_logprobs_match_unpadded_single_rows(tiny_lm):
         single = sequence_logprobs(model, ids, torch.ones_like(ids), 4)
         m = r.response_mask[i].bool()
         torch.testing.assert_close(batched[i][m], single[0][m], atol=1e-4, rtol=1e-4)
+
+
+def test_logprobs_equal_the_full_logits_computation(tiny_lm):
+    """The LM head runs only on the last T + 1 positions; the result must be what the full
+    logits give: log_softmax(logits[:, P-1 : P+T-1]) gathered at the response tokens."""
+    model, _ = tiny_lm
+    torch.manual_seed(0)
+    ids = torch.randint(0, model.config.vocab_size, (2, 9))
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        full = model(input_ids=ids, attention_mask=mask).logits.float()
+        expected = torch.log_softmax(full[:, 5:8], dim=-1).gather(2, ids[:, 6:].unsqueeze(-1))
+        got = sequence_logprobs(model, ids, mask, 3)
+    torch.testing.assert_close(got, expected.squeeze(-1), atol=1e-5, rtol=1e-5)

@@ -209,3 +209,11 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_
     assert files(tmp_path / "checkpoints") == seen["checkpoints"]
     assert loop.checkpoints.latest().name == "step-00000002"
     assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1, 2]
+
+
+def test_no_dropout_is_left_in_the_trained_policy_lora_included(tmp_path):
+    """peft adds lora_dropout (p = 0.05) after the base model's dropout was switched off: the
+    update's log-probs would then not be those of the policy that sampled."""
+    loop = LaserLoop(compose_config(*TINY, "trainer.steps=1"), tmp_path)
+    dropouts = [m for m in loop.engine.module.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts and all(m.p == 0.0 for m in dropouts)
