@@ -10,8 +10,9 @@ helper's throughput against a bare ``model.generate``.
     plain torch / transformers calls on the same modules:
       generation   ``model.generate`` sampled + greedy (the trainer's settings,
                    pre-tokenized prompts);
-      reference    a no-grad forward of the reference model + response log-probs;
-      policy       forward + response log-probs + masked mean loss + ``loss.backward()``;
+      reference    a no-grad forward of the reference model + response log-probs (the LM
+                   head on the T + 1 positions that predict response tokens only);
+      policy       the same forward with grad + masked mean loss + ``loss.backward()``;
       optimizer    ``clip_grad_norm_`` (the engine's grad_clip) + a torch AdamW step
                    (same betas, lr 0 so the weights stay as the run left them) + zero_grad.
     Target: step / sum(bare parts) <= 1.15 (median over the measured steps). The ratio of
@@ -20,13 +21,13 @@ helper's throughput against a bare ``model.generate``.
 (b) Rollout throughput: ``common.rollout.generate`` (tokenize, generate, mask, decode) vs a
     bare ``model.generate`` on the same pre-tokenized batch and settings, alternating,
     median of ``--gen-reps`` each, sampled and greedy. Target: ratio of tokens/s >= 0.9.
+(c) Also reported, no verdict: the bare policy forward/backward with the LM head on the
+    response positions only (``logits_to_keep``, as ``common.rollout.sequence_logprobs``
+    does) against the LM head on every position, i.e. what that choice saves.
 
 Every response is forced to the full ``--max-new-tokens`` (``min_new_tokens`` in the
 model's generation config, for both sides) so both sides generate the same number of
 tokens; the trainer's per-task budgets are replaced by that one budget.
-(c) Also reported, no verdict: the bare policy forward/backward with ``logits_to_keep``
-    (the LM head only on the positions that predict response tokens) against the full-
-    logits one, i.e. what the library's ``sequence_logprobs`` could save.
 Writes ``bench/results/closeness.json``.
 """
 
@@ -63,10 +64,11 @@ def _seconds(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def bare_logprobs(
-    model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, T: int, keep: bool = False
+    model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, T: int, keep: bool = True
 ) -> torch.Tensor:
-    """(B, T) log-probs of the last T tokens: a plain forward (all positions' logits, as the
-    library computes them, or with ``keep`` only the T that predict response tokens)."""
+    """(B, T) log-probs of the last T tokens: a plain forward with the LM head on the T + 1
+    positions that predict response tokens (``keep``, the least the maths needs), or on every
+    position (``keep=False``, for part (c))."""
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
     kw = {"logits_to_keep": T + 1} if keep else {}
     logits = model(
@@ -125,7 +127,7 @@ class BareParts:
             bare_logprobs(ref, ids, am, T)
 
     def policy_fwd_bwd(
-        self, ids: torch.Tensor, am: torch.Tensor, mask: torch.Tensor, keep: bool = False
+        self, ids: torch.Tensor, am: torch.Tensor, mask: torch.Tensor, keep: bool = True
     ) -> None:
         self.model.train()
         logp = bare_logprobs(self.model, ids, am, mask.shape[1], keep=keep)
@@ -178,7 +180,7 @@ def build_loop(
     return loop
 
 
-def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, keep: bool) -> dict:
+def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, full: bool) -> dict:
     """One framework step, then its bare parts on the same batch; seconds of each."""
     captured: list[Any] = []
     rollout_batch = loop.rollout_batch
@@ -214,9 +216,9 @@ def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, keep: boo
         "prompt_tokens": int(sampled.prompt_ids.shape[1]),
         "response_tokens": T,
     }
-    if keep:
-        out["policy_fwd_bwd_keep_s"], _ = _seconds(
-            lambda: bare.policy_fwd_bwd(ids, am, mask, keep=True)
+    if full:
+        out["policy_fwd_bwd_full_s"], _ = _seconds(
+            lambda: bare.policy_fwd_bwd(ids, am, mask, keep=False)
         )
         bare.zero_grad()
     return out
@@ -270,7 +272,7 @@ def run(
     batch_size: int = 4,
     max_new_tokens: int = 32,
     gen_reps: int = 3,
-    logits_to_keep: bool = True,
+    full_logits: bool = True,
     overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
@@ -278,7 +280,7 @@ def run(
         bare = BareParts(loop)
         rows = []
         for s in range(1, warmup + steps + 1):
-            rows.append(step_vs_bare(loop, bare, s, max_new_tokens, logits_to_keep))
+            rows.append(step_vs_bare(loop, bare, s, max_new_tokens, full_logits))
             r = rows[-1]
             print(
                 f"  step {s}/{warmup + steps}: {r['step_s']:.2f} s, bare parts "
@@ -326,11 +328,11 @@ def run(
         "part_ratios": {k: round(median(v), 4) for k, v in part_ratios.items()},
         "rollout": gen,
     }
-    if logits_to_keep:
-        keep = [r["policy_fwd_bwd_keep_s"] / r["bare_s"]["policy_fwd_bwd"] for r in steady]
+    if full_logits:
+        keep = [r["bare_s"]["policy_fwd_bwd"] / r["policy_fwd_bwd_full_s"] for r in steady]
         res["logits_to_keep"] = {
-            "policy_fwd_bwd_keep_s": round(median([r["policy_fwd_bwd_keep_s"] for r in steady]), 4),
-            "policy_fwd_bwd_full_s": bare_med["policy_fwd_bwd"],
+            "policy_fwd_bwd_keep_s": bare_med["policy_fwd_bwd"],
+            "policy_fwd_bwd_full_s": round(median([r["policy_fwd_bwd_full_s"] for r in steady]), 4),
             "ratio": round(median(keep), 4),
         }
     sr, gr = res["step_ratio"], gen["ratio"]
@@ -368,7 +370,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--gen-reps", type=int, default=3, help="repeats of each rollout timing")
-    ap.add_argument("--no-logits-to-keep", action="store_true", help="skip part (c)")
+    ap.add_argument("--no-full-logits", action="store_true", help="skip part (c)")
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
     add_threads_option(ap)
     args = ap.parse_args(argv)
@@ -380,7 +382,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args.batch_size,
         args.max_new_tokens,
         args.gen_reps,
-        not args.no_logits_to_keep,
+        not args.no_full_logits,
     )
     print(
         f"(a) ReMax step vs its bare parts on {res['model']} (batch {res['batch_size']}, "

@@ -18,6 +18,10 @@ can at best halve the partitioned states (optimizer moments, and gradients for s
 parameters for stage 3); the frozen reference copy, the activations, the reward models and
 the libraries (the ``base``) are not partitioned, and on CPU in fp32 ZeRO-1/2 also keep an
 fp32 copy of their parameter partition. The saving is therefore well under half a process.
+ZeRO-3 can even cost more: DeepSpeed's default buckets are sized for billion-parameter
+models (``stage3_max_live_parameters`` 1e9 exceeds a 135M model, so gathered parameters stay
+resident; 5e8-element reduce / all-gather buckets), the weights are loaded whole on every
+rank before being partitioned, and freed heap pages need not go back to the OS (RSS).
 Writes ``bench/results/memory.json``.
 """
 

@@ -57,15 +57,33 @@ def derived_verdicts(name: str, res: dict[str, Any]) -> list[dict[str, Any]]:
             },
         ]
     if isinstance(res.get("verdict"), str):  # a bench with one free-text verdict
-        text = res["verdict"]
-        passed = "PASS" in text.upper() and "FAIL" not in text.upper()
-        return [{"name": name, "value": "", "target": "", "pass": passed, "line": text}]
+        return [_from_text(name, res["verdict"])]
     return []
+
+
+def _from_text(name: str, text: str) -> dict[str, Any]:
+    """A free-text verdict (``"PASS ratio 0.39 (target <= 0.6)"``): PASS / FAIL / SKIP
+    read from its words (SKIP, or neither word: pass None)."""
+    words = text.upper()
+    passed = (
+        None
+        if "SKIP" in words
+        else ("FAIL" not in words if "PASS" in words or "FAIL" in words else None)
+    )
+    return {"name": name, "value": "", "target": "", "pass": passed, "line": text}
 
 
 def verdicts_of(name: str, res: dict[str, Any]) -> list[dict[str, Any]]:
     v = res.get("verdicts")
-    return list(v) if isinstance(v, list) else derived_verdicts(name, res)
+    if isinstance(v, list):
+        return list(v)
+    if isinstance(v, dict):  # {check: "PASS ratio 0.39 (target <= 0.6)"}
+        return [_from_text(f"{name}: {k}", str(text)) for k, text in v.items()]
+    return derived_verdicts(name, res)
+
+
+def _verdict_word(passed: bool | None) -> str:
+    return "SKIP" if passed is None else ("PASS" if passed else "FAIL")
 
 
 # ---- sections --------------------------------------------------------------------------------
@@ -73,8 +91,10 @@ def _breakdown(res: dict[str, Any]) -> list[str]:
     rows = [[p, res["parts_s"][p], f"{100 * res['shares'][p]:.1f}%"] for p in res["parts_s"]]
     rows.append(["**step**", res["step_s"], "100%"])
     head = (
-        f"{res.get('model')} (+exp={res.get('exp')}), median of {res.get('steps_measured')} "
-        f"steps after {res.get('warmup_steps', 1)} warm-up; outside model compute "
+        f"{res.get('model')} (+exp={res.get('exp')}), median of "
+        f"{res.get('steps_with_update') or res.get('steps_measured')} steps"
+        f"{' with an update' if res.get('steps_with_update') else ''} after "
+        f"{res.get('warmup_steps', 1)} warm-up; outside model compute "
         f"{100 * res.get('outside_model_share', 0):.1f}%; generation "
         f"{res.get('tokens_per_s')} tokens/s"
     )
@@ -215,14 +235,19 @@ def build_summary(results_dir: Path) -> str:
         rows = [
             [
                 v.get("name", n),
-                v.get("value", ""),
+                v.get("value", "") if v.get("value", "") != "" else v.get("line", ""),
                 v.get("target", ""),
-                "PASS" if v.get("pass") else "FAIL",
+                _verdict_word(v.get("pass")),
             ]
             for n, v in verdicts
         ]
-        n_pass = sum(1 for _, v in verdicts if v.get("pass"))
-        lines += [f"## Verdicts ({n_pass}/{len(verdicts)} pass)", ""]
+        n_pass = sum(1 for _, v in verdicts if v.get("pass") is True)
+        n_run = sum(1 for _, v in verdicts if v.get("pass") is not None)
+        skipped = len(verdicts) - n_run
+        lines += [
+            f"## Verdicts ({n_pass}/{n_run} pass" + (f", {skipped} skipped)" if skipped else ")"),
+            "",
+        ]
         lines += [*_table(["check", "value", "target", "verdict"], rows), ""]
     for name, data in loaded:
         lines += [f"## {TITLES.get(name, name)} (`{name}.json`)", ""]

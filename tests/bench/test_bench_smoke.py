@@ -161,21 +161,17 @@ def test_summary_collects_every_result_file(tmp_path):
         ],
     }
     (tmp_path / "drbo_step.json").write_text(json.dumps(step))
-    # a layout the summary does not know (another bench's): listed generically
+    # a layout the summary does not know (the peer comparison's): figures listed generically,
+    # its verdicts a dict of free-text lines
     (tmp_path / "peers.json").write_text(
         json.dumps(
             {
                 "ours_step_s": 1.5,
                 "trl": {"step_s": 2.0, "version": "1.0"},
-                "verdicts": [
-                    {
-                        "name": "peers: ours vs TRL",
-                        "value": 0.75,
-                        "target": "<= 1.1",
-                        "pass": True,
-                        "line": "y",
-                    }
-                ],
+                "verdicts": {
+                    "remax_vs_rloo": "PASS ratio 0.39 (target <= 0.6)",
+                    "dpo_vs_trl_dpo": "SKIP (TRL not installed; target <= 0.7)",
+                },
             }
         )
     )
@@ -196,9 +192,10 @@ def test_summary_collects_every_result_file(tmp_path):
     (tmp_path / "broken.json").write_text("{not json")
     text = main(["--results-dir", str(tmp_path), "--quiet"])
     assert (tmp_path / "SUMMARY.md").read_text() == text
-    assert "Verdicts (3/4 pass)" in text
+    assert "Verdicts (3/4 pass, 1 skipped)" in text
     assert "| drbo: outside | 0 | < 0.1 | PASS |" in text
-    assert "| peers: ours vs TRL | 0.75 | <= 1.1 | PASS |" in text
+    assert "| peers: remax_vs_rloo | PASS ratio 0.39 (target <= 0.6) |  | PASS |" in text
+    assert "| peers: dpo_vs_trl_dpo | SKIP (TRL not installed; target <= 0.7) |  | SKIP |" in text
     assert "| laser: LinUCB share of a tiny LASeR step | 0.5 | < 0.01 | FAIL |" in text
     assert "| trl.step_s | 2 |" in text and "| generate | 0.6 | 60.0% |" in text
     assert "unreadable" in text and "torch 2.13.0+cpu" in text
