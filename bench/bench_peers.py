@@ -70,6 +70,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.bench_drbo import add_threads_option, apply_threads
+
 RESULTS = Path(__file__).resolve().parent / "results"
 TRL_PIN = "1.16.0"  # the version verified with transformers 5.23 / torch 2.13 (pyproject [bench])
 TRL_MISSING = (
@@ -678,17 +680,9 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="keep TRL's default gradient checkpointing (ours runs without it)",
     )
-    ap.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch threads (default: torch's choice); 1 avoids OpenMP spin-waits on a busy machine",
-    )
+    add_threads_option(ap)
     args = ap.parse_args(argv)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     if args.steps < 1 or args.prompts < 1 or args.new_tokens < 1:
         ap.error("--steps, --prompts and --new-tokens must be >= 1")
     trl = trl_version()
