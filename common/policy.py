@@ -29,6 +29,21 @@ def apply_lora(model, lora_cfg: DictConfig):
     return get_peft_model(model, config)
 
 
+def gathered(params: list[torch.nn.Parameter], modify: bool = False):
+    """Context in which ZeRO-3-partitioned ``params`` hold their full values.
+
+    ZeRO-3 leaves each rank an empty ``p.data`` (its shard is in ``p.ds_tensor``) outside a
+    module's forward, so reading or writing parameters directly needs them gathered; with
+    ``modify`` the edits rank 0 makes are re-partitioned on exit (every rank makes the same
+    edits here). A no-op for parameters ZeRO-3 does not manage.
+    """
+    if not any(hasattr(p, "ds_id") for p in params):
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(params, modifier_rank=0 if modify else None)
+
+
 def is_lora(model) -> bool:
     return hasattr(model, "disable_adapter") and hasattr(model, "peft_config")
 
@@ -66,25 +81,27 @@ class Reference:
                 yield target
             return
         params = dict(target.named_parameters())
-        current = {n: params[n].detach().clone() for n in self._snapshot}
+        swapped = [params[n] for n in self._snapshot]
+        with torch.no_grad(), gathered(swapped, modify=True):
+            current = {n: params[n].detach().clone() for n in self._snapshot}
+            for n, t in self._snapshot.items():
+                params[n].copy_(t)
         try:
-            with torch.no_grad():
-                for n, t in self._snapshot.items():
-                    params[n].copy_(t)
             yield target
         finally:
-            with torch.no_grad():
+            with torch.no_grad(), gathered(swapped, modify=True):
                 for n, t in current.items():
                     params[n].copy_(t)
 
     def refresh(self, policy) -> None:
         """Make the current policy the reference (iterative DPO's next iteration)."""
         if self._lora:
-            self._snapshot = {
-                n: p.detach().clone() for n, p in policy.named_parameters() if p.requires_grad
-            }
+            trainable = {n: p for n, p in policy.named_parameters() if p.requires_grad}
+            with gathered(list(trainable.values())):
+                self._snapshot = {n: p.detach().clone() for n, p in trainable.items()}
         else:
-            self._model.load_state_dict(policy.state_dict())
+            with gathered(list(policy.parameters())):
+                self._model.load_state_dict(policy.state_dict())
 
     def state_dict(self) -> dict[str, torch.Tensor] | None:
         """What a checkpoint must keep to restore the reference (LoRA: the snapshot)."""

@@ -89,22 +89,27 @@ class LaserLoop(EngineLoop):
         pairs = build_pairs(scores, num_pairs=tr.pairs_per_prompt, strategy=tr.pair_strategy)
         if not pairs:
             return None, {"pairs": 0}
-        chosen = take_rows(rollout, [g * n + i for g, i, _ in pairs])
-        rejected = take_rows(rollout, [g * n + j for g, _, j in pairs])
+        n_pairs = len(pairs)
+        # Chosen rows then rejected rows in one sub-rollout: both sides of a pair share their
+        # prompt, which then runs once per forward (rollout_logprobs shares it).
+        both = take_rows(
+            rollout, [g * n + i for g, i, _ in pairs] + [g * n + j for g, _, j in pairs]
+        )
+        chosen_mask, rejected_mask = both.response_mask[:n_pairs], both.response_mask[n_pairs:]
         # reference first: its forward may swap adapter weights in place, which must not
         # happen while the policy's graph holds them
-        rc = sequence_logp(self._logps(chosen, True), chosen.response_mask)
-        rr = sequence_logp(self._logps(rejected, True), rejected.response_mask)
-        pc, pr = self._logps(chosen, False), self._logps(rejected, False)
+        ref = self._logps(both, True)
+        rc = sequence_logp(ref[:n_pairs], chosen_mask)
+        rr = sequence_logp(ref[n_pairs:], rejected_mask)
+        policy = self._logps(both, False)
+        pc, pr = policy[:n_pairs], policy[n_pairs:]
         alpha = tr.nll_alpha if tr.loss == "dpo_nll" else 0.0
-        parts = dpo_nll_loss(
-            pc, chosen.response_mask, pr, rejected.response_mask, rc, rr, beta=tr.beta, alpha=alpha
-        )
-        parts["nll"] = nll_loss(pc, chosen.response_mask).detach()
+        parts = dpo_nll_loss(pc, chosen_mask, pr, rejected_mask, rc, rr, beta=tr.beta, alpha=alpha)
+        parts["nll"] = nll_loss(pc, chosen_mask).detach()
         # "nll": fine-tune on the chosen responses alone (rejection-sampling fine-tuning)
-        loss = nll_loss(pc, chosen.response_mask) if tr.loss == "nll" else parts["loss"]
+        loss = nll_loss(pc, chosen_mask) if tr.loss == "nll" else parts["loss"]
         figures = {k: float(v) for k, v in parts.items() if k != "loss"}
-        figures["pairs"] = len(pairs)
+        figures["pairs"] = n_pairs
         return loss, figures
 
     # ---- one step -----------------------------------------------------------------------------

@@ -35,8 +35,11 @@ def test_encoded_form() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"dtype": "<f8", "shape": [2]}, {"dtype": "<f8", "shape": [3], "b64": "AAAAAAAAAAA="},
-     {"dtype": "<f8", "shape": [1], "b64": "not base64!"}],
+    [
+        {"dtype": "<f8", "shape": [2]},
+        {"dtype": "<f8", "shape": [3], "b64": "AAAAAAAAAAA="},
+        {"dtype": "<f8", "shape": [1], "b64": "not base64!"},
+    ],
 )
 def test_bad_encoding_is_refused(bad: dict) -> None:
     with pytest.raises(ValueError, match="encoded array"):

@@ -54,3 +54,49 @@ def test_full_reference_is_frozen_copy(tiny_lm):
     with ref.model() as r:
         assert r is not model
         assert not any(p.requires_grad for p in r.parameters())
+
+
+def _zero3(model):
+    from common.engine import TrainEngine
+
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    return TrainEngine(model, opt, None, OmegaConf.create({"stage": 3}), 1)
+
+
+@pytest.mark.parametrize("lora", [True, False])
+def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora):
+    """ZeRO-3 leaves parameters empty outside a forward: the reference snapshot (LoRA) or
+    copy (full) must gather them, and swapping the snapshot in must not lose the policy's own
+    weights."""
+    from common.assets import load_causal_lm
+    from common.policy import disable_dropout
+
+    model, tok = load_causal_lm("tiny-gpt2", seed=0)
+    disable_dropout(model)
+    if lora:
+        lora_cfg = {"enabled": True, "r": 4, "alpha": 8, "target_modules": "all-linear"}
+        model = apply_lora(model, OmegaConf.create(lora_cfg))
+    ref = Reference(model)
+    engine = _zero3(model)
+    ids = tok(["some text here"], return_tensors="pt")["input_ids"]
+
+    def train_step() -> None:
+        out = engine(input_ids=ids, labels=ids)
+        engine.backward(out.loss)
+        engine.step()
+
+    # the loop's order: an optimizer step, then the refresh, then the reference swap-in after
+    # the next step (ZeRO-3 re-partitions after each step)
+    train_step()
+    ref.refresh(engine.module)
+    with torch.no_grad():
+        at_refresh = engine(input_ids=ids).logits.clone()
+    train_step()
+    with torch.no_grad():
+        engine.module.eval()  # a rollout in between, as in the loop
+        engine.module.generate(input_ids=ids, max_new_tokens=2, do_sample=False)
+        engine.module.train()
+        with ref.model(engine.module) as r:
+            torch.testing.assert_close(r(input_ids=ids).logits, at_refresh)
+        after = engine(input_ids=ids).logits
+        assert not torch.allclose(after, at_refresh)  # the policy's own weights are back

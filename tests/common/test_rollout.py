@@ -1,6 +1,12 @@
 import torch
 
-from common.rollout import generate, response_mask_until_eos, rollout_logprobs, sequence_logprobs
+from common.rollout import (
+    Rollout,
+    generate,
+    response_mask_until_eos,
+    rollout_logprobs,
+    sequence_logprobs,
+)
 
 
 def test_mask_keeps_first_eos_and_drops_the_rest():
@@ -65,3 +71,62 @@ def test_logprobs_equal_the_full_logits_computation(tiny_lm):
         expected = torch.log_softmax(full[:, 5:8], dim=-1).gather(2, ids[:, 6:].unsqueeze(-1))
         got = sequence_logprobs(model, ids, mask, 3)
     torch.testing.assert_close(got, expected.squeeze(-1), atol=1e-5, rtol=1e-5)
+
+
+def _grads(model, logps: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+    params = [p for p in model.parameters() if p.requires_grad]
+    return list(torch.autograd.grad((logps * mask).sum(), params))
+
+
+def test_shared_prompt_logprobs_and_grads_equal_the_concatenated_forward(tiny_lm):
+    """Rows sharing a prompt run it once through the KV cache; values and gradients must be
+    those of one forward over prompt + response per row (left-padded prompts of different
+    lengths, responses right-padded after EOS)."""
+    model, tok = tiny_lm
+    model.eval()  # no dropout: both paths must see the same network
+    torch.manual_seed(0)
+    r = generate(
+        model, tok, ["a", "a much longer prompt with words", "mid one"], 6, num_return_sequences=3
+    )
+    r.response_mask[1, 3:] = 0  # a row that ended early
+    assert torch.unique(r.prompt_ids, dim=0).shape[0] == 3  # 9 rows, 3 prompts: shared path
+    full = sequence_logprobs(model, r.input_ids, r.attention_mask, r.response_ids.shape[1])
+    shared = rollout_logprobs(model, r)
+    m = r.response_mask.bool()
+    torch.testing.assert_close(shared[m], full[m], atol=1e-5, rtol=1e-5)
+    pairs = zip(
+        _grads(model, shared, r.response_mask), _grads(model, full, r.response_mask), strict=True
+    )
+    for a, b in pairs:
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_shared_prompt_with_one_token_responses(tiny_lm):
+    model, _ = tiny_lm
+    model.eval()
+    ids = torch.tensor([[5, 6, 7], [5, 6, 7]])
+    responses = torch.tensor([[8], [9]])
+    r = Rollout(ids, torch.ones_like(ids), responses, torch.ones_like(responses), ["", ""])
+    with torch.no_grad():
+        full = sequence_logprobs(model, r.input_ids, r.attention_mask, 1)
+        torch.testing.assert_close(rollout_logprobs(model, r), full, atol=1e-5, rtol=1e-5)
+
+
+def test_gradient_checkpointing_takes_the_concatenated_forward(tiny_lm, monkeypatch):
+    """transformers refuses a KV cache while checkpointing in training mode, so the shared
+    path must not be taken then."""
+    import common.rollout as rollout_mod
+
+    model, _ = tiny_lm
+    ids = torch.tensor([[5, 6, 7], [5, 6, 7]])
+    responses = torch.tensor([[8, 3], [9, 4]])
+    r = Rollout(ids, torch.ones_like(ids), responses, torch.ones_like(responses), ["", ""])
+    calls = []
+    monkeypatch.setattr(rollout_mod, "shared_prompt_logprobs", lambda *a: calls.append(a))
+    monkeypatch.setattr(rollout_mod, "_gradient_checkpointing", lambda m: True)
+    with torch.no_grad():
+        rollout_logprobs(model, r)
+    assert calls == []
+    monkeypatch.setattr(rollout_mod, "_gradient_checkpointing", lambda m: False)
+    rollout_logprobs(model, r)
+    assert len(calls) == 1
