@@ -29,6 +29,7 @@ def build_ds_config(
     grad_clip: float | None = 1.0,
     offload_optimizer: bool = False,
     offload_param: bool = False,
+    hidden_size: int | None = None,
 ) -> dict[str, Any]:
     """The DeepSpeed config dict for one run (pure: no side effects, easy to test).
 
@@ -36,6 +37,7 @@ def build_ds_config(
         stage: ZeRO stage 0-3.
         precision: ``fp32``, ``bf16`` or ``fp16`` (resolve ``auto`` with :func:`resolve_precision`).
         offload_param: parameter offload to CPU, ZeRO-3 only.
+        hidden_size: the model's hidden size h; sizes ZeRO's buckets to the model (below).
     """
     if stage not in (0, 1, 2, 3):
         raise ValueError(f"engine.stage={stage}; allowed values: 0, 1, 2, 3")
@@ -52,9 +54,20 @@ def build_ds_config(
         zero["offload_optimizer"] = {"device": "cpu", "pin_memory": torch.cuda.is_available()}
     if offload_param:
         zero["offload_param"] = {"device": "cpu", "pin_memory": torch.cuda.is_available()}
+    if stage >= 2 and hidden_size:
+        # DeepSpeed's defaults (5e8-element reduce and all-gather buckets) are sized for
+        # billion-parameter models and cost GBs of buffers on a small one; these are the
+        # sizes transformers' "auto" picks: h^2 per bucket, 0.9 h^2 prefetch, and parameters
+        # under 10 h elements (biases, norms, small adapters) left unpartitioned.
+        zero.update(reduce_bucket_size=hidden_size**2, allgather_bucket_size=hidden_size**2)
     if stage == 3:
         # Gather the full weights into the saved model so checkpoints load without DeepSpeed.
         zero["stage3_gather_16bit_weights_on_model_save"] = True
+        if hidden_size:
+            zero.update(
+                stage3_prefetch_bucket_size=int(0.9 * hidden_size**2),
+                stage3_param_persistence_threshold=10 * hidden_size,
+            )
     cfg: dict[str, Any] = {
         "train_micro_batch_size_per_gpu": micro_batch_size,
         "gradient_accumulation_steps": grad_accum,
@@ -146,6 +159,7 @@ class TrainEngine:
             grad_clip=engine_cfg.get("grad_clip"),
             offload_optimizer=bool(engine_cfg.get("offload_optimizer", False)),
             offload_param=bool(engine_cfg.get("offload_param", False)),
+            hidden_size=getattr(getattr(model, "config", None), "hidden_size", None),
         )
         self.engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler, config=self.ds_config

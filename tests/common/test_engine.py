@@ -24,6 +24,24 @@ def test_stage3_offload_bf16_config():
     assert cfg["bf16"] == {"enabled": True}
 
 
+def test_buckets_are_sized_to_the_model():
+    """h = 576: h^2 = 331776-element buckets, 0.9 h^2 prefetch, 5760 persistence threshold
+    (DeepSpeed's own defaults are 5e8 elements, 2 GB of fp32 buffers)."""
+    z3 = build_ds_config(stage=3, hidden_size=576)["zero_optimization"]
+    assert z3["reduce_bucket_size"] == z3["allgather_bucket_size"] == 331776
+    assert z3["stage3_prefetch_bucket_size"] == 298598
+    assert z3["stage3_param_persistence_threshold"] == 5760
+    z2 = build_ds_config(stage=2, hidden_size=576)["zero_optimization"]
+    assert z2["reduce_bucket_size"] == 331776 and "stage3_prefetch_bucket_size" not in z2
+    # without a hidden size (or below stage 2) DeepSpeed keeps its defaults
+    assert "reduce_bucket_size" not in build_ds_config(stage=3)["zero_optimization"]
+    assert build_ds_config(stage=1, hidden_size=576)["zero_optimization"].keys() == {
+        "stage",
+        "overlap_comm",
+        "contiguous_gradients",
+    }
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
