@@ -1,6 +1,7 @@
 """Memory: peak RSS per process for ZeRO-0 vs ZeRO-2 vs ZeRO-3 under two processes.
 
     python -m bench.bench_memory [--model default] [--stages 0 2 3] [--nproc 2] [--steps 2]
+                                 [--set engine.zero.KEY=VALUE ...]
 
 For each stage, ``torchrun --standalone --nproc_per_node=2`` (gloo on CPU, one thread per
 rank) runs this module in worker mode: it composes ``+exp=debug`` (DRBO ReMax, short
@@ -117,7 +118,9 @@ def worker(
         # one-thread ranks) and never the memory peak, which is the update.
         loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
     setup_s = time.perf_counter() - t0
-    setup_peak = hwm_mb()
+    # The kernel syncs its RSS counters lazily, so the high-water mark can read a little under
+    # an RSS sampled earlier; the set-up peak is at least the base by definition.
+    setup_peak = max(hwm_mb(), base)
     after_setup = rss_mb()
     reset = reset_peak()
     t0 = time.perf_counter()
@@ -147,7 +150,14 @@ def worker(
 
 
 # ---- the driver ------------------------------------------------------------------------------
-def launch(stage: int, model: str, steps: int, nproc: int, timeout: int = 1200) -> list[dict]:
+def launch(
+    stage: int,
+    model: str,
+    steps: int,
+    nproc: int,
+    overrides: Sequence[str] = (),
+    timeout: int = 1200,
+) -> list[dict]:
     """Run the worker under torchrun for one stage; the ranks' figures, rank order."""
     env = {k: v for k, v in os.environ.items() if k not in DIST_VARS}
     env.update(HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
@@ -167,6 +177,7 @@ def launch(stage: int, model: str, steps: int, nproc: int, timeout: int = 1200) 
             f"--steps={steps}",
             f"--run-dir={tmp}/run",
             f"--out-dir={out}",
+            *(f"--set={o}" for o in overrides),
         ]
         r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
         if r.returncode != 0:
@@ -186,14 +197,18 @@ def model_state_mb(n_params: int, stage: int, nproc: int) -> float:
 
 
 def run(
-    model: str = "default", stages: Sequence[int] = (0, 2, 3), steps: int = 2, nproc: int = 2
+    model: str = "default",
+    stages: Sequence[int] = (0, 2, 3),
+    steps: int = 2,
+    nproc: int = 2,
+    overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
     from bench.bench_drbo import machine
 
     t_start = time.perf_counter()
     per_stage = {}
     for s in stages:
-        ranks = launch(s, model, steps, nproc)
+        ranks = launch(s, model, steps, nproc, overrides)
         per_stage[str(s)] = {
             "ranks": ranks,
             "max_train_peak_mb": max(r["train_peak_mb"] for r in ranks),
@@ -208,6 +223,7 @@ def run(
         "model": model,
         "nproc": nproc,
         "steps": steps,
+        "overrides": list(overrides),
         "params": n_params,
         "stages": per_stage,
         "bench_s": round(time.perf_counter() - t_start, 1),
@@ -241,21 +257,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     ap.add_argument("--nproc", type=int, default=2)
     ap.add_argument("--steps", type=int, default=2, help="ReMax steps per run")
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra config override for every run, e.g. engine.zero.stage3_max_live_parameters=1e7",
+    )
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--stage", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--run-dir", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out-dir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker(args.stage, args.model, args.steps, args.run_dir, args.out_dir)
+        worker(args.stage, args.model, args.steps, args.run_dir, args.out_dir, overrides=args.set)
         return None
     from bench.bench_drbo import write_result
 
-    res = run(args.model, args.stages, args.steps, args.nproc)
+    res = run(args.model, args.stages, args.steps, args.nproc, args.set)
     print(
         f"peak RSS per rank, {res['nproc']} processes (torchrun, gloo, 1 thread each), "
         f"{res['model']} ({res['params'] / 1e6:.1f} M params), +exp=debug ReMax, "
-        f"{res['steps']} steps"
+        f"{res['steps']} steps" + (f", {' '.join(res['overrides'])}" if res["overrides"] else "")
     )
     print(
         f"{'stage':<7}{'rank':>5}{'base':>9}{'setup pk':>10}{'train pk':>10}{'peak':>9}"

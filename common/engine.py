@@ -30,6 +30,7 @@ def build_ds_config(
     offload_optimizer: bool = False,
     offload_param: bool = False,
     hidden_size: int | None = None,
+    zero_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The DeepSpeed config dict for one run (pure: no side effects, easy to test).
 
@@ -38,6 +39,8 @@ def build_ds_config(
         precision: ``fp32``, ``bf16`` or ``fp16`` (resolve ``auto`` with :func:`resolve_precision`).
         offload_param: parameter offload to CPU, ZeRO-3 only.
         hidden_size: the model's hidden size h; sizes ZeRO's buckets to the model (below).
+        zero_overrides: DeepSpeed ``zero_optimization`` keys set last (``engine.zero``), for
+            the knobs this builder does not choose (e.g. ``stage3_max_live_parameters``).
     """
     if stage not in (0, 1, 2, 3):
         raise ValueError(f"engine.stage={stage}; allowed values: 0, 1, 2, 3")
@@ -68,6 +71,10 @@ def build_ds_config(
                 stage3_prefetch_bucket_size=int(0.9 * hidden_size**2),
                 stage3_param_persistence_threshold=10 * hidden_size,
             )
+    overrides = dict(zero_overrides or {})
+    if "stage" in overrides:
+        raise ValueError("engine.zero.stage: set engine.stage (or engine=zeroN) instead")
+    zero.update(overrides)
     cfg: dict[str, Any] = {
         "train_micro_batch_size_per_gpu": micro_batch_size,
         "gradient_accumulation_steps": grad_accum,
@@ -86,6 +93,15 @@ def build_ds_config(
     elif precision == "fp16":
         cfg["fp16"] = {"enabled": True, "initial_scale_power": 16}
     return cfg
+
+
+def _plain(node) -> dict[str, Any] | None:
+    """An OmegaConf mapping (or None) as a plain dict for DeepSpeed's JSON config."""
+    if node is None:
+        return None
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else dict(node)
 
 
 def resolve_precision(precision: str) -> str:
@@ -160,6 +176,7 @@ class TrainEngine:
             offload_optimizer=bool(engine_cfg.get("offload_optimizer", False)),
             offload_param=bool(engine_cfg.get("offload_param", False)),
             hidden_size=getattr(getattr(model, "config", None), "hidden_size", None),
+            zero_overrides=_plain(engine_cfg.get("zero")),
         )
         self.engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler, config=self.ds_config

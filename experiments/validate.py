@@ -14,6 +14,21 @@ class ConfigError(ValueError):
     """A config value is invalid; the message names the key."""
 
 
+def deepspeed_zero_keys() -> set[str]:
+    """The keys DeepSpeed accepts under ``zero_optimization`` (it forbids any other), less
+    ``stage``, which ``engine.stage`` sets."""
+    import os
+
+    import torch
+
+    if not torch.cuda.is_available():
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")  # as common.engine.init_distributed
+    from deepspeed.runtime.zero.config import DeepSpeedZeroConfig
+
+    fields = DeepSpeedZeroConfig.model_fields.items()
+    return {f.alias or name for name, f in fields} - {"stage"}
+
+
 def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
     node, _, leaf = key.rpartition(".")
     parent = OmegaConf.select(cfg, node) if node else cfg
@@ -96,6 +111,14 @@ def validate_config(cfg: DictConfig) -> None:
 
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")
+
+    for key in cfg.engine.get("zero") or {}:
+        allowed = deepspeed_zero_keys()
+        if key not in allowed:
+            raise ConfigError(
+                f"engine.zero.{key}: not a DeepSpeed zero_optimization key; allowed values: "
+                + ", ".join(sorted(allowed))
+            )
 
     from common.preemption import signal_number
 

@@ -107,3 +107,14 @@ def test_checkpoint_roundtrip(tmp_path):
     assert engine.load(tmp_path, "t")["k"] == 1
     for a, b in zip(before, engine.module.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_zero_overrides_are_set_last_and_stage_is_refused():
+    z = build_ds_config(
+        stage=3,
+        hidden_size=576,
+        zero_overrides={"stage3_max_live_parameters": 10**7, "reduce_bucket_size": 5},
+    )["zero_optimization"]
+    assert z["stage3_max_live_parameters"] == 10**7 and z["reduce_bucket_size"] == 5
+    with pytest.raises(ValueError, match="engine.zero.stage"):
+        build_ds_config(stage=2, zero_overrides={"stage": 3})

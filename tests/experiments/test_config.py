@@ -95,6 +95,17 @@ def test_engine_stage_must_be_zero_to_three():
         validate_config(cfg)
 
 
+def test_engine_zero_keys_must_be_deepspeed_keys():
+    cfg = _valid()
+    cfg.engine.zero = {"stage3_max_live_parameters": 10**8}
+    validate_config(cfg)  # a real key passes
+    cfg.engine.zero = {"stage3_max_live_params": 10**8}  # a typo DeepSpeed would reject late
+    with pytest.raises(
+        ConfigError, match=r"engine\.zero\.stage3_max_live_params: .*stage3_max_live_parameters"
+    ):
+        validate_config(cfg)
+
+
 def test_every_must_be_positive():
     cfg = _valid()
     cfg.balancer.every = 0
