@@ -1,7 +1,7 @@
 """Memory: peak RSS per process for ZeRO-0 vs ZeRO-2 vs ZeRO-3 under two processes.
 
     python -m bench.bench_memory [--model default] [--stages 0 2 3] [--nproc 2] [--steps 2]
-                                 [--set engine.zero.KEY=VALUE ...]
+                                 [--set +engine.zero.KEY=VALUE ...]
 
 For each stage, ``torchrun --standalone --nproc_per_node=2`` (gloo on CPU, one thread per
 rank) runs this module in worker mode: it composes ``+exp=debug`` (DRBO ReMax, short
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="extra config override for every run, e.g. engine.zero.stage3_max_live_parameters=1e7",
+        help="extra config override for every run, e.g. +engine.zero.stage3_max_live_parameters=10000000",
     )
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--stage", type=int, default=0, help=argparse.SUPPRESS)
