@@ -45,11 +45,13 @@ import torch
 import torch.nn.functional as F
 
 from bench.bench_drbo import (
+    QUIET_RUN,
     RESULTS,
     add_threads_option,
     apply_threads,
     machine,
     median,
+    verdict_row,
     write_result,
 )
 
@@ -164,11 +166,7 @@ def build_loop(
         f"model.name_or_path={model}",
         f"trainer.steps={steps}",
         f"trainer.batch_size={batch_size}",
-        "trainer.eval_before=false",
-        "trainer.eval_after=false",
-        "trainer.save_every=0",
-        "trainer.export_final=false",
-        "logger=none",
+        *QUIET_RUN,
         *overrides,
         output_dir=tmp,
     )
@@ -337,27 +335,21 @@ def run(
         }
     sr, gr = res["step_ratio"], gen["ratio"]
     res["verdicts"] = [
-        {
-            "name": "closeness: ReMax step / sum of bare parts",
-            "value": sr,
-            "target": f"<= {TARGET_STEP_RATIO}",
-            "pass": sr <= TARGET_STEP_RATIO,
-            "line": (
-                f"ReMax step / sum of bare parts = {sr:.3f} (target <= {TARGET_STEP_RATIO}): "
-                f"{'PASS' if sr <= TARGET_STEP_RATIO else 'FAIL'}"
-            ),
-        },
-        {
-            "name": "closeness: rollout tokens/s vs bare generate",
-            "value": gr,
-            "target": f">= {TARGET_ROLLOUT_RATIO}",
-            "pass": gr >= TARGET_ROLLOUT_RATIO,
-            "line": (
-                f"rollout tokens/s / bare model.generate tokens/s = {gr:.3f} "
-                f"(target >= {TARGET_ROLLOUT_RATIO}): "
-                f"{'PASS' if gr >= TARGET_ROLLOUT_RATIO else 'FAIL'}"
-            ),
-        },
+        verdict_row(
+            "closeness: ReMax step / sum of bare parts",
+            sr,
+            f"<= {TARGET_STEP_RATIO}",
+            sr <= TARGET_STEP_RATIO,
+            f"ReMax step / sum of bare parts = {sr:.3f} (target <= {TARGET_STEP_RATIO})",
+        ),
+        verdict_row(
+            "closeness: rollout tokens/s vs bare generate",
+            gr,
+            f">= {TARGET_ROLLOUT_RATIO}",
+            gr >= TARGET_ROLLOUT_RATIO,
+            f"rollout tokens/s / bare model.generate tokens/s = {gr:.3f} "
+            f"(target >= {TARGET_ROLLOUT_RATIO})",
+        ),
     ]
     return res
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_drbo import (
+    QUIET_RUN,
     RESULTS,
     StepRecorder,
     add_threads_option,
@@ -36,6 +37,7 @@ from bench.bench_drbo import (
     median,
     print_breakdown,
     summarize,
+    verdict_row,
     write_result,
 )
 
@@ -87,12 +89,8 @@ def run(
             f"+exp={exp}",
             f"model.name_or_path={model}",
             f"trainer.steps={warmup + steps}",
-            "trainer.eval_before=false",
-            "trainer.eval_after=false",
-            "trainer.save_every=0",
-            "trainer.export_final=false",
             "trainer.dev_stop.enabled=false",
-            "logger=none",
+            *QUIET_RUN,
             *overrides,
             output_dir=tmp,
         )
@@ -130,17 +128,14 @@ def run(
     }
     share = res["shares"]["bandit"]
     res["verdicts"] = [
-        {
-            "name": "dpo: bandit share of a LASeR step",
-            "value": share,
-            "target": f"< {TARGET_BANDIT}",
-            "pass": share < TARGET_BANDIT,
-            "line": (
-                f"bandit (decide + update) is {100 * share:.2f}% of a LASeR step on {model} "
-                f"(target < {100 * TARGET_BANDIT:.0f}%): "
-                f"{'PASS' if share < TARGET_BANDIT else 'FAIL'}"
-            ),
-        }
+        verdict_row(
+            "dpo: bandit share of a LASeR step",
+            share,
+            f"< {TARGET_BANDIT}",
+            share < TARGET_BANDIT,
+            f"bandit (decide + update) is {100 * share:.2f}% of a LASeR step on {model} "
+            f"(target < {100 * TARGET_BANDIT:.0f}%)",
+        )
     ]
     return res
 

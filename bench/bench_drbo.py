@@ -32,6 +32,14 @@ PARTS = ("generate", "reward", "balance", "forward", "backward", "optimizer", "l
 OUTSIDE_MODEL = ("reward", "balance", "logging", "other")
 TARGET_OUTSIDE = 0.10
 RESULTS = Path(__file__).resolve().parent / "results"
+# Every bench's loop runs only the steps it times: no evaluation, checkpoints, export, tracker.
+QUIET_RUN = (
+    "trainer.eval_before=false",
+    "trainer.eval_after=false",
+    "trainer.save_every=0",
+    "trainer.export_final=false",
+    "logger=none",
+)
 
 
 def machine() -> dict[str, Any]:
@@ -184,12 +192,8 @@ def run(
             f"model.name_or_path={model}",
             f"trainer.steps={warmup + steps}",
             f"trainer.batch_size={batch_size}",
-            "trainer.eval_before=false",
-            "trainer.eval_after=false",
             "trainer.standardize_k=16",  # with --fit-standardizer
-            "trainer.save_every=0",
-            "trainer.export_final=false",
-            "logger=none",
+            *QUIET_RUN,
             *overrides,
             output_dir=tmp,
         )
@@ -223,18 +227,22 @@ def run(
     return res
 
 
+def verdict_row(name: str, value: Any, target: str, passed: bool, text: str) -> dict[str, Any]:
+    """One verdict as every bench writes it; ``line`` is ``text`` ending in PASS or FAIL."""
+    line = f"{text}: {'PASS' if passed else 'FAIL'}"
+    return {"name": name, "value": value, "target": target, "pass": passed, "line": line}
+
+
 def verdict(res: dict[str, Any]) -> dict[str, Any]:
     share = res["outside_model_share"]
-    return {
-        "name": "drbo: time outside model compute",
-        "value": share,
-        "target": f"< {TARGET_OUTSIDE}",
-        "pass": share < TARGET_OUTSIDE,
-        "line": (
-            f"time outside model compute: {100 * share:.2f}% of a step "
-            f"(target < {100 * TARGET_OUTSIDE:.0f}%): {'PASS' if share < TARGET_OUTSIDE else 'FAIL'}"
-        ),
-    }
+    return verdict_row(
+        "drbo: time outside model compute",
+        share,
+        f"< {TARGET_OUTSIDE}",
+        share < TARGET_OUTSIDE,
+        f"time outside model compute: {100 * share:.2f}% of a step "
+        f"(target < {100 * TARGET_OUTSIDE:.0f}%)",
+    )
 
 
 def print_breakdown(title: str, res: dict[str, Any], parts: Sequence[str]) -> None:

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.bench_drbo import QUIET_RUN
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SMOLLM2_DIM = 576
 TARGET_BANDIT_SHARE = 0.01
@@ -98,10 +100,7 @@ def bandit_overhead(steps: int, reps: int) -> dict[str, Any]:
         cfg = compose_config(
             "+exp=laser_debug",
             f"trainer.steps={steps}",
-            "trainer.eval_before=false",
-            "trainer.eval_after=false",
-            "trainer.save_every=0",
-            "trainer.export_final=false",
+            *QUIET_RUN,  # laser_debug has no logger already
             output_dir=tmp,
         )
         loop = LaserLoop(cfg, tmp)

@@ -86,6 +86,7 @@ def worker(
     """One rank: build and train the loop, report its memory figures (also to
     ``out_dir/rank<r>.json``)."""
     base = rss_mb()
+    from bench.bench_drbo import QUIET_RUN
     from common.distributed import rank, world_size
     from common.engine import init_distributed
     from common.training_loop import seed_everything
@@ -98,12 +99,8 @@ def worker(
         f"model.name_or_path={model}",
         f"engine=zero{stage}",
         f"trainer.steps={steps}",
-        "trainer.eval_before=false",
-        "trainer.eval_after=false",
-        "trainer.save_every=0",
-        "trainer.export_final=false",
         "trainer.standardize_k=16",
-        "logger=none",
+        *QUIET_RUN,
         *overrides,
         output_dir=run_dir,
     )
@@ -203,7 +200,7 @@ def run(
     nproc: int = 2,
     overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
-    from bench.bench_drbo import machine
+    from bench.bench_drbo import machine, verdict_row
 
     t_start = time.perf_counter()
     per_stage = {}
@@ -235,17 +232,14 @@ def run(
             v = per_stage[str(s)]["max_train_peak_mb"]
             saving = (zero0 - v) / zero0
             res["verdicts"].append(
-                {
-                    "name": f"memory: ZeRO-{s} per-rank training peak below ZeRO-0's",
-                    "value": round(saving, 4),
-                    "target": "> 0",
-                    "pass": v < zero0,
-                    "line": (
-                        f"ZeRO-{s} training peak {v:.0f} MB per rank vs ZeRO-0 {zero0:.0f} MB: "
-                        f"{100 * saving:+.1f}% saved (target: less than ZeRO-0): "
-                        f"{'PASS' if v < zero0 else 'FAIL'}"
-                    ),
-                }
+                verdict_row(
+                    f"memory: ZeRO-{s} per-rank training peak below ZeRO-0's",
+                    round(saving, 4),
+                    "> 0",
+                    v < zero0,
+                    f"ZeRO-{s} training peak {v:.0f} MB per rank vs ZeRO-0 {zero0:.0f} MB: "
+                    f"{100 * saving:+.1f}% saved (target: less than ZeRO-0)",
+                )
             )
     return res
 

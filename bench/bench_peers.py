@@ -70,7 +70,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import add_threads_option, apply_threads
+from bench.bench_drbo import QUIET_RUN, add_threads_option, apply_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TRL_PIN = "1.16.0"  # the version verified with transformers 5.23 / torch 2.13 (pyproject [bench])
@@ -242,12 +242,8 @@ def remax_loop(args, tmp: str):
         f"model.name_or_path={args.model}",
         f"trainer.steps={args.steps + 1}",
         f"trainer.batch_size={args.prompts}",
-        "trainer.eval_before=false",
-        "trainer.eval_after=false",
         "trainer.standardize_k=8",
-        "trainer.save_every=0",
-        "trainer.export_final=false",
-        "logger=none",
+        *QUIET_RUN,
         output_dir=tmp,
     )
     for task in cfg.dataset.max_new_tokens:
@@ -425,11 +421,7 @@ def laser_loop(args, tmp: str):
         "trainer.pairs_per_prompt=1",
         "trainer.loss=dpo",
         "trainer.steps_per_iteration=1000000",
-        "trainer.eval_before=false",
-        "trainer.eval_after=false",
-        "trainer.save_every=0",
-        "trainer.export_final=false",
-        "logger=none",
+        *QUIET_RUN,
         output_dir=tmp,
     )
     return LaserLoop(cfg, tmp)

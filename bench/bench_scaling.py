@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_drbo import (
+    QUIET_RUN,
     RESULTS,
     add_threads_option,
     apply_threads,
     machine,
     median,
+    verdict_row,
     write_result,
 )
 
@@ -94,11 +96,7 @@ def run(
             f"model.name_or_path={model}",
             "trainer.steps=100000",  # the schedule must not reach lr 0 (no effect on time)
             f"trainer.batch_size={max(max(batch_sizes), base_batch)}",
-            "trainer.eval_before=false",
-            "trainer.eval_after=false",
-            "trainer.save_every=0",
-            "trainer.export_final=false",
-            "logger=none",
+            *QUIET_RUN,
             *overrides,
             output_dir=tmp,
         )
@@ -130,17 +128,15 @@ def run(
         "by_length": by_length,
         "length_growth": g_t,
         "verdicts": [
-            {
-                "name": "scaling: worst growth per doubling",
-                "value": worst,
-                "target": f"<= {TARGET_GROWTH}",
-                "pass": worst <= TARGET_GROWTH,
-                "line": (
-                    f"batch doublings x{', x'.join(map(str, g_b))}; length doublings "
-                    f"x{', x'.join(map(str, g_t))}; worst x{worst} (target <= {TARGET_GROWTH}, "
-                    f"at most linear): {'PASS' if worst <= TARGET_GROWTH else 'FAIL'}"
-                ),
-            }
+            verdict_row(
+                "scaling: worst growth per doubling",
+                worst,
+                f"<= {TARGET_GROWTH}",
+                worst <= TARGET_GROWTH,
+                f"batch doublings x{', x'.join(map(str, g_b))}; length doublings "
+                f"x{', x'.join(map(str, g_t))}; worst x{worst} (target <= {TARGET_GROWTH}, "
+                "at most linear)",
+            )
         ],
     }
     return res

@@ -112,8 +112,9 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")
 
-    for key in cfg.engine.get("zero") or {}:
-        allowed = deepspeed_zero_keys()
+    zero = cfg.engine.get("zero") or {}
+    allowed = deepspeed_zero_keys() if zero else set()
+    for key in zero:
         if key not in allowed:
             raise ConfigError(
                 f"engine.zero.{key}: not a DeepSpeed zero_optimization key; allowed values: "
