@@ -12,7 +12,7 @@ EXP    ?= shopping_mmlu
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full lint format bench clean
+.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full test-slurm lint format bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ test: ## fast test suite (not slow, not gpu)
 
 test-full: ## every test, slow ones included (gpu ones skip without CUDA)
 	$(PY) -m pytest -q -m "not gpu or gpu"
+
+test-slurm: ## jobs on a real SLURM (start one with: sudo slurm/local_cluster.sh up); skips without one
+	$(PY) -m pytest -q -m slurm tests/slurm
 
 lint: ## ruff checks
 	$(PY) -m ruff check .

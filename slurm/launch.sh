@@ -5,7 +5,8 @@
 #   PY=.venv/bin/python        the interpreter with the project installed
 #   LAUNCHER=torchrun|deepspeed
 #   RUN_DIR=outputs/slurm/<job name>-<job id>   fixed per job, so a requeued job finds its
-#                                                checkpoints there and resumes
+#                                                checkpoints there and resumes; a
+#                                                hydra.run.dir=PATH argument sets it too
 #   MASTER_PORT=29500
 #   DRY_RUN=1                  print the command instead of running it
 #
@@ -18,9 +19,14 @@ PY=${PY:-.venv/bin/python}
 LAUNCHER=${LAUNCHER:-torchrun}
 MASTER_PORT=${MASTER_PORT:-29500}
 NNODES=${SLURM_NNODES:-1}
+# Processes per node: one per allocated GPU; on a CPU partition (--gpus-per-node=0 sets no
+# SLURM_GPUS_ON_NODE) one, or GPUS=N gloo processes.
 GPUS=${SLURM_GPUS_ON_NODE:-${GPUS:-1}}
+(( GPUS > 0 )) 2>/dev/null || GPUS=1
 JOB_ID=${SLURM_JOB_ID:-local}
+GIVEN_RUN_DIR=${RUN_DIR:-}
 RUN_DIR=${RUN_DIR:-outputs/slurm/${SLURM_JOB_NAME:-multireward}-${JOB_ID}}
+SLURM_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 first_node() {
   if [[ -n "${SLURM_JOB_NODELIST:-}" ]] && command -v scontrol >/dev/null; then
@@ -30,22 +36,53 @@ first_node() {
   fi
 }
 
+# The run directory: a hydra.run.dir=PATH among the overrides is honoured (it becomes RUN_DIR,
+# where the trap writes STOP and a requeued job looks for its checkpoints); else RUN_DIR.
+# Sets RUN_DIR and RUN_DIR_GIVEN (1 when an override named it).
+resolve_run_dir() {
+  local arg given=""
+  RUN_DIR_GIVEN=0
+  for arg in "$@"; do
+    case "$arg" in
+      hydra.run.dir=* | +hydra.run.dir=* | ++hydra.run.dir=*) given=${arg#*=} ;;
+    esac
+  done
+  [[ -z "$given" ]] && return 0
+  if [[ "$given" == *'${'* ]]; then
+    echo "hydra.run.dir=$given: give a fixed path under SLURM (a requeued job must find its" \
+      "checkpoints there, and an interpolation such as \${now:...} changes on every start)" >&2
+    return 2
+  fi
+  if [[ -n "$GIVEN_RUN_DIR" && "$GIVEN_RUN_DIR" != "$given" ]]; then
+    echo "RUN_DIR=$GIVEN_RUN_DIR and hydra.run.dir=$given name different run directories;" \
+      "give one of them" >&2
+    return 2
+  fi
+  RUN_DIR=$given
+  RUN_DIR_GIVEN=1
+}
+
 # Fills the array CMD with the launch command for "$@" (Hydra overrides).
 build_command() {
   local master_addr
   master_addr=${MASTER_ADDR:-$(first_node)}
-  local -a args=("$@" "hydra.run.dir=$RUN_DIR")
+  resolve_run_dir "$@" || return
+  local -a args=("$@")
+  (( RUN_DIR_GIVEN )) || args+=("hydra.run.dir=$RUN_DIR")
   local -a run=(-m experiments.run "${args[@]}")
+  # slurm/torchrun.py is torchrun, with a planned stop (exit 143 after the checkpoint) told
+  # in one line instead of a ChildFailedError traceback.
+  local torchrun="$SLURM_SCRIPTS/torchrun.py"
   case "$LAUNCHER" in
     torchrun)
       if (( NNODES > 1 )); then
         # One torchrun per node (srun), joined by a c10d rendezvous on the first node.
         CMD=(srun --kill-on-bad-exit=1 --ntasks-per-node=1
-             "$PY" -m torch.distributed.run --nnodes="$NNODES" --nproc_per_node="$GPUS"
+             "$PY" "$torchrun" --nnodes="$NNODES" --nproc_per_node="$GPUS"
              --rdzv_id="$JOB_ID" --rdzv_backend=c10d
              --rdzv_endpoint="$master_addr:$MASTER_PORT" "${run[@]}")
       else
-        CMD=("$PY" -m torch.distributed.run --standalone --nproc_per_node="$GPUS" "${run[@]}")
+        CMD=("$PY" "$torchrun" --standalone --nproc_per_node="$GPUS" "${run[@]}")
       fi
       ;;
     deepspeed)

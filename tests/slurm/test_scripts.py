@@ -1,5 +1,6 @@
-"""The sbatch scripts: they parse, print the launch command they would run, and on the
-preemption signal ask the run to checkpoint, wait for it, then requeue the job."""
+"""The sbatch scripts without a cluster: they parse, print the launch command they would run,
+honour a hydra.run.dir argument, and on the preemption signal ask the run to checkpoint, wait
+for it, then requeue the job (against a real SLURM: test_cluster.py)."""
 
 import os
 import signal
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SLURM = REPO / "slurm"
 
 
@@ -51,9 +52,45 @@ def test_single_node_dry_run_prints_torchrun_command_and_a_fixed_run_dir():
         SLURM_GPUS_ON_NODE="4",
         SLURM_JOB_ID="123",
     )
-    assert "torch.distributed.run --standalone --nproc_per_node=4" in out
+    assert "slurm/torchrun.py --standalone --nproc_per_node=4" in out
     assert "-m experiments.run +exp=shopping_mmlu engine=zero3" in out
     assert "hydra.run.dir=outputs/slurm/multireward-123" in out
+
+
+def test_a_hydra_run_dir_argument_is_the_run_dir_not_overridden():
+    """README's `sbatch slurm/single_node.sbatch +exp=... hydra.run.dir=...`: the user's
+    folder is where the run writes, the trap puts STOP and a requeued job resumes."""
+    out = _dry_run(
+        "single_node.sbatch", "+exp=debug", "hydra.run.dir=outputs/mine", SLURM_JOB_ID="9"
+    )
+    assert "run dir: outputs/mine" in out
+    assert out.count("hydra.run.dir=") == 1 and "hydra.run.dir=outputs/mine" in out
+
+
+@pytest.mark.parametrize(
+    ("arg", "env", "message"),
+    [
+        ("hydra.run.dir=outputs/a", {"RUN_DIR": "outputs/b"}, "name different run directories"),
+        ("hydra.run.dir=outputs/${now:%H-%M}", {}, "give a fixed path under SLURM"),
+    ],
+)
+def test_a_run_dir_that_cannot_work_is_refused_with_the_reason(arg, env, message):
+    r = subprocess.run(
+        ["bash", str(SLURM / "single_node.sbatch"), "+exp=debug", arg],
+        cwd=REPO,
+        env={**os.environ, "DRY_RUN": "1", "PY": "python", **env},
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and message in r.stderr and arg.split("=", 1)[1] in r.stderr
+
+
+@pytest.mark.parametrize("gpus_env", [{}, {"SLURM_GPUS_ON_NODE": "0"}])
+def test_a_cpu_partition_runs_one_process(gpus_env):
+    """`sbatch --gpus-per-node=0` on a CPU partition: SLURM sets no SLURM_GPUS_ON_NODE (or a
+    0): one process, not torchrun with --nproc_per_node=0."""
+    out = _dry_run("single_node.sbatch", "+exp=debug", SLURM_GPUS_PER_NODE="0", **gpus_env)
+    assert "--nproc_per_node=1 " in out
 
 
 def test_multi_node_dry_run_uses_srun_and_a_rendezvous_on_the_first_node():
@@ -94,9 +131,13 @@ def test_unknown_launcher_names_the_allowed_values():
     assert r.returncode != 0 and "allowed values: torchrun, deepspeed" in r.stderr
 
 
-def test_preemption_signal_stops_the_run_through_the_stop_file_then_requeues(tmp_path):
-    """A fake interpreter stands in for the training (it exits 143 once RUN_DIR/STOP appears,
-    as experiments.run does after its checkpoint) and a fake scontrol records the requeue."""
+@pytest.mark.parametrize("run_dir_from", ["RUN_DIR", "hydra.run.dir"])
+def test_preemption_signal_stops_the_run_through_the_stop_file_then_requeues(
+    tmp_path, run_dir_from
+):
+    """A fake interpreter stands in for the training (it exits 143 once <run dir>/STOP
+    appears, as experiments.run does after its checkpoint) and a fake scontrol records the
+    requeue. The run dir comes from RUN_DIR or from a hydra.run.dir argument."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     run_dir = tmp_path / "run"
@@ -115,12 +156,17 @@ def test_preemption_signal_stops_the_run_through_the_stop_file_then_requeues(tmp
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "PY": str(fake_py),
-        "RUN_DIR": str(run_dir),
         "SLURM_JOB_ID": "555",
     }
+    args = ["+exp=debug"]
+    if run_dir_from == "RUN_DIR":
+        env["RUN_DIR"] = str(run_dir)
+    else:
+        env.pop("RUN_DIR", None)
+        args.append(f"hydra.run.dir={run_dir}")
     env.pop("DRY_RUN", None)
     proc = subprocess.Popen(
-        ["bash", str(SLURM / "single_node.sbatch"), "+exp=debug"],
+        ["bash", str(SLURM / "single_node.sbatch"), *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
