@@ -155,6 +155,7 @@ up() {
     return 0
   fi
   # Down, partly up, or up with another config: start afresh.
+  [[ $(id -u) == 0 ]] || unavailable "starting munged, slurmctld and slurmd needs root"
   stop_daemons
   write_config
   start_munge
@@ -200,7 +201,8 @@ purge() {
   down
   [[ $(id -u) == 0 ]] || unavailable "removing the packages needs root"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${PACKAGES[@]}" >/dev/null 2>&1
-  DEBIAN_FRONTEND=noninteractive apt-get autoremove -y -q >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get autoremove --purge -y -q >/dev/null 2>&1
+  rm -rf "$LOGS"
   echo "local_cluster: packages removed"
 }
 

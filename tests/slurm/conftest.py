@@ -14,15 +14,17 @@ def cluster_missing() -> str | None:
     if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
         return "no SLURM client (sbatch, sinfo) on PATH: start one with `sudo slurm/local_cluster.sh up`"
     try:
-        r = subprocess.run(
-            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20
-        )
+        r = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20)
     except subprocess.TimeoutExpired:
-        return "sinfo did not answer in 20 s: is slurmctld running? (`slurm/local_cluster.sh status`)"
+        return (
+            "sinfo did not answer in 20 s: is slurmctld running? (`slurm/local_cluster.sh status`)"
+        )
     states = r.stdout.split()
     if r.returncode != 0 or not any(s.startswith(("idle", "mix", "alloc")) for s in states):
         detail = (r.stderr.strip() or " ".join(states) or "no nodes")[:200]
-        return f"no SLURM node takes jobs ({detail}): start one with `sudo slurm/local_cluster.sh up`"
+        return (
+            f"no SLURM node takes jobs ({detail}): start one with `sudo slurm/local_cluster.sh up`"
+        )
     return None
 
 

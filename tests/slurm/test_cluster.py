@@ -9,8 +9,9 @@ run as written there, on `+exp=debug` with 6 steps.
 - submitit's `scancel --signal=USR2` likewise, against the sweep's job with the same overrides.
 
 All five jobs are submitted at once by one module fixture, so the node runs two at a time and
-the requeue holds overlap other jobs; each test then waits for its own. Waits are generous
-(the machine may be shared and slow); every failure message names the job and its log.
+the requeue holds overlap other jobs; a thread per preempted job sends its signal once the job
+logs its first step, and each test then waits for its own job. Waits are generous (the machine
+may be shared and slow); every failure message names the job and its log.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,7 +95,9 @@ def job_fields(job_id: str) -> dict[str, str]:
     r = subprocess.run(
         ["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True, timeout=30
     )
-    assert r.returncode == 0, f"scontrol show job {job_id}: {r.stderr.strip()} (MinJobAge too short?)"
+    assert r.returncode == 0, (
+        f"scontrol show job {job_id}: {r.stderr.strip()} (MinJobAge too short?)"
+    )
     return dict(re.findall(r"(\w+)=(\S*)", r.stdout))
 
 
@@ -153,7 +159,11 @@ def sweep_run(sweep_dir: Path, num: int) -> Path:
 
 def submitit_job_ids(sweep_dir: Path) -> list[str]:
     folder = sweep_dir / ".submitit"
-    return [p.name for p in folder.iterdir() if re.fullmatch(r"\d+(_\d+)?", p.name)] if folder.exists() else []
+    return (
+        [p.name for p in folder.iterdir() if re.fullmatch(r"\d+(_\d+)?", p.name)]
+        if folder.exists()
+        else []
+    )
 
 
 # ---- everything submitted at once ---------------------------------------------------------
@@ -180,6 +190,39 @@ class Sweep:
         return self.rc
 
 
+class Preemption(threading.Thread):
+    """Sends README's scancel line to a job once its run has logged its first step (so the
+    signal lands mid-training whichever test is running then); `result()` reports it."""
+
+    def __init__(self, scancel: list[str], find_run: Callable[[], Path | None], log: Path):
+        super().__init__(daemon=True)
+        assert "JOB_ID" in scancel, f"README's `{shlex.join(scancel)}` has no JOB_ID"
+        self.scancel, self.find_run, self.log = scancel, find_run, log
+        self.run_dir: Path | None = None
+        self.job_id: str | None = None
+        self.error: str | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.run_dir = wait_for(self.find_run, "the run folder")
+            wait_for(lambda: metric_rows(self.run_dir), f"the first step in {self.run_dir}")
+            self.job_id = starts(self.run_dir)[-1]["slurm"]["SLURM_JOB_ID"]
+            cmd = [self.job_id if t == "JOB_ID" else t for t in self.scancel]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                self.error = f"{shlex.join(cmd)}: {r.stderr.strip()}"
+        except Exception as e:  # reported by the test that waits on this job
+            self.error = f"{type(e).__name__}: {e}"
+
+    def result(self) -> tuple[Path, str]:
+        """(run dir, job id) once the signal was sent; fails with what went wrong."""
+        self.join(WAIT_S * 2)
+        assert not self.is_alive(), "the preemption signal was never sent"
+        assert self.error is None, f"{self.error}; {tail(self.log)}"
+        return self.run_dir, self.job_id
+
+
 @dataclass
 class Jobs:
     root: Path
@@ -187,6 +230,8 @@ class Jobs:
     reference: Sbatch
     usr2: Sweep
     sweep: Sweep
+    usr1_signal: Preemption
+    usr2_signal: Preemption
 
 
 def submit_sbatch(root: Path, name: str) -> Sbatch:
@@ -214,15 +259,28 @@ def start_sweep(root: Path, name: str, seeds: str) -> Sweep:
 
 
 @pytest.fixture(scope="module")
-def jobs(slurm_cluster, tmp_path_factory) -> Jobs:
-    root = tmp_path_factory.mktemp("slurm")
+def jobs(slurm_cluster, request) -> Jobs:
+    # Not pytest's tmp_path: its rotation of old numbered folders, run by any other pytest
+    # on the machine, could delete this one under the running jobs. Kept when a test failed.
+    root = Path(tempfile.mkdtemp(prefix="multireward-slurm-tests-"))
+    failed_before = request.session.testsfailed
     # The two to be preempted first, so their requeue holds overlap the others' work.
+    usr1 = submit_sbatch(root, "usr1")
+    usr2 = start_sweep(root, "usr2_sweep", "0")
     submitted = Jobs(
         root=root,
-        usr1=submit_sbatch(root, "usr1"),
-        usr2=start_sweep(root, "usr2_sweep", "0"),
+        usr1=usr1,
+        usr2=usr2,
         reference=submit_sbatch(root, "reference"),
         sweep=start_sweep(root, "sweep", "0,1"),
+        usr1_signal=Preemption(
+            readme_command("scancel", "--signal=USR1", "--batch"), lambda: usr1.run_dir, usr1.log
+        ),
+        usr2_signal=Preemption(
+            readme_command("scancel", "--signal=USR2"),
+            lambda: next(iter(usr2.sweep_dir.glob("0_*")), None),
+            usr2.log,
+        ),
     )
     yield submitted
     # Whatever a failed test left: cancel this module's jobs only, stop its sweep drivers.
@@ -233,15 +291,10 @@ def jobs(slurm_cluster, tmp_path_factory) -> Jobs:
             sweep.proc.terminate()
             sweep.proc.wait(timeout=60)
     subprocess.run(["scancel", *ids], capture_output=True, timeout=60)
-
-
-def signal_once_training(run_dir: Path, log: Path, scancel: list[str], job_id: str) -> None:
-    """Once the run has logged its first step, send README's scancel line to its job."""
-    wait_for(lambda: metric_rows(run_dir), f"the first step in {run_dir} ({tail(log, 10)})")
-    cmd = [job_id if t == "JOB_ID" else t for t in scancel]
-    assert job_id in cmd, f"README's `{shlex.join(scancel)}` has no JOB_ID"
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, f"{shlex.join(cmd)}: {r.stderr}"
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        print(f"\nslurm test jobs' folders and logs kept in {root}")
 
 
 def assert_resumed_to_the_same_metrics(run_dir: Path, reference: Path, log: str) -> None:
@@ -304,8 +357,8 @@ def test_sbatch_single_node_runs_to_completion_in_the_given_run_dir(jobs):
 
 def test_usr1_preemption_checkpoints_requeues_and_resumes_to_the_uninterrupted_metrics(jobs):
     job = jobs.usr1
-    scancel = readme_command("scancel", "--signal=USR1", "--batch")
-    signal_once_training(job.run_dir, job.log, scancel, job.job_id)
+    _, signalled = jobs.usr1_signal.result()
+    assert signalled == job.job_id
     state = wait_job_done(job.job_id, job.log)
     log = job.log.read_text(errors="replace")
     assert (state["JobState"], state["Restarts"]) == ("COMPLETED", "1"), tail(job.log)
@@ -319,13 +372,7 @@ def test_usr1_preemption_checkpoints_requeues_and_resumes_to_the_uninterrupted_m
 
 def test_submitit_usr2_preemption_requeues_and_resumes_to_the_uninterrupted_metrics(jobs):
     usr2 = jobs.usr2
-    run_dir = wait_for(
-        lambda: next(iter(usr2.sweep_dir.glob("0_*")), None), "the usr2 sweep's run folder"
-    )
-    wait_for(lambda: metric_rows(run_dir), f"the first step in {run_dir}")
-    job_id = starts(run_dir)[0]["slurm"]["SLURM_JOB_ID"]
-    scancel = readme_command("scancel", "--signal=USR2")
-    signal_once_training(run_dir, usr2.log, scancel, job_id)
+    run_dir, _ = jobs.usr2_signal.result()
     assert usr2.wait() == 0, tail(usr2.log)
     logs = "".join(
         p.read_text(errors="replace") for p in (usr2.sweep_dir / ".submitit").rglob("*_log.*")
