@@ -21,7 +21,8 @@ def cluster_missing() -> str | None:
         )
     states = r.stdout.split()
     if r.returncode != 0 or not any(s.startswith(("idle", "mix", "alloc")) for s in states):
-        detail = (r.stderr.strip() or " ".join(states) or "no nodes")[:200]
+        errors = r.stderr.strip().splitlines()
+        detail = (errors[-1] if errors else " ".join(states) or "no nodes")[:200]
         return (
             f"no SLURM node takes jobs ({detail}): start one with `sudo slurm/local_cluster.sh up`"
         )
