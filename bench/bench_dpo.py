@@ -9,7 +9,7 @@ bandit's context forward, the bandit (decide + update), generation (G x n sample
 scoring (the picked RM only), forward (reference + policy log-probs and the loss),
 backward, optimizer and logging, plus "other" (the step's wall time minus its parts).
 
-The loop logs ``time/train_s`` for forward + backward + optimizer together: the bench splits
+The loop logs ``time/fwd_bwd_s`` and ``time/optimizer_s``: the bench splits
 it by wrapping ``engine.backward`` and ``engine.step`` with timers, and times
 ``tracker.log`` the same way (nothing in the library is edited). Medians over the measured
 steps after ``--warmup`` warm-up steps that made an update (a batch with no preference pair
@@ -61,10 +61,13 @@ def laser_parts(row: dict[str, Any]) -> dict[str, float]:
     f = row["figures"]
     parts = {
         "context": f["time/context_s"],
-        "bandit": f["time/bandit_s"],
+        "bandit": f["time/mixer_s"],
         "generate": f["time/generate_s"],
         "reward": f["time/reward_s"],
-        "forward": max(f["time/train_s"] - row["backward"] - row["optimizer_call"], 0.0),
+        "forward": max(
+            f["time/fwd_bwd_s"] + f["time/optimizer_s"] - row["backward"] - row["optimizer_call"],
+            0.0,
+        ),
         "backward": row["backward"],
         "optimizer": row["optimizer_call"],
         "logging": row["logging"],

@@ -150,7 +150,7 @@ def remax_parts(row: dict[str, Any]) -> dict[str, float]:
     parts = {
         "generate": f["time/generate_s"],
         "reward": f["time/reward_s"],
-        "balance": f["time/balance_s"],
+        "balance": f["time/mixer_s"],
         "forward": max(f["time/fwd_bwd_s"] - row["backward"], 0.0),
         "backward": row["backward"],
         "optimizer": f["time/optimizer_s"],

@@ -63,8 +63,8 @@ def _median_seconds(fn: Callable[[], Any], reps: int) -> float:
 def linucb_round(dim: int, arms: int, seed: int = 0) -> Callable[[], None]:
     """One LinUCB ``decide`` + ``update`` (d = dim, K = arms) per call, on a fresh random
     context and reward each time; one warm-up round already played."""
-    from common.mixing import Feedback
-    from laser.bandits import LinUCB
+    from common.mixers.base import Feedback
+    from common.mixers.linucb import LinUCB
 
     bandit = LinUCB([f"rm{k}" for k in range(arms)], dim=dim, seed=seed)
     rng = np.random.default_rng(seed)
@@ -125,7 +125,7 @@ def bandit_overhead(steps: int, reps: int) -> dict[str, Any]:
         "linucb": statistics.median(linucb),
         "share": statistics.median(b / s for b, s in zip(linucb, step_s, strict=True)),
         "in_run_share": statistics.median(
-            r["time/bandit_s"] / s for r, s in zip(rows, step_s, strict=True)
+            r["time/mixer_s"] / s for r, s in zip(rows, step_s, strict=True)
         ),
     }
 
@@ -134,8 +134,8 @@ def smollm2_context_seconds(reps: int) -> float:
     """Median seconds of the bandit's context (mean last hidden state) on SmolLM2 for
     ``+exp=gsm8k_laser``'s batch of 2 prompts."""
     from common.assets import load_causal_lm
-    from common.context import prompt_context
     from common.data.formatting import format_prompt
+    from common.mixers.context import prompt_context
     from common.run_data import load_run_data
     from experiments.compose import compose_config
 

@@ -17,7 +17,7 @@ the bundled shopping sample, chat-templated by ``format_prompt``) and responses 
    prompts x 2 sampled generations, rewarded by our reward set (the same scorers and
    standardization, so scoring costs the same). Target: ours <= 0.6 x TRL.
 2. DPO. Ours: the training part of ``LaserLoop.train_step`` (``+exp=instruct_laser``: loss
-   dpo, LoRA r 16 alpha 32 on all linear layers), i.e. its ``time/train_s``: reference
+   dpo, LoRA r 16 alpha 32 on all linear layers), i.e. its ``time/fwd_bwd_s`` + ``time/optimizer_s``: reference
    log-probs of chosen and rejected, policy log-probs, loss, backward, optimizer step. That is
    exactly what one ``DPOTrainer`` step does on a batch of pairs, so it is the like-for-like
    figure; the rest of a LASeR step (sampling n responses, bandit context forward, reward-
@@ -258,7 +258,7 @@ def mixed_reward(loop, batch) -> Callable[[list[str]], list[float]]:
     """Scores responses to ``batch`` as ReMaxLoop does: reward set, standardization, mix."""
     import numpy as np
 
-    from common.mixing import mix_rewards
+    from common.mixers.base import mix_rewards
 
     weights = loop.mixer.decide(1).weights
 
@@ -346,7 +346,9 @@ def bench_remax(args, trl: bool, tmp: str) -> tuple[dict[str, Any], list]:
 
     def ours() -> None:
         fig = loop.train_step(next(counter), batch)
-        parts.append({k[5:-2]: v for k, v in fig.items() if k.startswith("time/")})
+        p = {k[5:-2]: v for k, v in fig.items() if k.startswith("time/")}
+        p["train"] = p["fwd_bwd"] + p["optimizer"]  # reference + policy fwd/bwd + step
+        parts.append(p)
 
     trainer, trl_cfg = None, None
     if trl:
@@ -494,7 +496,9 @@ def bench_dpo(args, trl: bool, tmp: str, batch) -> dict[str, Any]:
         fig = loop.train_step(next(counter), batch)
         if fig.get("pairs") != len(prompts):
             raise RuntimeError(f"expected {len(prompts)} pairs, got {fig.get('pairs')}")
-        parts.append({k[5:-2]: v for k, v in fig.items() if k.startswith("time/")})
+        p = {k[5:-2]: v for k, v in fig.items() if k.startswith("time/")}
+        p["train"] = p["fwd_bwd"] + p["optimizer"]  # reference + policy fwd/bwd + step
+        parts.append(p)
 
     trainer, trl_cfg = None, None
     if trl:
@@ -544,7 +548,7 @@ def bench_dpo(args, trl: bool, tmp: str, batch) -> dict[str, Any]:
     out = {
         "ours_train_s": median([p["train"] for p in steady]),
         "ours_step_minus_generation_s": median(
-            [p["context"] + p["bandit"] + p["train"] for p in steady]
+            [p["context"] + p["mixer"] + p["train"] for p in steady]
         ),
         "ours_call_s": median(times["ours"][1:]),
         "trl_s": median(times.get("trl", [])[1:]),

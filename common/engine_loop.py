@@ -11,10 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from common.distributed import all_gather_object, barrier, is_main, rank
+from common.distributed import barrier, is_main, rank
 from common.engine import TrainEngine
-from common.mab_reward import MABRewardScaler
-from common.plugins import build_run_mixer
+from common.mixers.step import build_reward_step
 from common.policy import (
     Reference,
     apply_lora,
@@ -27,15 +26,16 @@ from common.training_loop import TrainingLoop, write_base_record
 
 class EngineLoop(TrainingLoop):
     """Sets up ``self.policy`` (LoRA applied where configured), its frozen ``self.reference``,
-    ``self.engine`` and ``self.mixer``; ``self.model`` then points at the trained module so generation and
-    evaluation see the current weights. Subclasses implement ``train_step``."""
+    ``self.engine`` and the reward step ``self.rewards`` (:mod:`common.mixers.step`; its mixer
+    is ``self.mixer``); ``self.model`` then points at the trained module so generation,
+    evaluation and the bandit context see the current weights. Subclasses implement
+    ``train_step``."""
 
     def __init__(self, cfg, run_dir) -> None:
         super().__init__(cfg, run_dir)
         tr = cfg.trainer
-        self.mixer = build_run_mixer(cfg, self.reward_set.names)
-        # The bandit reward (LASeR): the step's negative loss scaled by its history quantiles.
-        self.mab = MABRewardScaler(**dict(tr.get("mab_reward") or {}))
+        self.rewards = build_reward_step(cfg, self.reward_set, lambda: self.model, self.tokenizer)
+        self.mixer, self.mab = self.rewards.mixer, self.rewards.mab
         if cfg.model.get("gradient_checkpointing"):
             self.model.gradient_checkpointing_enable()
         self.policy = apply_lora(self.model, cfg.model.lora)
@@ -75,17 +75,8 @@ class EngineLoop(TrainingLoop):
         np.random.set_state(rng["numpy"])
         random.setstate(rng["python"])
 
-    def mab_feedback(self, loss: float | None) -> float | None:
-        """The MAB reward of a step from every rank's loss (identical on all ranks, so their
-        bandits stay in step); None when no rank trained or the mixer does not use it."""
-        if not self.mixer.learns_from_scalar:
-            return None
-        losses = [x for x in all_gather_object(loss) if x is not None]
-        return self.mab(float(np.mean(losses))) if losses else None
-
     def extra_state(self) -> dict[str, Any]:
-        return {"mixer": self.mixer.state_dict(), "mab": self.mab.state_dict()}
+        return self.rewards.state_dict()
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        self.mixer.load_state_dict(state["mixer"])
-        self.mab.load_state_dict(state["mab"])
+        self.rewards.load_state_dict(state)

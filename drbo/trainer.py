@@ -1,15 +1,17 @@
 """DRBO: standardized metric rewards, re-balanced weights, ReMax updates on a DeepSpeed engine.
 
-Per step t (Algorithm 1 of the DRBO paper):
+Per step t (Algorithm 1 of the DRBO paper), the mixing parts done by the one reward step
+(:class:`common.mixers.step.RewardStep`):
     1. the balancer gives weights w (N,) and samples a metric j (line 5);
     2. multi-type data (``rewards.routing=by_example``): the batch is drawn from metric j's
-       training rows; single-task data: any training rows;
-    3. one sampled and one greedy response per prompt; both scored by every applicable
-       metric, standardized with the mean/std of K samples of the untrained policy;
-    4. R = weighted mean of the standardized rewards (common.mixing.mix_rewards);
+       training rows, or, for a mixer that samples no metric, each row's task is drawn from
+       w (:func:`common.mixers.step.rows_per_source`); single-task data: any training rows;
+    3. one sampled and one greedy response per prompt; both scored by the chosen metrics,
+       standardized with the mean/std of K samples of the untrained policy;
+    4. R = weighted mean of the standardized rewards (common.mixers.mix_rewards);
     5. ReMax: A = clip(R(sample) - R(greedy)), per-token KL to the reference, discounted
        returns, policy-gradient loss; one optimizer step;
-    6. the balancer folds in the batch's mean standardized reward per metric.
+    6. the balancer folds in every rank's mean standardized reward per metric.
 """
 
 from __future__ import annotations
@@ -22,12 +24,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from common.context import prompt_context
 from common.data.formatting import format_prompt
 from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
 from common.engine_loop import EngineLoop
-from common.mixing import Feedback, MixDecision, mix_rewards
+from common.mixers.step import StepDecision, rows_per_source
 from common.rewards.reward_set import ScoreTable
 from common.rollout import Rollout, rollout_logprobs, sequence_logprobs
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
@@ -45,27 +46,43 @@ class ReMaxLoop(EngineLoop):
             m: [ex for ex in self.train_examples if ex.metric == m] for m in self.reward_set.names
         }
         self.multi_type = self.reward_set.routing == "by_example"
-        self._decision: MixDecision | None = None
-        self._context: np.ndarray | None = None
+        self.rewards.transform = self.standardizer.transform
+        self._decision: StepDecision | None = None
 
-    # ---- data: the sampled metric chooses the task (multi-type) ---------------------------
+    # ---- data: in multi-type runs the weights choose the tasks -------------------------------
     def next_batch(self, step: int) -> list[Example]:
-        self._context = None
-        if self.mixer.needs_context:
-            # A contextual bandit decides from the batch, so the batch comes first: any
-            # training rows; with one-hot weights only the chosen metric's rows get reward.
+        if not self.rewards.decides_before_data:
+            # A contextual bandit (or a per-query mixer) decides from the batch, so the batch
+            # comes first: any training rows; with one-hot weights only the chosen metric's
+            # rows get reward.
             batch = self.batch_for(step)
-            prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
-            self._context = prompt_context(
-                self.model, self.tokenizer, prompts, self.cfg.trainer.get("context", "mean_hidden")
-            )
-            self._decision = self.mixer.decide(step, self._context)
+            self._decision = self.rewards.decide(step, self._prompts(batch))
             return batch
-        self._decision = self.mixer.decide(step)
-        if self.multi_type and self._decision.arm is not None:
-            metric = self.reward_set.names[self._decision.arm]
-            return self.batch_for(step, self.pools[metric])
-        return self.batch_for(step)
+        self._decision = decision = self.rewards.decide(step)
+        if not self.multi_type:
+            return self.batch_for(step)
+        # Weights act on multi-type data through the rows drawn (rows_per_source), for every
+        # mixer: the sampled metric's task, else each row's task drawn from the weights.
+        rng = np.random.default_rng([int(self.cfg.seed), step, rank()])
+        counts = rows_per_source(decision.weights, decision.arm, self.cfg.trainer.batch_size, rng)
+        decision.arm_chose_data = decision.arm is not None
+        batch: list[Example] = []
+        for metric, k in zip(self.reward_set.names, counts, strict=True):
+            if k:
+                batch += self._draw(step, self.pools[metric], int(k), metric)
+        return batch
+
+    def _draw(self, step: int, pool: list[Example], k: int, metric: str) -> list[Example]:
+        """``k`` rows of ``pool`` without replacement, seeded by (seed, step, rank, metric)."""
+        if len(pool) < k:
+            raise ValueError(
+                f"step {step}: {k} rows of metric {metric!r} requested, its task has {len(pool)}"
+            )
+        seed = (int(self.cfg.seed) * 1_000_003 + step) * 1_009 + rank()
+        return random.Random(f"{seed}:{metric}").sample(pool, k)
+
+    def _prompts(self, batch: list[Example]) -> list[str]:
+        return [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
 
     # ---- standardization statistics (Eq. 3) ----------------------------------------------
     def prepare(self) -> None:
@@ -109,22 +126,19 @@ class ReMaxLoop(EngineLoop):
 
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
         tr = self.cfg.trainer
-        decision = self._decision if self._decision is not None else self.mixer.decide(step)
-        timings: dict[str, float] = {}
+        decision = self._decision
+        if decision is None:  # train_step called without next_batch (benchmarks, tests)
+            prompts = None if self.rewards.decides_before_data else self._prompts(batch)
+            decision = self.rewards.decide(step, prompts)
+        self._decision = None
 
         t0 = time.perf_counter()
         sampled = self.rollout_batch(batch, do_sample=True)
         greedy = self.rollout_batch(batch, do_sample=False)
-        timings["time/generate_s"] = time.perf_counter() - t0
+        t_generate = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        table_s = self._score(batch, sampled.texts, step)
-        table_g = self._score(batch, greedy.texts, step)
-        scaled_s = np.where(table_s.mask, self.standardizer.transform(table_s.scores), 0.0)
-        scaled_g = np.where(table_g.mask, self.standardizer.transform(table_g.scores), 0.0)
-        r_sample = mix_rewards(scaled_s, table_s.mask, decision.weights)
-        r_greedy = mix_rewards(scaled_g, table_g.mask, decision.weights)
-        timings["time/reward_s"] = time.perf_counter() - t0
+        r_sample = self.rewards.score(decision, batch, sampled.texts, step=step)
+        r_greedy = self.rewards.score(decision, batch, greedy.texts, step=step)
 
         t0 = time.perf_counter()
         device = self.engine.device
@@ -139,8 +153,8 @@ class ReMaxLoop(EngineLoop):
                 sampled.response_ids.shape[1],
             )
         adv = remax_advantage(
-            torch.as_tensor(r_sample, dtype=torch.float32),
-            torch.as_tensor(r_greedy, dtype=torch.float32),
+            torch.as_tensor(r_sample.mixed, dtype=torch.float32),
+            torch.as_tensor(r_greedy.mixed, dtype=torch.float32),
             clip=tr.adv_clip,
         ).to(device)
         rewards = token_rewards(adv, logp.detach(), logp_ref, mask, kl_coef=tr.kl_coef)
@@ -148,51 +162,38 @@ class ReMaxLoop(EngineLoop):
         loss = remax_loss(logp, returns, mask)
         if not torch.isfinite(loss):
             raise FloatingPointError(
-                f"step {step}: loss is {loss.item()} (rewards {r_sample.tolist()}); stopping "
-                "before the optimizer step, the last checkpoint is intact"
+                f"step {step}: loss is {loss.item()} (rewards {r_sample.mixed.tolist()}); "
+                "stopping before the optimizer step, the last checkpoint is intact"
             )
         self.engine.backward(loss)
-        timings["time/fwd_bwd_s"] = time.perf_counter() - t0
+        t_fwd_bwd = time.perf_counter() - t0
         t0 = time.perf_counter()
         lr = self.engine.get_lr()
         self.engine.step()
-        timings["time/optimizer_s"] = time.perf_counter() - t0
+        t_optimizer = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        means = _global_means(scaled_s, table_s.mask, table_s.names)
-        self.mixer.update(
-            Feedback(
-                step=step,
-                arm=decision.arm,
-                source_rewards=means,
-                scalar=self.mab_feedback(float(loss.item())),
-                context=self._context,
-            )
-        )
-        timings["time/balance_s"] = time.perf_counter() - t0
+        if self.rewards.granularity == "query":  # each prompt's arm learns from its own row
+            step_loss: Any = [
+                float(remax_loss(logp[i : i + 1].detach(), returns[i : i + 1], mask[i : i + 1]))
+                for i in range(len(batch))
+            ]
+        else:
+            step_loss = float(loss.item())
+        mab_reward = self.rewards.feedback(decision, r_sample, step_loss)
 
-        figures: dict[str, Any] = table_s.log_dict()
-        figures.update({f"scaled/{m}": v for m, v in means.items()})
-        figures.update(
-            {
-                f"weight/{m}": float(w)
-                for m, w in zip(self.reward_set.names, decision.weights, strict=True)
-            }
-        )
-        figures.update({f"greedy_reward/{m}": v for m, v in table_g.metric_means().items()})
+        figures = self.rewards.figures(decision, r_sample, mab_reward)
+        figures.update({f"greedy_reward/{m}": v for m, v in r_greedy.table.metric_means().items()})
         n_tokens = sampled.num_response_tokens + greedy.num_response_tokens
         figures.update(
             loss=float(loss.item()),
             kl=float(approx_kl(logp.detach(), logp_ref, mask).item()),
-            reward=float(r_sample.mean()),
             advantage=float(adv.mean().item()),
             lr=lr,
-            tokens_per_s=n_tokens / max(timings["time/generate_s"], 1e-9),
-            **timings,
+            tokens_per_s=n_tokens / max(t_generate, 1e-9),
+            **self.rewards.time_figures(
+                generate_s=t_generate, fwd_bwd_s=t_fwd_bwd, optimizer_s=t_optimizer
+            ),
         )
-        if decision.arm is not None:
-            figures["arm"] = self.reward_set.names[decision.arm]
-        self._decision = None
         return figures
 
     def extra_state(self) -> dict[str, Any]:
@@ -201,20 +202,6 @@ class ReMaxLoop(EngineLoop):
     def load_extra_state(self, state: dict[str, Any]) -> None:
         super().load_extra_state(state)
         self.standardizer.load_state_dict(state["standardizer"])
-
-
-def _global_means(scaled: np.ndarray, mask: np.ndarray, names: list[str]) -> dict[str, float]:
-    """Mean scaled reward per metric over every rank's batch (B, N) -> {metric: mean}; metrics
-    no rank scored are left out. Gathered so all ranks feed their balancer the same value."""
-    local = {
-        m: (float(scaled[mask[:, j], j].sum()), int(mask[:, j].sum())) for j, m in enumerate(names)
-    }
-    totals: dict[str, list[float]] = {m: [0.0, 0] for m in names}
-    for part in all_gather_object(local):
-        for m, (total, count) in part.items():
-            totals[m][0] += total
-            totals[m][1] += count
-    return {m: t / c for m, (t, c) in totals.items() if c > 0}
 
 
 def _to(r: Rollout, device) -> Rollout:

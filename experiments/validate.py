@@ -41,10 +41,9 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
-    from common.plugins import load_builtin_plugins
-
-    load_builtin_plugins()  # cheap: models load lazily
-    from common.mixing import available_mixers
+    import common.rewards  # noqa: F401 - registers the scorers (models load lazily)
+    from common.mixers import available_mixers
+    from common.mixers.step import GRANULARITIES
     from common.rewards.registry import available_scorers
 
     names = list(cfg.rewards.names)
@@ -85,6 +84,11 @@ def validate_config(cfg: DictConfig) -> None:
         metric = bal.get("metric")
         if metric is not None and metric not in names:
             raise ConfigError(f"balancer.metric={metric!r}; allowed values: {', '.join(names)}")
+        granularity = bal.get("granularity") or "batch"
+        if granularity not in GRANULARITIES:
+            raise ConfigError(
+                f"balancer.granularity={granularity!r}; allowed values: {', '.join(GRANULARITIES)}"
+            )
         _positive(cfg, "balancer.every")
         _positive(cfg, "balancer.temperature")
 

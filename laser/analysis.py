@@ -44,8 +44,9 @@ from common.tracking import read_metrics  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-# The parts of a LASeR step the trainer times, in step order (metrics ``time/<part>_s``).
-TIME_PARTS = ("context", "bandit", "generate", "reward", "train")
+# The parts of a step every trainer times, in step order (metrics ``time/<part>_s``, the keys
+# of common.mixers.step.TIME_KEYS): ``mixer`` is the bandit's decision and update.
+TIME_PARTS = ("context", "mixer", "generate", "reward", "fwd_bwd", "optimizer")
 
 
 # ---- arm utilization ---------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def wall_clock(run_dirs: Sequence[str | Path]) -> list[dict[str, Any]]:
     ``balancer`` (``balancer.name``), ``steps`` (logged rows), ``<part>_s`` for each of
     :data:`TIME_PARTS` (mean over the steps that logged ``time/<part>_s``; the ``reward``
     part is the RM-scoring time per step), ``step_s`` (sum of the parts' means),
-    ``bandit_share`` (bandit_s / step_s) and ``wall_s`` (summary.json: the whole run,
+    ``mixer_share`` (mixer_s / step_s: the bandit's share) and ``wall_s`` (summary.json: the whole run,
     evaluation included). Missing figures are None. Every step counts, the first included,
     so the means add up to what the run cost.
     """
@@ -371,10 +372,8 @@ def wall_clock(run_dirs: Sequence[str | Path]) -> list[dict[str, Any]]:
         row.update({f"{p}_s": v for p, v in parts.items()})
         timed = [v for v in parts.values() if v is not None]
         row["step_s"] = sum(timed) if timed else None
-        bandit = parts["bandit"]
-        row["bandit_share"] = (
-            bandit / row["step_s"] if bandit is not None and row["step_s"] else None
-        )
+        mixer = parts["mixer"]
+        row["mixer_share"] = mixer / row["step_s"] if mixer is not None and row["step_s"] else None
         row["wall_s"] = summary.get("wall_s")
         table.append(row)
     return table
@@ -386,12 +385,13 @@ _COLUMNS = (
     ("balancer", "balancer"),
     ("steps", "steps"),
     ("context_s", "context s"),
-    ("bandit_s", "bandit s"),
+    ("mixer_s", "bandit s"),
     ("generate_s", "generate s"),
     ("reward_s", "RM scoring s"),
-    ("train_s", "train s"),
+    ("fwd_bwd_s", "fwd+bwd s"),
+    ("optimizer_s", "optimizer s"),
     ("step_s", "step s"),
-    ("bandit_share", "bandit %"),
+    ("mixer_share", "bandit %"),
     ("wall_s", "wall s"),
 )
 
@@ -399,7 +399,7 @@ _COLUMNS = (
 def _cell(key: str, v: Any) -> str:
     if v is None:
         return "–"
-    if key == "bandit_share":
+    if key == "mixer_share":
         return f"{100 * v:.2f}"
     if isinstance(v, float):
         return f"{v:.4g}"

@@ -1,17 +1,23 @@
-"""LASeR: a bandit picks one reward model per batch; iterative preference training with LoRA.
+"""LASeR: a bandit picks one reward model per batch (or per prompt); iterative preference
+training with LoRA.
 
-Per step t (one batch of G prompts):
-    1. context c = mean prompt embedding from the policy (common.context), shape (d,);
-    2. the bandit (``balancer`` group: linucb, exp3, random, single, sequential, average)
-       picks reward source(s): one-hot weights for a bandit, dense for the ensemble;
+Per step t (one batch of G prompts per rank); steps 1-3 and 6 are the one reward step
+(:class:`common.mixers.step.RewardStep`):
+    1. context c = mean prompt embedding from the policy over every rank's prompts
+       (common.mixers.context), shape (d,); per query, each prompt's own embedding;
+    2. the bandit (``balancer`` group: linucb, exp3, random, single, sequential, ensemble,
+       average) picks reward source(s): one-hot weights for a bandit, dense for the ensemble;
     3. n responses per prompt are sampled (temperature 0.8) and scored by the picked reward
        model(s) only, so a bandit pays ~1/K of the ensemble's scoring cost;
     4. P preference pairs per prompt from the ranking (laser.pairs); loss = DPO + alpha NLL on
        the chosen (reasoning default), DPO, NLL or KTO, against the reference = the policy
        at the start of the current iteration (iterations of ``steps_per_iteration`` steps);
-    5. one optimizer step (LoRA on the DeepSpeed engine);
-    6. the bandit learns from the MAB reward: the step's negative loss scaled by the 20/80
-       quantiles of its history (common.mab_reward).
+    5. one optimizer step (LoRA on the DeepSpeed engine). Every rank takes part in every
+       collective: a rank whose samples all tie (no pair) runs the same forwards and backward
+       on a zero-weighted dummy pair, and when no rank has a pair all ranks skip together;
+    6. the bandit learns from the MAB reward: the step's negative loss (every rank's) scaled
+       by the 20/80 quantiles of its history (common.mixers.mab_reward); per query, each
+       prompt's arm from the loss of that prompt's pairs.
 """
 
 from __future__ import annotations
@@ -23,11 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from common.context import prompt_context
 from common.data.formatting import format_prompt
 from common.data.types import Example
+from common.distributed import all_gather_object
 from common.engine_loop import EngineLoop
-from common.mixing import Feedback, mix_rewards
 from common.rollout import Rollout, rollout_logprobs
 from laser.losses import dpo_nll_loss, kto_kl_estimate, kto_loss, nll_loss, sequence_logp
 from laser.pairs import build_pairs, kto_examples
@@ -75,8 +80,17 @@ class LaserLoop(EngineLoop):
         with torch.no_grad(), self.reference.model(self.engine.module) as ref:
             return rollout_logprobs(ref, rollout)
 
-    def _loss(self, rollout: Rollout, scores: np.ndarray) -> tuple[torch.Tensor | None, dict]:
-        """Preference loss on one batch's G x n scored samples; None when no pair exists."""
+    def _loss(
+        self, rollout: Rollout, scores: np.ndarray, dummy: bool = False
+    ) -> tuple[torch.Tensor | None, dict, list[float | None]]:
+        """Preference loss on one batch's G x n scored samples.
+
+        Returns the loss (None when no pair exists), its figures and each prompt's own loss
+        (G,), None for a prompt without a pair (per-query bandit feedback). ``dummy`` builds
+        the loss of a pair of row 0 with itself times 0: the same forwards and backward as a
+        real step, so a rank with no pair still joins DeepSpeed's collectives, and a zero
+        gradient.
+        """
         tr = self.cfg.trainer
         G, n = scores.shape
         if tr.loss == "kto":
@@ -84,11 +98,26 @@ class LaserLoop(EngineLoop):
             # reference first: its forward may swap adapter weights in place
             ref = sequence_logp(self._logps(rollout, True), rollout.response_mask)
             logp = sequence_logp(self._logps(rollout, False), rollout.response_mask)
-            loss, parts = kto_loss(logp, ref, desirable, kto_kl_estimate(logp, ref), beta=tr.beta)
-            return loss, {"kto_kl": float(parts["kl"]), "pairs": int(desirable.sum())}
+            kl = kto_kl_estimate(logp, ref)
+            loss, parts = kto_loss(logp, ref, desirable, kl, beta=tr.beta)
+            per_prompt = [
+                float(
+                    kto_loss(
+                        logp[g * n : (g + 1) * n].detach(),
+                        ref[g * n : (g + 1) * n],
+                        desirable[g * n : (g + 1) * n],
+                        kl,
+                        beta=tr.beta,
+                    )[0]
+                )
+                for g in range(G)
+            ]
+            return loss, {"kto_kl": float(parts["kl"]), "pairs": int(desirable.sum())}, per_prompt
         pairs = build_pairs(scores, num_pairs=tr.pairs_per_prompt, strategy=tr.pair_strategy)
-        if not pairs:
-            return None, {"pairs": 0}
+        if dummy:
+            pairs = [(0, 0, 0)]
+        elif not pairs:
+            return None, {"pairs": 0}, [None] * G
         n_pairs = len(pairs)
         # Chosen rows then rejected rows in one sub-rollout: both sides of a pair share their
         # prompt, which then runs once per forward (rollout_logprobs shares it).
@@ -104,13 +133,35 @@ class LaserLoop(EngineLoop):
         policy = self._logps(both, False)
         pc, pr = policy[:n_pairs], policy[n_pairs:]
         alpha = tr.nll_alpha if tr.loss == "dpo_nll" else 0.0
-        parts = dpo_nll_loss(pc, chosen_mask, pr, rejected_mask, rc, rr, beta=tr.beta, alpha=alpha)
+
+        def loss_of(rows: slice | list[int]) -> dict[str, torch.Tensor]:
+            parts = dpo_nll_loss(
+                pc[rows],
+                chosen_mask[rows],
+                pr[rows],
+                rejected_mask[rows],
+                rc[rows],
+                rr[rows],
+                beta=tr.beta,
+                alpha=alpha,
+            )
+            # "nll": fine-tune on the chosen responses alone (rejection-sampling fine-tuning)
+            if tr.loss == "nll":
+                parts["loss"] = nll_loss(pc[rows], chosen_mask[rows])
+            return parts
+
+        parts = loss_of(slice(None))
         parts["nll"] = nll_loss(pc, chosen_mask).detach()
-        # "nll": fine-tune on the chosen responses alone (rejection-sampling fine-tuning)
-        loss = nll_loss(pc, chosen_mask) if tr.loss == "nll" else parts["loss"]
+        loss = parts["loss"]
+        if dummy:
+            return loss * 0.0, {"pairs": 0}, [None] * G
+        per_prompt: list[float | None] = []
+        for g in range(G):
+            rows = [k for k, (h, _, _) in enumerate(pairs) if h == g]
+            per_prompt.append(float(loss_of(rows)["loss"].detach()) if rows else None)
         figures = {k: float(v) for k, v in parts.items() if k != "loss"}
         figures["pairs"] = n_pairs
-        return loss, figures
+        return loss, figures, per_prompt
 
     # ---- one step -----------------------------------------------------------------------------
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
@@ -118,86 +169,56 @@ class LaserLoop(EngineLoop):
         if (step - 1) % tr.steps_per_iteration == 0 and step > 1:
             self.reference.refresh(self.engine.module)  # previous iteration's model
             self._refreshed_at = step
-        t0 = time.perf_counter()
-        context = None
-        if self.mixer.needs_context:
-            prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
-            context = prompt_context(self.model, self.tokenizer, prompts, tr.context)
-        t_context = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        decision = self.mixer.decide(step, context)
-        t_bandit = time.perf_counter() - t0
+        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+        decision = self.rewards.decide(step, prompts)
 
         t0 = time.perf_counter()
-        rollout = self.rollout_batch(batch, n=self.cfg.trainer.n_samples)
-        t_gen = time.perf_counter() - t0
+        rollout = self.rollout_batch(batch, n=tr.n_samples)
+        t_generate = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        picked = [m for m, w in zip(self.reward_set.names, decision.weights, strict=True) if w > 0]
-        repeated = [ex for ex in batch for _ in range(tr.n_samples)]
-        table = self.reward_set.score(repeated, rollout.texts, only=picked, step=step)
-        scores = mix_rewards(table.scores, table.mask, decision.weights)
-        scores = scores.reshape(len(batch), tr.n_samples)
-        t_score = time.perf_counter() - t0
+        rewards = self.rewards.score(decision, batch, rollout.texts, n=tr.n_samples, step=step)
+        scores = rewards.per_prompt()  # (G, n)
 
         t0 = time.perf_counter()
         self.engine.engine.train()
-        loss, figures = self._loss(rollout, scores)
-        if loss is not None:
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"step {step}: loss is {loss.item()}; stopping before "
-                    "the optimizer step, the last checkpoint is intact"
-                )
-            self.engine.backward(loss)
-            self.engine.step()
-        t_train = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        mab_reward = self.mab_feedback(None if loss is None else float(loss.detach()))
-        if self.mixer.learns_from_scalar:
-            if mab_reward is None:
-                # No rank built a preference pair: the chosen RM scored every sample alike and
-                # the policy learned nothing, the worst outcome. Left unrewarded, such an arm
-                # keeps its optimistic bound and a bandit would pick it again and again.
-                mab_reward = 0.0
-            learn = True
-        else:
-            learn = loss is not None  # a balancer learns from the rewards of trained steps
-        if learn:
-            self.mixer.update(
-                Feedback(
-                    step=step,
-                    arm=decision.arm,
-                    scalar=mab_reward,
-                    context=context,
-                    source_rewards=table.metric_means(),
-                )
+        loss, figures, per_prompt = self._loss(rollout, scores)
+        # Every rank must enter the same collectives: agree whether anyone trains (and stop
+        # everywhere on a non-finite loss); a rank without a pair then backpropagates a
+        # zero-weighted dummy pair.
+        status = "none" if loss is None else ("ok" if torch.isfinite(loss) else "nan")
+        everyone = all_gather_object(status)
+        if "nan" in everyone:
+            where = "" if len(everyone) == 1 else f" on rank {everyone.index('nan')}"
+            value = loss.item() if status == "nan" else float("nan")
+            raise FloatingPointError(
+                f"step {step}: loss is {value}{where}; stopping before the optimizer step, "
+                "the last checkpoint is intact"
             )
-        t_bandit += time.perf_counter() - t0
+        t_optimizer = 0.0
+        if "ok" in everyone:
+            if loss is None:
+                loss_to_backward, _, _ = self._loss(rollout, scores, dummy=True)
+            else:
+                loss_to_backward = loss
+            self.engine.backward(loss_to_backward)
+            t1 = time.perf_counter()
+            self.engine.step()
+            t_optimizer = time.perf_counter() - t1
+        t_fwd_bwd = time.perf_counter() - t0 - t_optimizer
 
-        figures.update(table.log_dict())
-        figures.update(
-            {
-                f"weight/{m}": float(w)
-                for m, w in zip(self.reward_set.names, decision.weights, strict=True)
-            }
+        step_loss = None if loss is None else float(loss.detach())
+        mab_reward = self.rewards.feedback(
+            decision, rewards, per_prompt if self.rewards.granularity == "query" else step_loss
         )
+
+        figures.update(self.rewards.figures(decision, rewards, mab_reward))
         figures.update(
-            loss=float(loss.detach()) if loss is not None else None,
-            mab_reward=mab_reward,
-            reward=float(scores.mean()),
+            loss=step_loss,
             tokens_per_s=rollout.num_response_tokens / max(rollout.seconds, 1e-9),
-            **{
-                "time/context_s": t_context,
-                "time/bandit_s": t_bandit,
-                "time/generate_s": t_gen,
-                "time/reward_s": t_score,
-                "time/train_s": t_train,
-            },
+            **self.rewards.time_figures(
+                generate_s=t_generate, fwd_bwd_s=t_fwd_bwd, optimizer_s=t_optimizer
+            ),
         )
-        if decision.arm is not None:
-            figures["arm"] = self.reward_set.names[decision.arm]
         figures["categories"] = batch_categories(batch)
         figures.update(self._dev_check(step))
         return figures

@@ -152,12 +152,14 @@ class RewardSet:
         outputs: Sequence[str],
         only: Sequence[str] | None = None,
         step: int | None = None,
+        allow: np.ndarray | None = None,
     ) -> ScoreTable:
         """Score B outputs of B examples; every scorer sees only its rows, in one batch.
 
         ``only`` restricts scoring to some sources (a bandit's chosen reward model): the other
-        columns stay masked, and their models are never run. ``step`` (the training step, if
-        any) only labels the errors of :meth:`_score_source`.
+        columns stay masked, and their models are never run. ``allow`` ((B, N) bool) restricts
+        it per row (per-query mixing: each row is scored by its own prompt's chosen source).
+        ``step`` (the training step, if any) only labels the errors of :meth:`_score_source`.
         """
         if len(examples) != len(outputs):
             raise ValueError(f"{len(examples)} examples but {len(outputs)} outputs")
@@ -167,6 +169,10 @@ class RewardSet:
             if unknown:
                 raise KeyError(f"unknown reward sources {unknown}; have {self.names}")
             mask[:, [j for j, n in enumerate(self.names) if n not in set(only)]] = False
+        if allow is not None:
+            if np.shape(allow) != mask.shape:
+                raise ValueError(f"allow has shape {np.shape(allow)}, expected {mask.shape}")
+            mask &= np.asarray(allow, dtype=bool)
         B, N = mask.shape
         scores = np.zeros((B, N))
         failed = np.zeros((B, N), dtype=bool)

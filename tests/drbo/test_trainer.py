@@ -2,9 +2,12 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
+from common.mixers.base import build_mixer
+from common.mixers.step import TIME_KEYS
 from common.tracking import read_metrics
 from drbo.trainer import ReMaxLoop
 from experiments.compose import compose_config
@@ -36,6 +39,7 @@ def test_parameters_change_loss_finite_and_contract_logged(tmp_path):
         assert torch.isfinite(torch.tensor(r["loss"]))
         for key in ("kl", "tokens_per_s", "weight/sent_sim", "weight/multilingual_sim", "arm"):
             assert key in r, key
+        assert set(TIME_KEYS) <= set(r)  # the timing keys every trainer logs
         metric = r["arm"]
         assert f"reward/{metric}" in r and f"scaled/{metric}" in r
         assert sum(r[f"weight/{m}"] for m in ("sent_sim", "multilingual_sim")) == pytest.approx(1)
@@ -183,3 +187,32 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_
     assert files(tmp_path / "checkpoints") == seen["checkpoints"]
     assert loop.checkpoints.latest().name == "step-00000002"
     assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1, 2]
+
+
+def test_weights_choose_the_rows_of_multi_type_data_for_every_mixer(tmp_path):
+    """Issue 20, defect 1: on multi-type data (rewards.routing=by_example) the weights of a
+    mixer that samples no metric (static, simple_inverse, inverse/delta with
+    sample_metric=false) were ignored: the batch came from all rows and each row's one
+    weight cancelled in mix_rewards. Now each row's task is drawn from the weights."""
+    loop = ReMaxLoop(compose_config("+exp=debug", "trainer.eval_before=false"), tmp_path)
+    names = loop.reward_set.names
+    assert loop.multi_type and len(names) == 8
+    ner_heavy = {m: (0.7 if m == "ner_f1" else 0.3 / 7) for m in names}
+    mixers = {
+        "static": build_mixer("static", names, weights=ner_heavy),
+        "simple_inverse": build_mixer("simple_inverse", names),
+        "inverse": build_mixer("inverse", names, sample_metric=False),
+        "delta": build_mixer("delta", names, sample_metric=False),
+    }
+    for name, mixer in mixers.items():
+        if name != "static":  # as if a recompute had produced these weights
+            mixer.weights = np.array([ner_heavy[m] for m in names])
+        loop.rewards.mixer = loop.mixer = mixer
+        rows = [ex for t in range(1, 61) for ex in loop.next_batch(t)]
+        share = sum(ex.metric == "ner_f1" for ex in rows) / len(rows)
+        # 120 rows, expected 0.7 (uniform data would give 1/8); binomial std 0.042
+        assert share > 0.5, (name, share)
+        assert all(ex.metric in names for ex in rows)
+    # rows drawn by a resumed run are the same rows
+    again = [ex.prompt for ex in loop.next_batch(7)]
+    assert again == [ex.prompt for ex in loop.next_batch(7)]

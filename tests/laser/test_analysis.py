@@ -187,10 +187,11 @@ def _timed(step, context, bandit, generate, reward, train):
         "math",
         **{
             "time/context_s": context,
-            "time/bandit_s": bandit,
+            "time/mixer_s": bandit,
             "time/generate_s": generate,
             "time/reward_s": reward,
-            "time/train_s": train,
+            "time/fwd_bwd_s": train - 0.1,
+            "time/optimizer_s": 0.1,
         },
     )
 
@@ -205,7 +206,7 @@ def test_wall_clock_table_from_metrics_summary_and_config(tmp_path):
     # best-of-n logs only bandit and generate times, and this run has no config
     bon = _write_run(
         tmp_path / "bon",
-        [{"step": 1, "time/bandit_s": 0.02, "time/generate_s": 2.0}],
+        [{"step": 1, "time/mixer_s": 0.02, "time/generate_s": 2.0}],
         summary={"method": "laser_best_of_n", "wall_s": 3.0},
     )
     table = wall_clock([laser, bon])
@@ -216,10 +217,11 @@ def test_wall_clock_table_from_metrics_summary_and_config(tmp_path):
         "linucb",
         2,
     )
-    expected = {"context_s": 0.2, "bandit_s": 0.02, "generate_s": 2.0, "reward_s": 0.3}
-    for k, v in {**expected, "train_s": 0.6, "step_s": 3.12, "wall_s": 12.5}.items():
+    expected = {"context_s": 0.2, "mixer_s": 0.02, "generate_s": 2.0, "reward_s": 0.3}
+    for k, v in {**expected, "fwd_bwd_s": 0.5, "optimizer_s": 0.1, "step_s": 3.12}.items():
         assert first[k] == pytest.approx(v), k
-    assert first["bandit_share"] == pytest.approx(0.02 / 3.12)
+    assert first["wall_s"] == pytest.approx(12.5)
+    assert first["mixer_share"] == pytest.approx(0.02 / 3.12)
     second = table[1]
     assert second["balancer"] is None and second["reward_s"] is None
     assert second["step_s"] == pytest.approx(2.02)

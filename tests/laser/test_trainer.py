@@ -190,9 +190,9 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_
     loop = LaserLoop(compose_config(*TINY, "trainer.steps=4", "trainer.save_every=1"), tmp_path)
     real_loss, real_step, seen = loop._loss, loop.train_step, {}
 
-    def nan_at_step_3(rollout, scores):
-        loss, figures = real_loss(rollout, scores)
-        return (loss * float("nan") if seen.get("step") == 3 else loss), figures
+    def nan_at_step_3(rollout, scores, dummy=False):
+        loss, figures, per_prompt = real_loss(rollout, scores, dummy)
+        return (loss * float("nan") if seen.get("step") == 3 else loss), figures, per_prompt
 
     def snapshot_before_step(step, batch):
         seen["step"] = step

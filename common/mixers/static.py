@@ -1,4 +1,5 @@
-"""ALaRM-style baseline: fixed preset weights, e.g. ner_f1 : others = 3 : 1."""
+"""Fixed weights: ALaRM-style presets (e.g. ner_f1 : others = 3 : 1) and LASeR's offline
+ensemble of reward models (uniform)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from common.mixing import MixDecision, RewardMixer, register_mixer
-from drbo.balancers.preset import preset_weights
+from common.mixers.base import MixDecision, RewardMixer, register_mixer
+from common.mixers.preset import preset_weights
 
 
 @register_mixer("static")
@@ -27,3 +28,10 @@ class StaticBalancer(RewardMixer):
 
     def decide(self, step: int, context: np.ndarray | None = None) -> MixDecision:
         return MixDecision(weights=self.weights.copy(), arm=None)
+
+
+@register_mixer("ensemble")
+class Ensemble(StaticBalancer):
+    """LASeR's offline RM-ensemble baseline: every reward model scores every sample and the
+    reward is the mean of their scores, ``R_i = sum_k s_ik / K`` (uniform ``weights``, or a
+    preset). No arm is picked, so none is logged."""

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from common.mixing import Feedback, MixDecision, RewardMixer
-from drbo.balancers.preset import preset_weights
+from common.mixers.base import Feedback, MixDecision, RewardMixer
+from common.mixers.preset import preset_weights
 
 
 class DynamicBalancer(RewardMixer):
@@ -59,6 +59,8 @@ class DynamicBalancer(RewardMixer):
         seed: RNG seed for the sampled metric.
         sample_metric: sample a metric each step, return it as ``MixDecision.arm``, count it.
     """
+
+    learns_from_sources = True
 
     def __init__(
         self,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from common.mixing import register_mixer
-from drbo.balancers.inverse import InverseBalancer
+from common.mixers.base import register_mixer
+from common.mixers.inverse import InverseBalancer
 
 
 @register_mixer("simple_inverse")

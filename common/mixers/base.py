@@ -1,4 +1,4 @@
-"""The weight-source interface shared by DRBO's balancers and LASeR's bandits.
+"""The mixer interface shared by DRBO's balancers and LASeR's bandits, and its registry.
 
 Both answer one question each step: how much does each reward source (a metric, or a reward
 model) count? A balancer returns a dense weight vector; a bandit returns a one-hot vector for
@@ -16,8 +16,10 @@ State must be JSON-serializable (``state_dict``) so checkpoints can carry it.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,13 +63,17 @@ class Feedback:
 class RewardMixer(ABC):
     """Base class of every balancer and bandit. ``names`` are the reward sources, in order.
 
-    Class attributes tell a trainer what to compute for it: ``needs_context`` (a context
-    vector at decision time, e.g. LinUCB) and ``learns_from_scalar`` (``Feedback.scalar``,
-    e.g. every bandit); balancers learn from ``Feedback.source_rewards``.
+    Class attributes tell the reward step (:mod:`common.mixers.step`) what to compute for
+    it: ``needs_context`` (a context vector at decision time, e.g. LinUCB),
+    ``learns_from_scalar`` (``Feedback.scalar``, e.g. every bandit) and
+    ``learns_from_sources`` (``Feedback.source_rewards`` of every source, e.g. DRBO's
+    dynamic balancers: their running averages need every metric scored, not only the ones
+    with weight > 0).
     """
 
     needs_context: bool = False
     learns_from_scalar: bool = False
+    learns_from_sources: bool = False
 
     def __init__(self, names: Sequence[str]) -> None:
         if len(names) == 0:
@@ -117,12 +123,24 @@ def register_mixer(name: str):
     return wrap
 
 
+def load_builtin_mixers() -> None:
+    """Import every module of this package, so each ``@register_mixer`` has run. Adding a
+    mixer is one module here (plus its YAML in ``conf/balancer/`` and its test): nothing
+    else lists it."""
+    import common.mixers as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")
+
+
 def available_mixers() -> list[str]:
+    load_builtin_mixers()
     return sorted(_MIXERS)
 
 
 def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
     """Instantiate the mixer registered as ``name`` over reward sources ``names``."""
+    load_builtin_mixers()
     if name not in _MIXERS:
         raise KeyError(
             f"unknown balancer {name!r}; allowed values: {', '.join(available_mixers())}"
@@ -130,23 +148,36 @@ def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
     return _MIXERS[name](names, **kwargs)
 
 
+# Keys of the ``balancer`` config group read by the reward step, not by the mixer.
+STEP_KEYS = ("name", "granularity")
+
+
+def build_run_mixer(balancer_cfg: Mapping[str, Any], source_names: Sequence[str]) -> RewardMixer:
+    """The ``balancer`` group's mixer over ``source_names`` (balancers and bandits alike)."""
+    options = {k: v for k, v in dict(balancer_cfg).items() if k not in STEP_KEYS}
+    return build_mixer(str(balancer_cfg["name"]), list(source_names), **options)
+
+
 def mix_rewards(scores: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """One reward per sample: the weighted mean of the rewards of the sources that apply.
 
-        R_i = sum_j w_j M_ij s_ij / sum_j w_j M_ij      (0 where no weighted source applies)
+        R_i = sum_j w_ij M_ij s_ij / sum_j w_ij M_ij      (0 where no weighted source applies)
 
     In single-task runs every source applies (M = 1) and R_i = sum_j w_j s_ij. In multi-type
-    runs each sample has one metric, so R_i is that metric's reward and the weights act
-    through which metric's data is drawn (DRBO Algorithm 1, line 5).
+    runs (``rewards.routing=by_example``) each sample has one metric, so R_i is that metric's
+    reward whatever its weight: there the weights act through which rows are drawn (the rule
+    of :func:`common.mixers.step.rows_per_source`, DRBO Algorithm 1 line 5), and a zero
+    weight gives its rows reward 0.
 
     Args:
         scores: (B, N) rewards (standardized for DRBO).
         mask: (B, N) bool, which sources apply to which sample.
-        weights: (N,) non-negative.
+        weights: (N,) non-negative, or (B, N) one weight vector per sample (per-query mixing).
     Returns:
         (B,) mixed rewards.
     """
-    w = np.asarray(weights, dtype=np.float64)[None, :] * np.asarray(mask, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    w = (w[None, :] if w.ndim == 1 else w) * np.asarray(mask, dtype=np.float64)
     num = (w * np.asarray(scores, dtype=np.float64)).sum(axis=1)
     den = w.sum(axis=1)
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)

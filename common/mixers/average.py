@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.mixing import register_mixer
-from drbo.balancers.dynamic import DynamicBalancer
+from common.mixers.base import register_mixer
+from common.mixers.dynamic import DynamicBalancer
 
 
 @register_mixer("average")

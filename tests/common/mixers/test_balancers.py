@@ -9,17 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import drbo.balancers  # noqa: F401 - registers the balancers
-from common.mixing import Feedback, RewardMixer, build_mixer
-from drbo.balancers import (
-    AverageBalancer,
-    DeltaBalancer,
-    InverseBalancer,
-    SequentialBalancer,
-    SimpleInverseBalancer,
-    SingleMetricBalancer,
-    StaticBalancer,
-)
+from common.mixers.average import AverageBalancer
+from common.mixers.base import Feedback, RewardMixer, build_mixer
+from common.mixers.delta import DeltaBalancer
+from common.mixers.inverse import InverseBalancer
+from common.mixers.sequential import SequentialBalancer
+from common.mixers.simple_inverse import SimpleInverseBalancer
+from common.mixers.single import SingleMetricBalancer
+from common.mixers.static import StaticBalancer
 
 AB = ["a", "b"]
 SHOPPING = [
@@ -32,9 +29,18 @@ SHOPPING = [
     "multilingual_sim",
     "rouge_l",
 ]
-ALL = ["average", "inverse", "delta", "static", "sequential", "single", "simple_inverse"]
+ALL = [
+    "average",
+    "inverse",
+    "delta",
+    "static",
+    "ensemble",
+    "sequential",
+    "single",
+    "simple_inverse",
+]
 DYNAMIC = ["average", "inverse", "delta", "simple_inverse"]
-CONF = Path(__file__).resolve().parents[2] / "conf" / "balancer"
+CONF = Path(__file__).resolve().parents[3] / "conf" / "balancer"
 
 
 def feed(mixer: RewardMixer, step: int, a: float, b: float, arm: int | None) -> None:
@@ -227,6 +233,8 @@ class TestShared:
     @pytest.mark.parametrize("name", ALL)
     def test_weights_are_a_distribution(self, name: str) -> None:
         kwargs = {"every": 3} if name in DYNAMIC else {}
+        if name == "sequential":
+            kwargs = {"total_steps": 40}
         for w in run_random(build_mixer(name, SHOPPING, **kwargs), steps=40):
             assert w.shape == (len(SHOPPING),)
             assert np.all(w >= 0)
@@ -306,20 +314,54 @@ class TestShared:
         np.testing.assert_allclose(b.running, [0.5, -0.5])
         np.testing.assert_allclose(b.observed, [2, 1])
 
-    @pytest.mark.parametrize("name", ALL)
-    def test_yaml_builds_over_shopping_rewards(self, name: str) -> None:
-        omegaconf = pytest.importorskip("omegaconf")
-        cfg = omegaconf.OmegaConf.create(
-            {"seed": 11, "balancer": omegaconf.OmegaConf.load(CONF / f"{name}.yaml")}
+    @pytest.mark.parametrize("name", sorted(p.stem for p in CONF.glob("*.yaml")))
+    @pytest.mark.parametrize("rewards", [SHOPPING, ["exact", "judge", "format", "length"]])
+    def test_yaml_builds_over_any_rewards_group(self, name: str, rewards: list[str]) -> None:
+        """Every YAML of the ``balancer`` group (a new one included) works with any rewards
+        group as shipped (issue 20, defect 6: static and single hard-coded the shopping
+        metric names)."""
+        from omegaconf import OmegaConf
+
+        from common.mixers.base import build_run_mixer
+
+        cfg = OmegaConf.create(
+            {
+                "seed": 11,
+                "trainer": {"steps": 8},
+                "balancer": OmegaConf.load(CONF / f"{name}.yaml"),
+            }
         )
-        opts = {
-            k: v for k, v in cfg.balancer.items() if k != "name"
-        }  # DictConfig values, as Hydra gives
         assert cfg.balancer.name == name
-        mixer = build_mixer(cfg.balancer.name, SHOPPING, **opts)
-        w = mixer.decide(1).weights
+        mixer = build_run_mixer(cfg.balancer, rewards)
+        assert cfg.balancer.granularity in ("batch", "query")
+        w = mixer.decide(1, np.ones(8) if mixer.needs_context else None).weights
         assert w.sum() == pytest.approx(1.0)
-        if name == "static":
-            assert w[SHOPPING.index("ner_f1")] == pytest.approx(3 / 10)
+        if name in ("static", "ensemble"):
+            np.testing.assert_allclose(w, np.full(len(rewards), 1 / len(rewards)))
         if name == "single":
-            assert mixer.decide(1).arm == SHOPPING.index("ner_f1")
+            assert mixer.decide(1).arm == 0  # the first reward
+
+
+class TestSequentialDefaultPeriod:
+    def test_period_follows_the_run_length(self) -> None:
+        """Issue 20, defect 5: a fixed 100-step period never left the first arm of an 8-step
+        run; the default is ceil(steps / K)."""
+        bal = SequentialBalancer(["a", "b", "c", "d"], total_steps=8)
+        assert [bal.decide(t).arm for t in range(1, 9)] == [0, 0, 1, 1, 2, 2, 3, 3]
+        bal = SequentialBalancer(["a", "b", "c"], total_steps=8)  # ceil(8 / 3) = 3
+        assert [bal.decide(t).arm for t in range(1, 9)] == [0, 0, 0, 1, 1, 1, 2, 2]
+
+    def test_yaml_visits_every_source_in_a_short_run(self) -> None:
+        from omegaconf import OmegaConf
+
+        from common.mixers.base import build_run_mixer
+
+        cfg = OmegaConf.create(
+            {"trainer": {"steps": 8}, "balancer": OmegaConf.load(CONF / "sequential.yaml")}
+        )
+        bal = build_run_mixer(cfg.balancer, ["exact", "judge", "format", "length"])
+        assert {bal.decide(t).arm for t in range(1, 9)} == {0, 1, 2, 3}
+
+    def test_needs_a_period_or_the_run_length(self) -> None:
+        with pytest.raises(ValueError, match="total_steps"):
+            SequentialBalancer(["a", "b"])

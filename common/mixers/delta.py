@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from common.mixing import register_mixer
-from drbo.balancers.dynamic import DynamicBalancer
+from common.mixers.base import register_mixer
+from common.mixers.dynamic import DynamicBalancer
 
 
 @register_mixer("delta")

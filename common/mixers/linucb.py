@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from common.array_codec import decode_array, encode_array
-from common.mixing import Feedback, MixDecision, RewardMixer, register_mixer
+from common.mixers.base import Feedback, MixDecision, RewardMixer, register_mixer
 
 # UCB scores this close to the maximum count as tied (float noise, not a real preference).
 _TIE_TOL = 1e-12
@@ -48,7 +48,7 @@ class LinUCB(RewardMixer):
       - ``dim=None`` infers d from the first context seen (by ``decide`` or ``update``); from
         then on d is fixed and another size raises ValueError.
       - The MAB reward ``r`` is ``Feedback.scalar`` (LASeR: in [0, 1], see
-        :class:`common.mab_reward.MABRewardScaler`); it is not range-checked here because
+        :class:`common.mixers.mab_reward.MABRewardScaler`); it is not range-checked here because
         ridge regression is defined for any real reward.
 
     State (``state_dict``) holds A^-1 (K, d, d) and b (K, d) bit-exactly as base64 float64

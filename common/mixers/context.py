@@ -1,4 +1,5 @@
-"""The bandit's context: one vector per batch, from the policy's own view of the prompts."""
+"""The bandit's context: one vector per prompt (or their mean per batch), from the policy's
+own view of the prompts."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ import torch
 CONTEXT_KINDS = ("mean_input_embedding", "mean_hidden", "last_hidden")
 
 
-@torch.no_grad()
 def prompt_context(
     model, tokenizer, prompts: Sequence[str], kind: str = "mean_hidden", max_tokens: int = 512
 ) -> np.ndarray:
-    """Mean over the batch's prompts of a sentence embedding taken from ``model``.
+    """Mean over the batch's prompts of :func:`prompt_contexts`: (d,) float64."""
+    return prompt_contexts(model, tokenizer, prompts, kind, max_tokens).mean(0)
+
+
+@torch.no_grad()
+def prompt_contexts(
+    model, tokenizer, prompts: Sequence[str], kind: str = "mean_hidden", max_tokens: int = 512
+) -> np.ndarray:
+    """One sentence embedding per prompt, taken from ``model``.
 
     Kinds:
         ``mean_input_embedding``  mean of the input token embeddings (no forward pass);
@@ -22,7 +30,7 @@ def prompt_context(
         ``last_hidden``           the last prompt token's last-layer hidden state.
 
     Returns:
-        (d,) float64 context vector, d = the model's hidden size.
+        (G, d) float64, one row per prompt, d = the model's hidden size.
     """
     if kind not in CONTEXT_KINDS:
         raise ValueError(f"trainer.context={kind!r}; allowed values: {', '.join(CONTEXT_KINDS)}")
@@ -48,4 +56,4 @@ def prompt_context(
         per_prompt = states[:, -1, :]  # left padding: the last position is the last real token
     else:
         per_prompt = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (G, d)
-    return per_prompt.mean(0).double().cpu().numpy()
+    return per_prompt.double().cpu().numpy()

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from common.mixing import MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MixDecision, RewardMixer, register_mixer
 
 
 @register_mixer("random")

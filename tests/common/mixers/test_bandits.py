@@ -9,14 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import drbo.balancers  # noqa: F401 - registers the balancers (names must not clash)
-import laser.bandits  # noqa: F401 - registers the bandits
-from common.mixing import Feedback, RewardMixer, available_mixers, build_mixer, mix_rewards
-from laser.bandits import Exp3, LinUCB, RandomArm
+from common.mixers.base import (
+    Feedback,
+    RewardMixer,
+    available_mixers,
+    build_mixer,
+    build_run_mixer,
+    mix_rewards,
+)
+from common.mixers.exp3 import Exp3
+from common.mixers.linucb import LinUCB
+from common.mixers.random_arm import RandomArm
 
 AB = ["a", "b"]
 BANDITS = ["linucb", "exp3", "random"]
-CONF = Path(__file__).resolve().parents[2] / "conf" / "balancer"
+CONF = Path(__file__).resolve().parents[3] / "conf" / "balancer"
 
 
 def feed(bandit: RewardMixer, step: int, arm: int, r: float, c: list[float] | None = None) -> None:
@@ -359,8 +366,7 @@ class TestShared:
         cfg = omegaconf.OmegaConf.create(
             {"seed": 11, "balancer": omegaconf.OmegaConf.load(CONF / f"{name}.yaml")}
         )
-        opts = {k: v for k, v in cfg.balancer.items() if k != "name"}  # DictConfig values
         assert cfg.balancer.name == name
-        mixer = build_mixer(cfg.balancer.name, ["ner_f1", "rouge_l", "bleu4"], **opts)
+        mixer = build_run_mixer(cfg.balancer, ["ner_f1", "rouge_l", "bleu4"])
         d = mixer.decide(1, np.ones(8))
         assert d.weights.sum() == 1.0 and d.weights[d.arm] == 1.0

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from common.context import prompt_context
+from common.mixers.context import prompt_context
 
 
 @pytest.mark.parametrize("kind", ["mean_input_embedding", "mean_hidden", "last_hidden"])

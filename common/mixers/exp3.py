@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from common.mixing import Feedback, MixDecision, RewardMixer, register_mixer
+from common.mixers.base import Feedback, MixDecision, RewardMixer, register_mixer
 
 
 @register_mixer("exp3")
@@ -28,7 +28,7 @@ class Exp3(RewardMixer):
       - The p used by ``update`` is recomputed from the current weights, which equals the p of
         the decision because weights change only in ``update``.
       - The reward is ``Feedback.scalar`` and must lie in [0, 1] (Exp3's regret bound assumes
-        it; LASeR's :class:`common.mab_reward.MABRewardScaler` produces it). Out of range raises.
+        it; LASeR's :class:`common.mixers.mab_reward.MABRewardScaler` produces it). Out of range raises.
       - The context is ignored. ``MixDecision.weights`` is the one-hot mixing vector of the
         sampled arm; the sampling distribution p of the last decision is ``last_probs`` (K,),
         for logging.

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from common.mixing import MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MixDecision, RewardMixer, register_mixer
 
 
 @register_mixer("single")

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from common.mab_reward import MABRewardScaler
+from common.mixers.mab_reward import MABRewardScaler
 
 
 class TestScaling:

@@ -1,0 +1,436 @@
+"""The one reward step every trainer calls: context -> decide -> score the chosen sources ->
+mix -> feedback -> log.
+
+A trainer owns generation and the loss; this module owns everything between the mixer and
+the per-sample rewards, identically for ReMax (``drbo.trainer``), iterative DPO
+(``laser.trainer``), best-of-n reranking (``laser.best_of_n``) and any future trainer that
+samples n responses per prompt (GRPO, RLOO)::
+
+    step = RewardStep(mixer, reward_set, granularity="batch", context=..., mab=...)
+    decision = step.decide(t, prompts)                 # (1) context, (2) decide
+    ... generate n responses per prompt (rows prompt-major, B = G * n) ...
+    rewards = step.score(decision, examples, texts, n) # (3) score chosen sources, (4) mix
+    ... advantages from rewards.mixed (B,), loss, optimizer step ...
+    mab_reward = step.feedback(decision, rewards, loss)  # (5) every rank, same update
+    figures = step.figures(decision, rewards, mab_reward)  # (6) weight/*, arm, reward/*
+
+Several processes. Every rank calls every method in the same order; each call that needs
+other ranks' figures gathers them, so all ranks' mixers see identical inputs and keep
+identical state (their RNGs advance in step too):
+
+- the context is gathered: ``batch`` granularity decides once from the mean of every rank's
+  per-prompt contexts; ``query`` granularity decides once per prompt of every rank, in rank
+  order, and each rank keeps its own prompts' decisions;
+- feedback is gathered: the MAB reward comes from every rank's loss, the balancers' source
+  rewards are means over every rank's rows.
+
+Granularity (``balancer.granularity``):
+
+- ``batch``: one decision per step, from the batch's mean context (LASeR's default).
+- ``query``: one decision per prompt, from that prompt's own context; every prompt's arm
+  then learns from the loss of that prompt's own rows (its MAB reward). Only mixers that do
+  not learn from per-step source means can run per query (bandits, static, single,
+  sequential); DRBO's dynamic balancers cannot.
+
+Multi-type data (``rewards.routing=by_example``: one metric per row). The weights act on
+which rows are drawn, for every mixer (:func:`rows_per_source`): a mixer that samples a
+metric (DRBO Algorithm 1, line 5) draws the whole batch from that metric's task; any other
+mixer draws each row's task from the weights. The reward of a row is then its own metric's
+(:func:`common.mixers.base.mix_rewards`), so the weights are not applied twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from common.distributed import all_gather_object, rank
+from common.mixers.base import Feedback, MixDecision, RewardMixer, mix_rewards
+from common.mixers.mab_reward import MABRewardScaler
+from common.rewards.reward_set import RewardSet, ScoreTable
+
+GRANULARITIES = ("batch", "query")
+
+# The timing keys every trainer logs (seconds; 0.0 for a part a trainer does not have).
+TIME_KEYS = (
+    "time/context_s",
+    "time/mixer_s",
+    "time/generate_s",
+    "time/reward_s",
+    "time/fwd_bwd_s",
+    "time/optimizer_s",
+)
+
+# The MAB reward of a prompt (or a step) that trained nothing: its reward model scored
+# every sample alike, no preference pair formed, the policy learned nothing. Left
+# unrewarded, such an arm would keep its optimistic bound and be picked again and again.
+UNTRAINED_MAB_REWARD = 0.0
+
+
+def rows_per_source(
+    weights: np.ndarray, arm: int | None, batch_size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """How many of a multi-type batch's rows come from each source's task: (N,) ints.
+
+    With a sampled ``arm`` every row comes from its task (DRBO Algorithm 1, line 5);
+    otherwise each row's task is drawn independently from Categorical(weights), so the
+    expected share of source j's rows is w_j, e.g. 3/10 NER rows for ALaRM's 3:1:...:1 over
+    eight metrics where uniform weights give 1/8.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if arm is not None:
+        counts = np.zeros(len(w), dtype=np.int64)
+        counts[arm] = batch_size
+        return counts
+    return rng.multinomial(batch_size, w / w.sum())
+
+
+@dataclass
+class StepDecision:
+    """What the mixer decided for one step, for this rank's prompts.
+
+    Attributes:
+        step: the 1-based optimizer step.
+        batch: the one decision of ``batch`` granularity; None per query.
+        per_prompt: ``query`` granularity: one decision per local prompt (G).
+        context: ``batch``: the gathered mean context (d,); None without context.
+        contexts: ``query``: this rank's per-prompt contexts (G, d); None without context.
+        arm_chose_data: the batch's rows were drawn from the arm's task (multi-type).
+        all_decisions / all_contexts: ``query``: every rank's, in rank order (feedback).
+    """
+
+    step: int
+    batch: MixDecision | None = None
+    per_prompt: list[MixDecision] = field(default_factory=list)
+    context: np.ndarray | None = None
+    contexts: np.ndarray | None = None
+    arm_chose_data: bool = False
+    all_decisions: list[MixDecision] = field(default_factory=list)
+    all_contexts: list[np.ndarray | None] = field(default_factory=list)
+
+    @property
+    def arm(self) -> int | None:
+        """The batch's arm (``batch`` granularity), else None."""
+        return None if self.batch is None else self.batch.arm
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(N,) the batch's weights; per query, the mean over every rank's prompts."""
+        if self.batch is not None:
+            return self.batch.weights
+        return np.mean([d.weights for d in self.all_decisions], axis=0)
+
+    def row_weights(self, num_prompts: int, n: int = 1) -> np.ndarray:
+        """(G * n, N) the weights of each row; rows are prompt-major (n per prompt)."""
+        if self.batch is not None:
+            return np.repeat(self.batch.weights[None, :], num_prompts * n, axis=0)
+        if len(self.per_prompt) != num_prompts:
+            raise ValueError(
+                f"{len(self.per_prompt)} per-prompt decisions for a batch of {num_prompts}"
+            )
+        return np.repeat(np.stack([d.weights for d in self.per_prompt]), n, axis=0)
+
+
+@dataclass
+class StepRewards:
+    """One batch's scores and mixed rewards.
+
+    Attributes:
+        table: (B, N) raw scores of the chosen sources (others masked).
+        scaled: (B, N) scores after the trainer's transform (DRBO's standardization;
+            the raw scores without one), 0 where masked.
+        mixed: (B,) one reward per row, :func:`mix_rewards` of ``scaled``.
+        num_prompts / n: B = num_prompts * n, rows prompt-major.
+    """
+
+    table: ScoreTable
+    scaled: np.ndarray
+    mixed: np.ndarray
+    num_prompts: int
+    n: int
+
+    def per_prompt(self) -> np.ndarray:
+        """(G, n) mixed rewards."""
+        return self.mixed.reshape(self.num_prompts, self.n)
+
+
+class RewardStep:
+    """Decide, score the chosen sources, mix, feed back and log: once, for every trainer.
+
+    Args:
+        mixer: the ``balancer`` group's mixer.
+        reward_set: the run's reward sources.
+        granularity: ``batch`` or ``query`` (see the module docstring).
+        context: ``prompts -> (G, d)`` per-prompt contexts (``common.mixers.context``);
+            needed when ``mixer.needs_context``.
+        mab: LASeR's MAB reward scaler; needed when ``mixer.learns_from_scalar``.
+        transform: ``(B, N) raw -> (B, N) scaled`` scores (DRBO's standardizer); identity
+            when None.
+    """
+
+    def __init__(
+        self,
+        mixer: RewardMixer,
+        reward_set: RewardSet,
+        *,
+        granularity: str = "batch",
+        context: Callable[[list[str]], np.ndarray] | None = None,
+        mab: MABRewardScaler | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        if granularity not in GRANULARITIES:
+            raise ValueError(
+                f"balancer.granularity={granularity!r}; allowed values: {', '.join(GRANULARITIES)}"
+            )
+        if granularity == "query" and mixer.learns_from_sources:
+            raise ValueError(
+                f"balancer.granularity=query: balancer {type(mixer).__name__} learns from each "
+                "step's mean reward per source, not per prompt; use granularity=batch, or a "
+                "bandit (linucb, exp3, random) or a fixed mixer (static, single, sequential)"
+            )
+        if mixer.needs_context and context is None:
+            raise ValueError(f"{type(mixer).__name__} needs a context function")
+        if list(mixer.names) != list(reward_set.names):
+            raise ValueError(f"mixer sources {mixer.names} differ from rewards {reward_set.names}")
+        self.mixer = mixer
+        self.reward_set = reward_set
+        self.granularity = granularity
+        self.context_fn = context
+        self.mab = mab if mab is not None else MABRewardScaler()
+        self.transform = transform
+        self.timings: dict[str, float] = {}
+        self._last_means: dict[str, float] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return self.reward_set.names
+
+    @property
+    def decides_before_data(self) -> bool:
+        """Whether the decision can come before the batch (no context needed): multi-type
+        runs then draw the batch by the weights (:func:`rows_per_source`)."""
+        return not self.mixer.needs_context and self.granularity == "batch"
+
+    def _add_time(self, key: str, seconds: float) -> None:
+        self.timings[key] = self.timings.get(key, 0.0) + seconds
+
+    # ---- (1) context and (2) decision ---------------------------------------------------------
+    def decide(self, step: int, prompts: Sequence[str] | None = None) -> StepDecision:
+        """The step's decision. ``prompts`` are this rank's formatted prompts (G); None
+        decides before the batch is drawn (only for :attr:`decides_before_data`)."""
+        self.timings = {}
+        self._last_means = None
+        local: np.ndarray | None = None
+        if self.mixer.needs_context or self.granularity == "query":
+            if prompts is None:
+                raise ValueError("this mixer decides from the prompts: pass them to decide()")
+        if self.mixer.needs_context:
+            t0 = time.perf_counter()
+            local = np.asarray(self.context_fn(list(prompts)), dtype=np.float64)  # (G, d)
+            self._add_time("time/context_s", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if self.granularity == "batch":
+            context = None
+            if local is not None:
+                # the mean over every rank's prompts: the same vector, bit for bit, on all ranks
+                context = np.concatenate(all_gather_object(local), axis=0).mean(0)
+            decision = StepDecision(step, batch=self.mixer.decide(step, context), context=context)
+        else:
+            g = len(prompts)
+            parts = all_gather_object(local if local is not None else g)
+            contexts: list[np.ndarray | None] = []
+            for part in parts:
+                contexts += [None] * part if isinstance(part, int) else list(part)
+            decisions = [self.mixer.decide(step, c) for c in contexts]
+            start = g * rank()  # ranks hold equal batches (trainer.batch_size each)
+            decision = StepDecision(
+                step,
+                per_prompt=decisions[start : start + g],
+                contexts=local,
+                all_decisions=decisions,
+                all_contexts=contexts,
+            )
+        self._add_time("time/mixer_s", time.perf_counter() - t0)
+        return decision
+
+    # ---- (3) score the chosen sources and (4) mix ------------------------------------------
+    def sources_to_score(self, weights: np.ndarray) -> np.ndarray:
+        """(B, N) bool: which source scores which row. The sources with weight > 0, or all
+        of them for a mixer that learns from every source's reward."""
+        if self.mixer.learns_from_sources:
+            return np.ones_like(weights, dtype=bool)
+        return np.asarray(weights) > 0
+
+    def score(
+        self,
+        decision: StepDecision,
+        examples: Sequence[Any],
+        texts: Sequence[str],
+        n: int = 1,
+        step: int | None = None,
+    ) -> StepRewards:
+        """Score ``texts`` (G * n rows, prompt-major) of the G ``examples`` by the chosen
+        sources only and mix them into one reward per row."""
+        t0 = time.perf_counter()
+        G = len(examples)
+        if len(texts) != G * n:
+            raise ValueError(f"{len(texts)} texts for {G} prompts x {n} samples")
+        weights = decision.row_weights(G, n)  # (B, N)
+        rows = [ex for ex in examples for _ in range(n)]
+        table = self.reward_set.score(
+            rows, list(texts), step=step, allow=self.sources_to_score(weights)
+        )
+        scaled = table.scores if self.transform is None else self.transform(table.scores)
+        scaled = np.where(table.mask, scaled, 0.0)
+        mixed = mix_rewards(scaled, table.mask, weights)
+        self._add_time("time/reward_s", time.perf_counter() - t0)
+        return StepRewards(table, scaled, mixed, G, n)
+
+    # ---- (5) feedback -----------------------------------------------------------------------
+    def source_means(self, rewards: StepRewards) -> dict[str, float]:
+        """Mean scaled reward per source over every rank's rows that it scored; sources no
+        rank scored are left out. Identical on all ranks."""
+        mask, scaled = rewards.table.mask, rewards.scaled
+        local = {
+            m: (float(scaled[mask[:, j], j].sum()), int(mask[:, j].sum()))
+            for j, m in enumerate(self.names)
+        }
+        totals = {m: [0.0, 0] for m in self.names}
+        for part in all_gather_object(local):
+            for m, (total, count) in part.items():
+                totals[m][0] += total
+                totals[m][1] += count
+        return {m: t / c for m, (t, c) in totals.items() if c > 0}
+
+    def feedback(
+        self,
+        decision: StepDecision,
+        rewards: StepRewards,
+        loss: float | None | Sequence[float | None],
+    ) -> float | None:
+        """Teach the mixer from the step; returns the MAB reward (None when the mixer does
+        not learn from one).
+
+        ``loss`` is this rank's training loss (None: this rank trained nothing), or per
+        query one loss per local prompt (None for a prompt without a preference pair). Per
+        batch the MAB reward scales the mean loss of the ranks that trained (0.0 when none
+        did); per query each prompt's arm learns the MAB reward of its own loss (a float
+        ``loss`` then counts for every prompt), and the returned figure is their mean.
+        """
+        t0 = time.perf_counter()
+        means = self.source_means(rewards)
+        self._last_means = means
+        scalar_needed = self.mixer.learns_from_scalar
+        if self.granularity == "batch":
+            if isinstance(loss, Sequence):
+                raise TypeError("per-batch feedback takes one loss (a float or None)")
+            mab_reward = None
+            if scalar_needed:
+                losses = [x for x in all_gather_object(loss) if x is not None]
+                mab_reward = self.mab(float(np.mean(losses))) if losses else UNTRAINED_MAB_REWARD
+            self.mixer.update(
+                Feedback(
+                    step=decision.step,
+                    arm=decision.arm,
+                    source_rewards=means,
+                    scalar=mab_reward,
+                    context=decision.context,
+                )
+            )
+        else:
+            g = rewards.num_prompts
+            local = list(loss) if isinstance(loss, Sequence) else [loss] * g
+            if len(local) != g:
+                raise ValueError(f"{len(local)} per-prompt losses for {g} prompts")
+            everyone = [x for part in all_gather_object(local) for x in part]
+            scalars: list[float] = []
+            for d, c, x in zip(
+                decision.all_decisions, decision.all_contexts, everyone, strict=True
+            ):
+                r = None
+                if scalar_needed:
+                    r = UNTRAINED_MAB_REWARD if x is None else self.mab(float(x))
+                    scalars.append(r)
+                self.mixer.update(Feedback(step=decision.step, arm=d.arm, scalar=r, context=c))
+            mab_reward = float(np.mean(scalars)) if scalars else None
+        self._add_time("time/mixer_s", time.perf_counter() - t0)
+        return mab_reward
+
+    # ---- (6) log ----------------------------------------------------------------------------
+    def figures(
+        self, decision: StepDecision, rewards: StepRewards, mab_reward: float | None
+    ) -> dict[str, Any]:
+        """``reward/<m>`` (raw batch mean), ``parse_fail/<m>``, ``scaled/<m>`` (every rank's
+        mean, with a transform), ``weight/<m>`` (per query: the share of prompts), ``arm``
+        (only when the arm decided the reward or the data; a sampled metric that did
+        neither is ``sampled_metric``), ``arms`` (per query, this rank's, comma-joined in
+        batch order), ``mab_reward`` and ``reward`` (mean mixed reward)."""
+        figures: dict[str, Any] = rewards.table.log_dict()
+        if self.transform is not None:
+            means = self._last_means if self._last_means is not None else self.source_means(rewards)
+            figures.update({f"scaled/{m}": v for m, v in means.items()})
+        figures.update(
+            {f"weight/{m}": float(w) for m, w in zip(self.names, decision.weights, strict=True)}
+        )
+        if decision.batch is not None and decision.arm is not None:
+            one_hot = decision.batch.weights[decision.arm] == 1.0
+            key = "arm" if one_hot or decision.arm_chose_data else "sampled_metric"
+            figures[key] = self.names[decision.arm]
+        if decision.per_prompt and all(d.arm is not None for d in decision.per_prompt):
+            figures["arms"] = ",".join(self.names[d.arm] for d in decision.per_prompt)
+        figures["mab_reward"] = mab_reward
+        figures["reward"] = float(rewards.mixed.mean())
+        return figures
+
+    def time_figures(self, **parts: float) -> dict[str, float]:
+        """Every key of :data:`TIME_KEYS`: the step's own timings plus the trainer's
+        ``parts`` (``generate_s=..., fwd_bwd_s=..., optimizer_s=...``), 0.0 where absent."""
+        out = {k: 0.0 for k in TIME_KEYS}
+        out.update(self.timings)
+        for name, seconds in parts.items():
+            key = f"time/{name}"
+            if key not in out:
+                raise KeyError(f"unknown timing {name!r}; allowed: {', '.join(TIME_KEYS)}")
+            out[key] += float(seconds)
+        return out
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"mixer": self.mixer.state_dict(), "mab": self.mab.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.mixer.load_state_dict(state["mixer"])
+        self.mab.load_state_dict(state["mab"])
+
+
+def build_reward_step(
+    cfg: Any,
+    reward_set: RewardSet,
+    model: Callable[[], Any],
+    tokenizer: Any,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> RewardStep:
+    """The run's reward step from its config: the ``balancer`` group's mixer (and its
+    ``granularity``), the context of ``trainer.context`` computed by ``model()`` (called at
+    each decision, so it sees the current weights) and ``trainer.mab_reward``."""
+    from common.mixers.base import build_run_mixer
+    from common.mixers.context import prompt_contexts
+
+    tr = cfg.trainer
+    kind = tr.get("context", "mean_hidden")
+
+    def context(prompts: list[str]) -> np.ndarray:
+        return prompt_contexts(model(), tokenizer, prompts, kind)
+
+    return RewardStep(
+        build_run_mixer(cfg.balancer, reward_set.names),
+        reward_set,
+        granularity=cfg.balancer.get("granularity", "batch") or "batch",
+        context=context,
+        mab=MABRewardScaler(**dict(tr.get("mab_reward") or {})),
+        transform=transform,
+    )
