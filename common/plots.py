@@ -82,7 +82,13 @@ def plot_run(run_dir: str | Path) -> list[Path]:
                 running=True,
             )
         )
-    arms = Counter(r["arm"] for r in rows if "arm" in r)
+    # per batch one ``arm`` a step; per query (``arms``) one per prompt
+    arms = Counter(
+        a
+        for r in rows
+        for a in (str(r["arms"]).split(",") if r.get("arms") else [r.get("arm")])
+        if a
+    )
     if arms:
         fig, ax = plt.subplots(figsize=(7, 4))
         names = sorted(arms)

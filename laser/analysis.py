@@ -59,13 +59,23 @@ def _arms_in_order(rows: Sequence[dict[str, Any]]) -> list[str]:
             if k.startswith("weight/") and k[len("weight/") :] not in names:
                 names.append(k[len("weight/") :])
     for r in rows:
-        if r.get("arm") is not None and r["arm"] not in names:
-            names.append(r["arm"])
+        for arm in _picks(r):
+            if arm not in names:
+                names.append(arm)
     return names
 
 
+def _picks(row: dict[str, Any]) -> list[str]:
+    """The arms a row's step used: its ``arm`` (per batch), or one per prompt from ``arms``
+    (``balancer.granularity=query``); [] for a step without an arm (an ensemble)."""
+    if row.get("arms"):
+        return str(row["arms"]).split(",")
+    return [row["arm"]] if row.get("arm") is not None else []
+
+
 def arm_utilization(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """Fraction of bandit steps on which each reward model was the picked arm.
+    """Fraction of bandit decisions that picked each reward model: steps per batch, prompts
+    per query (``arms``).
 
     Args:
         rows: metrics.jsonl rows; rows without an ``arm`` (an ensemble step) are ignored.
@@ -74,7 +84,7 @@ def arm_utilization(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         {rm: picks / steps with an arm}, every RM of the run (0.0 when never picked), in
         config order; {} when no row has an arm.
     """
-    picks = Counter(r["arm"] for r in rows if r.get("arm") is not None)
+    picks = Counter(a for r in rows for a in _picks(r))
     total = sum(picks.values())
     if not total:
         return {}
@@ -96,10 +106,14 @@ def arm_utilization_by_category(
     """
     counts: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
-        if r.get("arm") is None or not r.get("categories"):
+        picks = _picks(r)
+        if not picks or not r.get("categories"):
             continue
-        for category in str(r["categories"]).split(","):
-            counts[category][r["arm"]] += 1
+        categories = str(r["categories"]).split(",")
+        if len(picks) == 1:  # per batch: the one arm scored every prompt
+            picks = picks * len(categories)
+        for category, arm in zip(categories, picks, strict=True):
+            counts[category][arm] += 1
     arms = _arms_in_order(rows)
     return {c: {a: counts[c][a] / sum(counts[c].values()) for a in arms} for c in sorted(counts)}
 

@@ -228,9 +228,10 @@ def test_wall_clock_table_from_metrics_summary_and_config(tmp_path):
     md = wall_clock_markdown(table).splitlines()
     assert md[0].startswith("| run | method | balancer | steps | context s")
     assert (
-        md[2] == "| laser | laser | linucb | 2 | 0.2 | 0.02 | 2 | 0.3 | 0.6 | 3.12 | 0.64 | 12.5 |"
+        md[2]
+        == "| laser | laser | linucb | 2 | 0.2 | 0.02 | 2 | 0.3 | 0.5 | 0.1 | 3.12 | 0.64 | 12.5 |"
     )
-    assert md[3].startswith("| bon | laser_best_of_n | – | 1 | – | 0.02 | 2 | – | – | 2.02 |")
+    assert md[3].startswith("| bon | laser_best_of_n | – | 1 | – | 0.02 | 2 | – | – | – | 2.02 |")
 
 
 # ---- CLI ---------------------------------------------------------------------------------------
@@ -278,3 +279,30 @@ def test_cli_rm_agreement_samples_pairs_from_the_exported_policy(tmp_path):
     assert agreement["rm_agreement"]["names"] == ["fmt", "short", "long"]
     assert agreement["rm_agreement"]["pairs"] == 3
     assert len(agreement["rm_agreement"]["f1"]) == 3
+
+
+def test_per_query_arms_count_once_per_prompt():
+    """``balancer.granularity=query`` logs one arm per prompt (``arms``, in the order of
+    ``categories``): utilization counts prompts, and each prompt's category gets its arm."""
+    rows = [
+        {
+            "step": 1,
+            "weight/fmt": 0.5,
+            "weight/short": 0.5,
+            "weight/long": 0.0,
+            "arms": "fmt,short",
+            "categories": "math,code",
+        },
+        {
+            "step": 2,
+            "weight/fmt": 1.0,
+            "weight/short": 0.0,
+            "weight/long": 0.0,
+            "arms": "fmt,fmt",
+            "categories": "math,math",
+        },
+    ]
+    assert arm_utilization(rows) == {"fmt": 0.75, "short": 0.25, "long": 0.0}
+    by_category = arm_utilization_by_category(rows)
+    assert by_category["math"] == {"fmt": 1.0, "short": 0.0, "long": 0.0}
+    assert by_category["code"] == {"fmt": 0.0, "short": 1.0, "long": 0.0}
