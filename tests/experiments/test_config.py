@@ -113,6 +113,13 @@ def test_every_must_be_positive():
         validate_config(cfg)
 
 
+def test_balancer_granularity_names_the_allowed_values():
+    cfg = _valid()
+    cfg.balancer.granularity = "row"
+    with pytest.raises(ConfigError, match=r"balancer\.granularity='row'.*batch, query"):
+        validate_config(cfg)
+
+
 @pytest.mark.parametrize("value", [0, -0.5])
 def test_sampling_temperature_must_be_positive(value):
     cfg = _valid()

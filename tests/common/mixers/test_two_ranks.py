@@ -15,10 +15,10 @@ REPO = Path(__file__).resolve().parents[3]
 WORKER = Path(__file__).with_name("two_ranks.py")
 
 
-def run_two_ranks(out: Path, *overrides: str) -> list[dict]:
+def run_two_ranks(out: Path, *overrides: str, **extra_env: str) -> list[dict]:
     dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
     env = {k: v for k, v in os.environ.items() if k not in dist}
-    env.update(HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    env.update(HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), **extra_env)
     r = subprocess.run(
         [
             sys.executable,
@@ -71,6 +71,20 @@ def test_laser_with_ties_finishes_and_ranks_keep_one_bandit(tmp_path, granularit
         assert all(len(r["arms"].split(",")) == 1 for r in f0 + f1)  # one arm per prompt
     # the ties this run is built for happened: some rank built no pair at some step
     assert any(r["pairs"] == 0 for r in f0 + f1)
+
+
+@pytest.mark.slow
+def test_a_rank_without_pairs_still_joins_the_update(tmp_path):
+    """Issue 20, defect 2: rank 1 never builds a pair while rank 0 trains. Rank 1 must still
+    enter DeepSpeed's gradient all-reduce (a zero-weighted dummy pair), or rank 0 waits in
+    it forever; both then apply the same averaged update."""
+    ranks = run_two_ranks(tmp_path, *LASER_TIES, "trainer.steps=2", NO_PAIRS_ON_RANK="1")
+    f0, f1 = ranks[0]["figures"], ranks[1]["figures"]
+    assert all(r["pairs"] == 0 and r["loss"] is None for r in f1)
+    trained = [r for r in f0 if r["pairs"] > 0]
+    assert trained, "rank 0 built no pair either: the test would not exercise the mismatch"
+    assert ranks[0]["params"] == ranks[1]["params"]  # one update, applied on both ranks
+    assert ranks[0]["state"] == ranks[1]["state"]
 
 
 @pytest.mark.slow

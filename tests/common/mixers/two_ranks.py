@@ -1,14 +1,20 @@
 """Worker for the two-process tests: ``torchrun --nproc_per_node=2 two_ranks.py OUT OVERRIDES...``.
 
 Each rank trains the composed run and writes what its reward step ended with (the mixer's and
-the MAB scaler's state) and the figures it computed each step to ``OUT/rank<r>.json``.
+the MAB scaler's state), the figures it computed each step and a digest of its trained
+parameters to ``OUT/rank<r>.json``. With ``NO_PAIRS_ON_RANK=<r>`` set, rank r's LASeR steps
+build no preference pair (as when every sample ties) while the other ranks train.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sys
 from pathlib import Path
+
+import torch
 
 from common.distributed import rank
 from experiments.compose import compose_config
@@ -28,8 +34,21 @@ def main() -> None:
         return figures
 
     loop.train_step = recorded
+    if os.environ.get("NO_PAIRS_ON_RANK") == str(rank()):
+        real_loss = loop._loss
+
+        def no_pairs(rollout, scores, dummy=False):
+            if dummy:
+                return real_loss(rollout, scores, dummy=True)
+            return None, {"pairs": 0}, [None] * scores.shape[0]
+
+        loop._loss = no_pairs
     loop.fit()
-    record = {"state": loop.rewards.state_dict(), "figures": seen}
+    digest = hashlib.sha1()
+    for name, p in sorted(loop.model.named_parameters()):
+        if p.requires_grad:
+            digest.update(name.encode() + p.detach().to(torch.float64).numpy().tobytes())
+    record = {"state": loop.rewards.state_dict(), "figures": seen, "params": digest.hexdigest()}
     (Path(out) / f"rank{rank()}.json").write_text(json.dumps(record, sort_keys=True))
 
 
