@@ -243,10 +243,12 @@ class RewardStep:
             g = len(prompts)
             parts = all_gather_object(local if local is not None else g)
             contexts: list[np.ndarray | None] = []
+            sizes = []
             for part in parts:
                 contexts += [None] * part if isinstance(part, int) else list(part)
+                sizes.append(part if isinstance(part, int) else len(part))
             decisions = [self.mixer.decide(step, c) for c in contexts]
-            start = g * rank()  # ranks hold equal batches (trainer.batch_size each)
+            start = sum(sizes[: rank()])  # this rank's prompts, in the gathered order
             decision = StepDecision(
                 step,
                 per_prompt=decisions[start : start + g],

@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from common.mixers.step import TIME_KEYS
 from common.tracking import read_metrics
 from experiments.compose import compose_config
 from laser.trainer import LaserLoop
@@ -31,6 +32,7 @@ def test_iteration_changes_only_lora_weights(tmp_path):
         assert r["arm"] in ("fmt", "short", "long") and r[f"weight/{r['arm']}"] == 1.0
         assert r["pairs"] >= 1 and torch.isfinite(torch.tensor(r["loss"]))
         assert 0.0 <= r["mab_reward"] <= 1.0
+        assert set(TIME_KEYS) <= set(r)  # the timing keys every trainer logs
     assert (tmp_path / "plots" / "arms.png").exists()
 
 
@@ -128,6 +130,7 @@ def test_best_of_n_learns_a_reranker_without_touching_the_policy(tmp_path):
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2, 3, 4]
     assert all(r["arm"] in ("fmt", "short", "long") and r["nll"] > 0 for r in rows)
+    assert all(set(TIME_KEYS) <= set(r) for r in rows)
     assert loop.mixer.state_dict()["dim"] == 64
     assert set(result["eval"]["after"]) == {"fmt", "short", "long"}
 
