@@ -42,8 +42,10 @@ class DynamicBalancer(RewardMixer):
         ``sqrt(2 ln t / (1 + t))``.
       - Running averages are per-metric cumulative means of the metric's mean scaled batch
         reward over the steps that observed it. In single-task runs every metric scores every
-        batch; in multi-type runs (Shopping MMLU) a batch holds the sampled metric's task only,
-        so feedback may carry a subset of the metrics and only those are folded in.
+        batch; in multi-type runs (Shopping MMLU) a batch holds the sampled metric's task only
+        (or, with ``sample_metric=False``, the tasks drawn row by row from the weights:
+        :func:`common.mixers.step.rows_per_source`), so feedback may carry a subset of the
+        metrics and only those are folded in.
       - Before the first recompute (steps 1..every) the weights are W normalized.
       - W is always normalized to sum 1 (uniform W = 1/N), also where it multiplies (delta).
       - The sampled metric is drawn from the weights in force at that step by a numpy
