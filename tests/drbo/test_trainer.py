@@ -216,3 +216,28 @@ def test_weights_choose_the_rows_of_multi_type_data_for_every_mixer(tmp_path):
     # rows drawn by a resumed run are the same rows
     again = [ex.prompt for ex in loop.next_batch(7)]
     assert again == [ex.prompt for ex in loop.next_batch(7)]
+
+
+@pytest.mark.slow
+def test_per_query_bandit_in_a_drbo_run(tmp_path):
+    """``balancer.granularity=query`` in ReMax: each prompt gets its own metric from its own
+    context, and each arm learns from its own row's loss (one LinUCB update per prompt)."""
+    loop = ReMaxLoop(
+        compose_config(
+            *[o for o in TINY if not o.startswith("balancer.")],
+            "trainer.steps=2",
+            "balancer=linucb",
+            "balancer.granularity=query",
+        ),
+        tmp_path,
+    )
+    loop.fit()
+    rows = read_metrics(tmp_path / "metrics.jsonl")
+    for r in rows:
+        arms = r["arms"].split(",")
+        assert len(arms) == loop.cfg.trainer.batch_size
+        assert set(arms) <= {"multilingual_sim", "sent_sim"} and "arm" not in r
+    # 2 steps x 2 prompts: four rank-1 updates spread over the arms' A matrices
+    a = np.linalg.inv(loop.mixer.A_inv)
+    updates = sum(np.trace(a[k]) - a.shape[1] for k in range(a.shape[0]))  # trace(c c^T) = 1
+    assert updates == pytest.approx(4)
