@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from common.checkpoint import CheckpointManager
+from common.checkpoint import CheckpointManager, file_digest
 
 
 def _write(payload: bytes):
@@ -47,6 +47,7 @@ def test_unreadable_state_is_rejected(tmp_path):
     (d / "trainer_state.json").write_text("{not json")
     manifest = json.loads((d / "MANIFEST.json").read_text())
     manifest["files"]["trainer_state.json"] = len("{not json")
+    manifest["digests"]["trainer_state.json"] = file_digest(d / "trainer_state.json")
     (d / "MANIFEST.json").write_text(json.dumps(manifest))
     assert m.verify(d) == "unreadable trainer state"
     assert m.latest() is None
