@@ -64,8 +64,9 @@ def file_digest(path: Path) -> str:
     return f"{_DIGEST}:{h.hexdigest()}"
 
 
-# (folder, manifest mtime) -> verify() result: run.py checks the checkpoint before the model
-# loads and the loop picks it again, and a multi-GB folder need not be hashed twice.
+# (folder, newest file mtime) -> digest check result: run.py checks the checkpoint before the
+# model loads and the loop picks it again; a multi-GB folder need not be hashed twice. Any
+# write to a file after the check changes its mtime and so the key.
 _VERIFIED: dict[tuple[str, int], str | None] = {}
 
 
@@ -187,7 +188,8 @@ class CheckpointManager:
         if actual != manifest.get("files"):
             return "files differ from the manifest (partial or corrupt write)"
         if digests:
-            key = (str(folder), (folder / MANIFEST).stat().st_mtime_ns)
+            mtimes = [p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()]
+            key = (str(folder), max(mtimes))
             if key not in _VERIFIED:
                 _VERIFIED[key] = _digest_problem(folder, manifest.get("digests"))
             if _VERIFIED[key] is not None:

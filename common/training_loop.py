@@ -322,7 +322,15 @@ class TrainingLoop:
                     log.info("stopping early after step %d", step)
                     break
         if tr.get("export_final", True):
-            self.export_model(self.run_dir / "final_model")
+            final = self.run_dir / "final_model"
+            try:
+                self.export_model(final)
+            except OSError as err:
+                raise OSError(
+                    err.errno,
+                    f"could not write the trained policy to {final}: {err.strerror or err}; "
+                    f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
+                ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
         result = {
             "eval": {"before": before, "after": after},
