@@ -1,7 +1,7 @@
 """Atomic, verifiable checkpoints under ``<run_dir>/checkpoints/step-XXXXXXXX``.
 
 A checkpoint is written into a hidden temporary folder, closed with a manifest (every file's
-size and BLAKE2b digest), and renamed into place: a crash at any moment leaves either the
+size and content digest), and renamed into place: a crash at any moment leaves either the
 previous checkpoint or the new one, never a half-written folder that looks complete. On resume
 the newest folder whose files match their manifest, byte for byte, is used; a corrupt or
 partial one is named in a warning and skipped, and when checkpoints exist but none is intact
@@ -9,8 +9,11 @@ partial one is named in a warning and skipped, and when checkpoints exist but no
 one and why (a silent fresh start would overwrite the run's metrics).
 
 The digests are computed when the folder is closed, right after the writers flushed the
-files, so they are read back from the page cache: about 1 GB/s per core with BLAKE2b, a small
-fraction of the write itself (``bench/bench_checkpoint_digest.py`` prints both).
+files, so they are read back from the page cache. XXH3-128 (``xxhash``, a non-cryptographic
+hash made for checksums: it detects corruption, not tampering) runs at several GB/s per core,
+a small fraction of the write itself; BLAKE2b (~0.2-0.7 GB/s here) is the fallback when
+``xxhash`` is missing, and the manifest names the algorithm each digest used
+(``python -m bench.bench_checkpoint_digest`` prints the write and digest times).
 A write that fails (a full disk) removes its temporary folder and raises
 :class:`CheckpointWriteError` naming the step and the folder; a temporary folder left by a
 killed process is removed by the next successful save.
@@ -51,17 +54,37 @@ def _files(root: Path) -> dict[str, int]:
     }
 
 
-_CHUNK = 1 << 20
-_DIGEST = "blake2b"
+_CHUNK = 1 << 22
 
 
-def file_digest(path: Path) -> str:
-    """``blake2b:<hex>`` of a file's bytes, read in 1 MiB chunks."""
-    h = hashlib.blake2b(digest_size=32)
+def _hasher(algorithm: str):
+    if algorithm == "xxh3_128":
+        import xxhash
+
+        return xxhash.xxh3_128()
+    if algorithm == "blake2b":
+        return hashlib.blake2b(digest_size=32)
+    raise ValueError(f"unknown checkpoint digest algorithm {algorithm!r}")
+
+
+def _default_algorithm() -> str:
+    try:
+        import xxhash  # noqa: F401
+    except ImportError:
+        return "blake2b"
+    return "xxh3_128"
+
+
+DIGEST_ALGORITHM = _default_algorithm()
+
+
+def file_digest(path: Path, algorithm: str = DIGEST_ALGORITHM) -> str:
+    """``<algorithm>:<hex>`` of a file's bytes, read in 4 MiB chunks."""
+    h = _hasher(algorithm)
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
-    return f"{_DIGEST}:{h.hexdigest()}"
+    return f"{algorithm}:{h.hexdigest()}"
 
 
 # (folder, newest file mtime) -> digest check result: run.py checks the checkpoint before the
@@ -246,7 +269,11 @@ def _digest_problem(folder: Path, digests: dict[str, str] | None) -> str | None:
         log.warning("checkpoint %s has no content digests (an older format); sizes only", folder)
         return None
     for name, want in digests.items():
-        got = file_digest(folder / name)
+        algorithm = want.partition(":")[0]
+        try:
+            got = file_digest(folder / name, algorithm)
+        except (ImportError, ValueError) as err:
+            return f"{name}: its digest cannot be checked here ({err})"
         if got != want:
             return f"{name} does not match its digest (its bytes changed after the write)"
     return None

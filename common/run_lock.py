@@ -4,8 +4,10 @@ Two processes writing one run directory interleave metrics.jsonl and overwrite e
 checkpoints. :class:`RunLock` creates ``<run_dir>/.run.lock`` atomically (``O_EXCL``); a second
 run into the directory stops at once naming the owner. A lock left by a process that died
 without releasing it (SIGKILL, OOM) is taken over when its owner ran on this host and its pid
-is gone (or now belongs to a process started after the lock was written); a lock from another
-host cannot be checked from here and is refused with the command to remove it.
+is gone (or now belongs to a process started after the lock was written), or when it was
+written by an earlier start of this same SLURM job (a requeued job may land on another node;
+SLURM never runs two instances of one job id). A lock from another host cannot be checked
+from here and is refused with the path to remove.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class RunLock:
     def _stale(self, owner: dict[str, Any]) -> bool:
         if not owner:
             return True
+        job = os.environ.get("SLURM_JOB_ID")
+        if job and owner.get("slurm_job") == job:
+            return True  # our own job's previous start, requeued: that instance is gone
         if owner.get("host") != socket.gethostname():
             return False
         pid = int(owner.get("pid", -1))
@@ -84,7 +89,12 @@ class RunLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = {"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()}
+        me = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "time": time.time(),
+            "slurm_job": os.environ.get("SLURM_JOB_ID"),
+        }
         for _ in range(3):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)

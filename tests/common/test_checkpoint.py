@@ -147,15 +147,30 @@ def _flip_a_byte(path, offset=3):
     path.write_bytes(bytes(data))  # same size: the old size-only manifest missed this
 
 
-def test_manifest_holds_a_blake2b_digest_of_every_file(tmp_path):
-    import hashlib
+def test_manifest_holds_a_content_digest_of_every_file(tmp_path):
+    import xxhash
 
     m = CheckpointManager(tmp_path)
     d = m.save(1, _write(b"weights"), {"a": 1})
     manifest = json.loads((d / "MANIFEST.json").read_text())
-    want = "blake2b:" + hashlib.blake2b(b"weights", digest_size=32).hexdigest()
-    assert manifest["digests"]["model.bin"] == want
+    assert manifest["digests"]["model.bin"] == "xxh3_128:" + xxhash.xxh3_128_hexdigest(b"weights")
     assert set(manifest["digests"]) == set(manifest["files"]) == {"model.bin", "trainer_state.json"}
+
+
+def test_a_blake2b_manifest_verifies_too(tmp_path):
+    import hashlib
+
+    m = CheckpointManager(tmp_path)
+    d = m.save(1, _write(b"weights"), {})
+    manifest = json.loads((d / "MANIFEST.json").read_text())
+    manifest["digests"] = {n: file_digest(d / n, "blake2b") for n in manifest["files"]}
+    assert manifest["digests"]["model.bin"] == (
+        "blake2b:" + hashlib.blake2b(b"weights", digest_size=32).hexdigest()
+    )
+    (d / "MANIFEST.json").write_text(json.dumps(manifest))
+    assert m.verify(d) is None
+    _flip_a_byte(d / "model.bin", offset=1)
+    assert m.verify(d) == "model.bin does not match its digest (its bytes changed after the write)"
 
 
 def test_a_flipped_bit_in_the_newest_checkpoint_is_named_and_the_previous_one_used(

@@ -63,6 +63,17 @@ def test_a_lock_from_another_host_is_refused_not_guessed(tmp_path):
         RunLock(tmp_path).acquire()
 
 
+def test_a_requeued_slurm_job_takes_over_its_own_lock_from_another_node(tmp_path, monkeypatch):
+    record = {"host": "node-a", "pid": 1, "time": time.time(), "slurm_job": "4242"}
+    (tmp_path / LOCK_FILE).write_text(json.dumps(record))
+    monkeypatch.setenv("SLURM_JOB_ID", "4243")  # another job: refused
+    with pytest.raises(RunDirLockedError):
+        RunLock(tmp_path).acquire()
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")  # the same job, requeued onto this node
+    with RunLock(tmp_path):
+        assert json.loads((tmp_path / LOCK_FILE).read_text())["slurm_job"] == "4242"
+
+
 def test_a_half_written_lock_file_is_taken_over(tmp_path):
     (tmp_path / LOCK_FILE).write_text('{"host": "x", "pi')
     with RunLock(tmp_path):
