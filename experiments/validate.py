@@ -220,6 +220,11 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(f"dataset.eval_fraction={ds.eval_fraction} must be in (0, 1)")
     _integer(cfg, "dataset.max_train", 1)
     _integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
+    dev_stop = tr.get("dev_stop") or {}
+    if dev_stop.get("enabled", False) and ds.get("max_eval") == 0:
+        raise ConfigError(
+            "trainer.dev_stop.enabled=true needs eval rows to score, but dataset.max_eval=0"
+        )
     _integer(cfg, "dataset.max_prompt_tokens", 1)
     for task, budget in (ds.get("max_new_tokens") or {}).items():
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
