@@ -75,6 +75,17 @@ def check_model(cfg: DictConfig) -> None:
             f"model.name_or_path={name!r}: no such folder (a local path; a hub id has the "
             f"form org/name; embedded names: {', '.join([TINY_GPT2, *EMBEDDED_POLICY_NAMES])})"
         )
+    offline = any(
+        os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+    if not known and not _looks_local(name) and not Path(name).exists() and offline:
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(name, "config.json"), str):
+            raise ConfigError(
+                f"model.name_or_path={name!r}: no such local folder, and the hub is offline "
+                "(HF_HUB_OFFLINE) with no cached copy of it"
+            )
     positions = model_positions(name)
     try:
         limit = prompt_token_limit(cfg.dataset, positions)

@@ -36,12 +36,18 @@ def test_max_new_tokens_must_be_positive_integers(value):
     assert "must be an integer > 0" in msg
 
 
-def test_a_model_path_that_does_not_exist_is_named(tmp_path):
+def test_a_model_path_that_does_not_exist_is_named(tmp_path, monkeypatch):
     missing = tmp_path / "no-such-model"
     msg = _refused(f"model.name_or_path={missing}")
     assert f"model.name_or_path='{missing}': no such folder" in msg
-    # a hub id is left to the loader (it may be cached); only local-looking paths are checked
-    validate_config(compose_config("+exp=debug", "model.name_or_path=someorg/somemodel"))
+    # a hub id is left to the loader online; offline it must be in the cache
+    hub_id = compose_config("+exp=debug", "model.name_or_path=someorg/somemodel")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    validate_config(hub_id)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError, match="'someorg/somemodel': no such local folder, and the hub"):
+        validate_config(hub_id)
 
 
 def test_model_positions_are_read_from_a_local_config(tmp_path):
