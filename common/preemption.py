@@ -94,6 +94,8 @@ class StopRequest:
         # Handlers can only be installed from the main thread (tests may run loops elsewhere).
         if threading.current_thread() is threading.main_thread():
             for s in self.signums:
+                if s == signal.SIGINT and signal.getsignal(s) is signal.SIG_IGN:
+                    continue  # a background job (`cmd &`, nohup) keeps ignoring Ctrl-C
                 self._previous[s] = signal.signal(s, self._handle)
         return self
 
