@@ -77,6 +77,7 @@ bench: ## benchmarks; figures printed and written to bench/results/, ends with S
 	$(PY) -m bench.bench_scaling
 	$(PY) -m bench.bench_memory
 	$(PY) -m bench.bench_peers
+	$(PY) -m bench.bench_checkpoint_digest
 	$(PY) -m bench.summary
 
 clean: ## remove run outputs and caches (keeps .venv)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from tqdm.auto import tqdm
 
-from common.data.formatting import format_prompt
+from common.data.formatting import fit_prompts
 from common.data.types import Example
 from common.rewards.reward_set import RewardSet
 from common.rollout import generate
+
+log = logging.getLogger(__name__)
 
 
 def generate_predictions(
@@ -24,9 +27,18 @@ def generate_predictions(
 ) -> list[str]:
     """Greedy responses, chat-templated, batched by generation budget (task type).
 
-    Returns one text per example, in the input order.
+    Returns one text per example, in the input order. Prompts over ``max_prompt_tokens``
+    are cut from the left (the question and answer cue at the end survive) and counted.
     """
-    prompts = [format_prompt(tokenizer, ex.prompt) for ex in examples]
+    prompts, cut = fit_prompts(tokenizer, [ex.prompt for ex in examples], max_prompt_tokens)
+    if cut:
+        log.warning(
+            "%s: %d of %d prompts cut from the left to %d tokens",
+            desc,
+            cut,
+            len(prompts),
+            max_prompt_tokens,
+        )
     budgets = [budget_of(ex) for ex in examples]
     texts: list[str] = [""] * len(examples)
     order = sorted(range(len(examples)), key=lambda i: budgets[i])

@@ -9,6 +9,10 @@ signal would have — by calling the handler that was installed before (submitit
 by exiting with ``128 + signum``. A ``STOP`` file in the run directory asks for the same
 thing without a signal (a shell trap or a person can ``touch`` it).
 
+Ctrl-C (SIGINT) is one of the default stop signals: the first one stops after the step with
+a checkpoint and exit code 130; a second one, while that step is still running, aborts at
+once with ``KeyboardInterrupt`` (no checkpoint: the previous one stays the latest).
+
 Under several processes every rank must stop at the same step (the checkpoint is a
 collective), so :meth:`StopRequest.agreed` gathers the flag: one rank asked, all stop.
 """
@@ -29,7 +33,7 @@ from common.distributed import all_gather_object
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIGNALS = ("SIGTERM", "SIGUSR1", "SIGUSR2")
+DEFAULT_SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2")
 STOP_FILE = "STOP"
 
 
@@ -38,7 +42,7 @@ def signal_number(name: str) -> int:
     full = name if name.startswith("SIG") else f"SIG{name}"
     num = getattr(signal, full, None)
     if not isinstance(num, signal.Signals):
-        allowed = ", ".join(s.name for s in (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2))
+        allowed = ", ".join(DEFAULT_SIGNALS)
         raise ValueError(f"stop_signals: unknown signal {name!r}; e.g. {allowed}")
     return int(num)
 
@@ -62,7 +66,7 @@ class StopRequest:
     """Context manager that turns stop signals into a flag the training loop polls.
 
     Args:
-        signals: signal names to catch (default SIGTERM, SIGUSR1, SIGUSR2).
+        signals: signal names to catch (default SIGTERM, SIGINT, SIGUSR1, SIGUSR2).
         stop_file: a path whose existence also requests a stop (None: signals only).
     """
 
@@ -76,6 +80,9 @@ class StopRequest:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # Only record: the step in flight finishes, then the loop checkpoints.
+        if self.signum is not None and signum == signal.SIGINT:
+            # A second Ctrl-C means "now": give up the stop checkpoint.
+            raise KeyboardInterrupt("second Ctrl-C: aborted without a stop checkpoint")
         if self.signum is None:
             log.warning(
                 "caught %s: stopping after this step with a checkpoint",
@@ -87,6 +94,8 @@ class StopRequest:
         # Handlers can only be installed from the main thread (tests may run loops elsewhere).
         if threading.current_thread() is threading.main_thread():
             for s in self.signums:
+                if s == signal.SIGINT and signal.getsignal(s) is signal.SIG_IGN:
+                    continue  # a background job (`cmd &`, nohup) keeps ignoring Ctrl-C
                 self._previous[s] = signal.signal(s, self._handle)
         return self
 
@@ -114,7 +123,9 @@ class StopRequest:
             self.stop_file.unlink(missing_ok=True)
         previous = self._previous.get(signum)
         self.__exit__()
-        if callable(previous):  # SIG_DFL / SIG_IGN are not callable
+        # SIG_DFL / SIG_IGN are not callable; Python's own SIGINT handler would only raise
+        # KeyboardInterrupt (a traceback and exit 1) instead of exiting 130 after the checkpoint.
+        if callable(previous) and previous is not signal.default_int_handler:
             previous(signum, None)
         sys.stdout.flush()
         raise Preempted(signum)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Sequence
@@ -12,9 +13,13 @@ from common.data import load_dataset
 from common.data.splits import filter_by_metric, train_eval_split
 from common.data.types import Example
 
+log = logging.getLogger(__name__)
+
 
 def _stratified_cap(examples: list[Example], cap: int | None, seed: int) -> list[Example]:
-    """At most ``cap`` rows, spread evenly over metrics, input order kept."""
+    """At most ``cap`` rows, spread evenly over metrics, input order kept (0: none)."""
+    if cap == 0:
+        return []
     if cap is None or len(examples) <= cap:
         return examples
     by_metric: dict[str, list[int]] = {}
@@ -59,9 +64,61 @@ def load_run_data(
         train, evals = train_eval_split(
             examples, eval_fraction=ds.eval_fraction, seed=ds.split_seed, dataset=name
         )
+    train = drop_eval_duplicates(train, evals, name)
     train = _stratified_cap(train, ds.get("max_train"), ds.split_seed)
     evals = _stratified_cap(evals, ds.get("max_eval"), ds.split_seed)
     return train, evals
+
+
+def drop_eval_duplicates(train: list[Example], evals: list[Example], dataset: str) -> list[Example]:
+    """Training rows whose prompt is also an eval prompt, removed from training (the eval
+    split stays whole), with a warning giving the counts: a held-out score on prompts the
+    policy trained on measures memory, not the method."""
+    held_out = {ex.prompt for ex in evals}
+    kept = [ex for ex in train if ex.prompt not in held_out]
+    dropped = len(train) - len(kept)
+    if dropped:
+        distinct = len({ex.prompt for ex in train if ex.prompt in held_out})
+        log.warning(
+            "dataset %s: %d training row(s) repeat %d eval prompt(s) (of %d eval rows); they "
+            "were removed from training, %d training rows remain",
+            dataset,
+            dropped,
+            distinct,
+            len(evals),
+            len(kept),
+        )
+    return kept
+
+
+def check_batch_fits(ds: DictConfig, batch_size: int, train: Sequence[Example]) -> None:
+    """Refuse a batch larger than the training rows (before the model loads)."""
+    if batch_size > len(train):
+        raise ValueError(
+            f"trainer.batch_size={batch_size} is larger than the {len(train)} training rows of "
+            f"dataset {ds.path or 'bundled ' + str(ds.kind) + ' sample'} (after the eval split, "
+            f"filtering and dataset.max_train={ds.get('max_train')}); lower trainer.batch_size"
+        )
+
+
+def prompt_token_limit(ds: DictConfig, positions: int | None) -> int | None:
+    """The prompt length (tokens) a rollout may use: ``dataset.max_prompt_tokens``, lowered so
+    that prompt plus the largest generation budget fit the model's ``positions``.
+
+    Raises:
+        ValueError: the largest ``dataset.max_new_tokens`` alone fills the positions.
+    """
+    configured = ds.get("max_prompt_tokens")
+    if positions is None:
+        return configured
+    budget = max(int(v) for v in ds.max_new_tokens.values())
+    room = positions - budget
+    if room <= 0:
+        raise ValueError(
+            f"dataset.max_new_tokens allows {budget} new tokens, but the model has only "
+            f"{positions} positions: lower dataset.max_new_tokens"
+        )
+    return room if configured is None else min(int(configured), room)
 
 
 def _eval_rows(

@@ -17,6 +17,16 @@ from omegaconf import DictConfig, OmegaConf
 WANDB_MODES = ("offline", "online", "disabled")
 
 
+class MetricsWriteError(OSError):
+    """A metrics.jsonl row could not be written (full disk, I/O error). The message names the
+    file, the step and what the file still holds; no partial row is left in it."""
+
+
+class MetricsFileError(ValueError):
+    """metrics.jsonl holds an unparsable row before its last line (not a torn final write):
+    the message names the file and line; the file is left untouched."""
+
+
 def _jsonable(v: Any) -> Any:
     if hasattr(v, "item"):  # numpy / torch scalars
         v = v.item()
@@ -59,7 +69,13 @@ class Tracker:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.metrics_path = self.run_dir / "metrics.jsonl"
-        self._file = open(self.metrics_path, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
+        # Opened at the first row: a resume that falls back to an older checkpoint may still
+        # cut the file before then. Raw fd writes: a failed write can be undone exactly.
+        self._append = resume
+        self._fd: int | None = None
+        self._last_step: int | None = None
+        if not resume:
+            self._open()
         self._wandb = None
         if backend == "wandb":
             import wandb
@@ -79,12 +95,48 @@ class Tracker:
     def log(self, step: int, metrics: Mapping[str, Any]) -> None:
         """Record the figures of optimizer step ``step``."""
         row = {"step": int(step), **{k: _jsonable(v) for k, v in metrics.items()}}
-        self._file.write(json.dumps(row) + "\n")
-        self._file.flush()
+        self._write_row((json.dumps(row) + "\n").encode("utf-8"), int(step))
         if self._wandb is not None:
             # Lists of categories and other long strings stay in metrics.jsonl only.
             logged = {k: v for k, v in row.items() if k != "step" and not _long_text(v)}
             self._wandb.log(logged, step=int(step))
+
+    def _open(self) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if self._append else os.O_TRUNC)
+        try:
+            self._fd = os.open(self.metrics_path, flags, 0o644)
+        except OSError as err:
+            raise MetricsWriteError(
+                err.errno, f"cannot open {self.metrics_path} for writing: {err.strerror or err}"
+            ) from err
+
+    def _write_row(self, data: bytes, step: int) -> None:
+        """Append one whole row or nothing: on a failed or short write the file is cut back
+        to where the row began."""
+        if self._fd is None:
+            self._open()
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as err:
+            try:
+                os.ftruncate(self._fd, start)
+                kept = (
+                    f"rows up to step {self._last_step} are kept"
+                    if self._last_step is not None
+                    else f"the {start} bytes written before it are kept"
+                )
+            except OSError:
+                kept = "the row may be partly written"
+            msg = (
+                f"could not write step {step}'s row to {self.metrics_path}: "
+                f"{err.strerror or err}; {kept}, with no partial row"
+            )
+            raise MetricsWriteError(err.errno, msg) from err
+        self._last_step = step
 
     def summary(self, values: Mapping[str, Any]) -> None:
         if self._wandb is not None:
@@ -92,7 +144,9 @@ class Tracker:
                 self._wandb.summary[k] = v
 
     def finish(self) -> None:
-        self._file.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if self._wandb is not None:
             self._wandb.finish()
             self._wandb = None
@@ -150,18 +204,41 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 def keep_rows_up_to(path: str | Path, step: int) -> None:
     """Drop rows after ``step`` (logged after the checkpoint a run resumes from), so a resumed
-    run's metrics.jsonl reads like an uninterrupted one. Written atomically."""
+    run's metrics.jsonl reads like an uninterrupted one. Written atomically.
+
+    Only the last line may be unparsable (a row cut by a kill mid-write) and is then dropped;
+    an unparsable row before it is corruption, not a torn write, and raises
+    :class:`MetricsFileError` naming the file and line, leaving the file as it was.
+    """
     path = Path(path)
     if not path.exists():
         return
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
         try:
             row = json.loads(line)
-        except ValueError:  # a line cut by the kill
-            continue
-        if row.get("step", 0) <= step:
+            if not isinstance(row, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as err:
+            if i == len(lines):  # a line cut by the kill
+                continue
+            raise MetricsFileError(
+                f"{path}:{i}: unparsable metrics row before the last line ({err}); only a "
+                "torn last line is repaired on resume. Fix or remove that line, then resume."
+            ) from None
+        if int(row.get("step", 0)) <= step:
             rows.append(line)
     tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise MetricsWriteError(
+            err.errno,
+            f"could not rewrite {path} up to step {step} on resume: {err.strerror or err}; "
+            "the file is kept as it was",
+        ) from err

@@ -18,16 +18,22 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from common.assets import BASE_RECORD, load_causal_lm
-from common.checkpoint import CheckpointManager
-from common.data.formatting import format_prompt
+from common.checkpoint import CheckpointManager, NoIntactCheckpointError
+from common.data.formatting import fit_prompts
 from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
 from common.evaluation import generate_predictions
 from common.plots import plot_run
-from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest, requeued
+from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
+from common.resume import check_compatible, copy_hydra_files, plan_resume, resolved_config
 from common.rewards.reward_set import RewardSet
 from common.rollout import Rollout, generate
-from common.run_data import load_run_data, max_new_tokens_for
+from common.run_data import (
+    check_batch_fits,
+    load_run_data,
+    max_new_tokens_for,
+    prompt_token_limit,
+)
 from common.tracking import NullTracker, build_tracker, keep_rows_up_to
 
 log = logging.getLogger(__name__)
@@ -76,23 +82,31 @@ class TrainingLoop:
             noise=cfg.rewards.get("noise"),
             max_resident=cfg.rewards.get("max_resident"),
         )
+        # Before anything heavy loads: a resume that cannot be honoured fails in seconds.
+        self.checkpoints = CheckpointManager(
+            self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
+        )
+        self._resume_from = plan_resume(cfg, self.run_dir)
         self.train_examples, self.eval_examples = load_run_data(
             cfg.dataset, self.reward_set.names, self.reward_set.routing
         )
+        check_batch_fits(cfg.dataset, int(cfg.trainer.batch_size), self.train_examples)
         self.model, self.tokenizer = load_causal_lm(
             cfg.model.name_or_path,
             dtype=cfg.model.dtype,
             seed=cfg.seed,
             trust_remote_code=cfg.model.get("trust_remote_code", False),
         )
+        # Prompt plus generation must fit the model's positions (an over-long one would index
+        # past the position table): prompts are cut from the left to this many tokens.
+        positions = getattr(self.model.config, "max_position_embeddings", None) or getattr(
+            self.model.config, "n_positions", None
+        )
+        self.max_prompt_tokens = prompt_token_limit(cfg.dataset, positions)
+        self.prompts_truncated = 0  # since the last logged step
         self.start_step = 1
         self.last_step = 0
         self.eval_before: dict[str, float] | None = None
-        self.checkpoints = CheckpointManager(
-            self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
-        )
-        wants_resume = bool(cfg.get("resume")) or requeued()
-        self._resume_from = self.checkpoints.latest() if wants_resume else None
         if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
@@ -128,7 +142,10 @@ class TrainingLoop:
         """Generate for ``batch`` with the trainer's sampling settings: chat-templated prompts,
         the batch's largest budget, ``n`` adjacent responses per prompt (B = n * G rows)."""
         tr = self.cfg.trainer
-        prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
+        prompts, cut = fit_prompts(
+            self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
+        )
+        self.prompts_truncated += cut
         return generate(
             self.model,
             self.tokenizer,
@@ -138,13 +155,16 @@ class TrainingLoop:
             temperature=tr.get("temperature", 1.0),
             top_p=tr.get("top_p", 1.0),
             num_return_sequences=n,
-            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
+            max_prompt_tokens=self.max_prompt_tokens,
         )
 
     # ---- evaluation -------------------------------------------------------------------
     def evaluate(self, desc: str) -> dict[str, float]:
         """Each metric's score of greedy responses on the eval split. Under several processes
-        each rank generates for its shard and every rank scores the gathered predictions."""
+        each rank generates for its shard and every rank scores the gathered predictions.
+        No eval rows (``dataset.max_eval=0``): no scores."""
+        if not self.eval_examples:
+            return {}
         shard = self.eval_examples[rank() :: world_size()]
         texts = generate_predictions(
             self.model,
@@ -152,7 +172,7 @@ class TrainingLoop:
             shard,
             self.budget_of,
             batch_size=self.cfg.trainer.eval_batch_size,
-            max_prompt_tokens=self.cfg.dataset.get("max_prompt_tokens"),
+            max_prompt_tokens=self.max_prompt_tokens,
             desc=desc,
             progress=is_main(),
         )
@@ -203,22 +223,58 @@ class TrainingLoop:
         """Restore what :meth:`extra_state` returned."""
 
     def save_checkpoint(self, step: int) -> Path:
-        state = {"eval_before": self.eval_before, **self.extra_state()}
-        return self.checkpoints.save(step, self.write_model_state, state)
+        state = {
+            "eval_before": self.eval_before,
+            "config": resolved_config(self.cfg),  # a resume with another config is refused
+            **self.extra_state(),
+        }
+
+        def write(folder: Path) -> None:
+            self.write_model_state(folder)
+            if is_main():
+                copy_hydra_files(self.run_dir, folder)
+
+        return self.checkpoints.save(step, write, state)
 
     def _resume_step(self) -> int:
         return int(self.checkpoints.read_state(self._resume_from)["step"])
 
     def resume(self) -> None:
-        """Restore the newest complete checkpoint when ``resume=true`` found one."""
-        if self._resume_from is None:
+        """Restore the newest intact checkpoint that ``plan_resume`` chose. One that fails to
+        load (an unpicklable file that still matched its digest, e.g. written by a bad disk
+        before the digest) is named and the next older intact one is tried."""
+        while self._resume_from is not None:
+            folder = self._resume_from
+            state = self.checkpoints.read_state(folder)
+            try:
+                self.load_model_state(folder)
+                break
+            except Exception as err:  # UnpicklingError, EOFError, RuntimeError from torch.load
+                log.error(
+                    "checkpoint %s cannot be loaded (%s: %s)", folder, type(err).__name__, err
+                )
+                self._resume_from = self._older_intact(folder, err)
+                if is_main():
+                    keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
+        else:
             return
-        state = self.checkpoints.read_state(self._resume_from)
-        self.load_model_state(self._resume_from)
         self.load_extra_state(state)
         self.eval_before = state.get("eval_before")
         self.start_step = int(state["step"]) + 1
-        log.info("resumed from %s (step %d)", self._resume_from, state["step"])
+        log.info("resumed from %s (step %d)", folder, state["step"])
+
+    def _older_intact(self, failed: Path, err: Exception) -> Path:
+        """The newest intact checkpoint older than ``failed`` that this run may resume from."""
+        for d in self.checkpoints.candidates():
+            if d.name < failed.name and self.checkpoints.verify(d) is None:
+                check_compatible(self.cfg, d, self.checkpoints.read_state(d))
+                log.warning("falling back to checkpoint %s", d)
+                return d
+        raise NoIntactCheckpointError(
+            f"checkpoint {failed} cannot be loaded ({type(err).__name__}: {err}) and no older "
+            f"intact checkpoint is left in {self.checkpoints.root}; the run directory is left "
+            "as it is"
+        ) from err
 
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -230,6 +286,7 @@ class TrainingLoop:
             self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
         before = self.eval_before
         self.prepare()
+        self.prompts_truncated = 0  # counted per training step from here on
         save_every = int(tr.get("save_every", 0) or 0)
         stop_request = StopRequest(
             self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
@@ -246,6 +303,8 @@ class TrainingLoop:
         ):
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
+                metrics = {**metrics, "prompt_truncated": self.prompts_truncated}
+                self.prompts_truncated = 0
                 self.last_step = step
                 self.tracker.log(step, metrics)
                 bar.set_postfix(progress_postfix(metrics))
@@ -263,7 +322,15 @@ class TrainingLoop:
                     log.info("stopping early after step %d", step)
                     break
         if tr.get("export_final", True):
-            self.export_model(self.run_dir / "final_model")
+            final = self.run_dir / "final_model"
+            try:
+                self.export_model(final)
+            except OSError as err:
+                raise OSError(
+                    err.errno,
+                    f"could not write the trained policy to {final}: {err.strerror or err}; "
+                    f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
+                ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
         result = {
             "eval": {"before": before, "after": after},

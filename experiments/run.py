@@ -1,7 +1,8 @@
 """Entry point: ``python -m experiments.run +exp=shopping_mmlu [overrides]``.
 
-Compose -> validate (before any model loads) -> seed -> instantiate the trainer -> fit ->
-write ``summary.json`` in the run directory (contract in ARCHITECTURE.md).
+Compose -> validate (before any model loads) -> lock the run directory -> check what
+``resume`` will do -> seed -> instantiate the trainer -> fit -> write ``summary.json`` in the
+run directory (contract in ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from common.distributed import all_gather_object, is_main, world_size
-from experiments.validate import validate_config
+from experiments.validate import check_run_dir_writable, validate_config
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,6 @@ def format_table(before: dict[str, float], after: dict[str, float]) -> str:
 def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None) -> dict:
     """Run one experiment into ``run_dir``; returns the summary it writes. ``overrides`` (the
     command line's) are recorded in ``run_info.json`` so the run can be repeated."""
-    from common.training_loop import seed_everything
-    from experiments.provenance import record_run
-    from experiments.trainers import trainer_class
-
     validate_config(cfg)
     if world_size() > 1:
         # Under torchrun each rank composed its own timestamped dir: all use rank 0's.
@@ -48,7 +45,25 @@ def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
 
         init_distributed(cfg.engine.get("backend", "auto"))
         run_dir = all_gather_object(str(run_dir))[0]
+    if not is_main():
+        return _run_locked(cfg, run_dir, overrides)
+    from common.run_lock import RunLock
+
+    check_run_dir_writable(run_dir)
+    with RunLock(run_dir):  # a second run into this directory stops here
+        return _run_locked(cfg, run_dir, overrides)
+
+
+def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None) -> dict:
+    from common.resume import plan_resume
+    from common.training_loop import seed_everything
+    from experiments.provenance import record_run
+    from experiments.trainers import trainer_class
+
     if is_main():
+        # Refuses a resume that cannot be honoured before run_info.json or any model is
+        # touched (the loop asks again; the digests are not recomputed).
+        plan_resume(cfg, run_dir)
         record_run(cfg, run_dir, list(overrides or []))
     seed_everything(cfg.seed)
     loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
@@ -60,12 +75,28 @@ def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
         **result,
     }
     if is_main():
-        (Path(run_dir) / "summary.json").write_text(json.dumps(summary, indent=2))
+        write_summary(Path(run_dir), summary)
         ev = result["eval"]
         if ev["before"] or ev["after"]:
             print(format_table(ev["before"], ev["after"]))
         log.info("run directory: %s", run_dir)
     return summary
+
+
+def write_summary(run_dir: Path, summary: dict) -> None:
+    """``summary.json``, atomically; a failed write names the file and what is kept."""
+    path = run_dir / "summary.json"
+    tmp = path.with_suffix(".json.tmp")
+    try:
+        tmp.write_text(json.dumps(summary, indent=2))
+        tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise OSError(
+            err.errno,
+            f"could not write {path}: {err.strerror or err}; metrics.jsonl, the checkpoints "
+            f"and final_model/ in {run_dir} are kept (the summary was: {json.dumps(summary)})",
+        ) from err
 
 
 def name_sweep_run(cfg: DictConfig) -> None:

@@ -5,20 +5,122 @@ Every error names the config key and, where there is a closed set, the allowed v
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+# Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
+NEEDS_SEVERAL_SAMPLES = {"laser_dpo": "preference pairs", "best_of_n": "a best-of-n choice"}
+TINY_GPT2_POSITIONS = 512  # common.assets._tiny_gpt2
 
 
 class ConfigError(ValueError):
     """A config value is invalid; the message names the key."""
 
 
+def _integer(cfg: DictConfig, key: str, minimum: int) -> None:
+    """``key`` (when set) is an int (not a bool or a float) and at least ``minimum``."""
+    v = OmegaConf.select(cfg, key, default=None)
+    if v is None:
+        return
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        bound = "> 0" if minimum == 1 else f">= {minimum}"
+        raise ConfigError(f"{key}={v!r} must be an integer {bound}")
+
+
+def _looks_local(name: str) -> bool:
+    """A path rather than a hub id (``org/name``): absolute, ``./``, ``~``, or deeper."""
+    return (
+        name.startswith(("/", ".", "~"))
+        or name.count("/") > 1
+        or name.endswith("/")
+        or (os.sep != "/" and os.sep in name)
+    )
+
+
+def model_positions(name_or_path: str) -> int | None:
+    """The model's position limit, read without loading it (None when it cannot be told:
+    a hub id, or the embedded policy before its first use)."""
+    from common.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2, cache_dir
+
+    if name_or_path == TINY_GPT2:
+        return TINY_GPT2_POSITIONS
+    folder = (
+        cache_dir() / "smollm2-135m-instruct"
+        if name_or_path in EMBEDDED_POLICY_NAMES
+        else Path(name_or_path).expanduser()
+    )
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return config.get("max_position_embeddings") or config.get("n_positions")
+
+
+def check_model(cfg: DictConfig) -> None:
+    """``model.name_or_path`` exists when it is a path; prompt plus generation fit the
+    model's positions (``dataset.max_prompt_tokens`` is lowered, with a warning, if not)."""
+    from common.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2
+    from common.run_data import prompt_token_limit
+
+    name = str(cfg.model.name_or_path)
+    known = name == TINY_GPT2 or name in EMBEDDED_POLICY_NAMES
+    if not known and _looks_local(name) and not Path(name).expanduser().exists():
+        raise ConfigError(
+            f"model.name_or_path={name!r}: no such folder (a local path; a hub id has the "
+            f"form org/name; embedded names: {', '.join([TINY_GPT2, *EMBEDDED_POLICY_NAMES])})"
+        )
+    offline = any(
+        os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+    if not known and not _looks_local(name) and not Path(name).exists() and offline:
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(name, "config.json"), str):
+            raise ConfigError(
+                f"model.name_or_path={name!r}: no such local folder, and the hub is offline "
+                "(HF_HUB_OFFLINE) with no cached copy of it"
+            )
+    positions = model_positions(name)
+    try:
+        limit = prompt_token_limit(cfg.dataset, positions)
+    except ValueError as err:
+        raise ConfigError(f"{err} (model.name_or_path={name})") from None
+    configured = cfg.dataset.get("max_prompt_tokens")
+    if positions is not None and limit != configured:
+        log.warning(
+            "dataset.max_prompt_tokens=%s plus the largest dataset.max_new_tokens exceeds the "
+            "%d positions of model %s: prompts are cut from the left to %d tokens",
+            configured,
+            positions,
+            name,
+            limit,
+        )
+
+
+def check_run_dir_writable(run_dir: str | Path) -> None:
+    """Create a file in the run directory and remove it: a read-only directory fails here,
+    named, instead of at the first metrics row or checkpoint after minutes of loading."""
+    run_dir = Path(run_dir)
+    probe = run_dir / f".write-probe-{os.getpid()}"
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(
+            f"run directory {run_dir} (hydra.run.dir) is not writable: {err.strerror or err}"
+        ) from None
+
+
 def deepspeed_zero_keys() -> set[str]:
     """The keys DeepSpeed accepts under ``zero_optimization`` (it forbids any other), less
     ``stage``, which ``engine.stage`` sets."""
-    import os
-
     import torch
 
     if not torch.cuda.is_available():
@@ -92,9 +194,28 @@ def validate_config(cfg: DictConfig) -> None:
         _positive(cfg, "balancer.every")
         _positive(cfg, "balancer.temperature")
 
+    seed = cfg.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ConfigError(f"seed={seed!r} must be an integer in [0, 2**32)")
+    resume = cfg.get("resume", False)
+    if resume not in (False, True, "must"):
+        raise ConfigError(f"resume={resume!r}; allowed values: false, true, must")
+
     tr = cfg.trainer
+    for key in ("steps", "batch_size", "eval_batch_size", "n_samples", "standardize_k"):
+        _integer(cfg, f"trainer.{key}", 1)
+    _integer(cfg, "trainer.steps_per_iteration", 1)
+    _integer(cfg, "trainer.keep_checkpoints", 1)
+    _integer(cfg, "trainer.save_every", 0)
+    _integer(cfg, "trainer.warmup_steps", 0)
     for key in ("lr", "steps", "batch_size", "eval_batch_size", "temperature", "n_samples"):
         _positive(cfg, f"trainer.{key}")
+    need = NEEDS_SEVERAL_SAMPLES.get(tr.get("name"))
+    if need and tr.get("n_samples") is not None and tr.n_samples < 2:
+        raise ConfigError(
+            f"trainer.n_samples={tr.n_samples}: trainer {tr.name} builds {need} from each "
+            "prompt's samples and needs at least 2"
+        )
     for key in ("kl_coef", "warmup_steps"):
         _positive(cfg, f"trainer.{key}", strict=False)
     k = tr.get("standardize_k")
@@ -112,6 +233,18 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(f"dataset.{key}={p!r}: no such file or folder")
     if not 0 < ds.get("eval_fraction", 0.3) < 1:
         raise ConfigError(f"dataset.eval_fraction={ds.eval_fraction} must be in (0, 1)")
+    _integer(cfg, "dataset.max_train", 1)
+    _integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
+    dev_stop = tr.get("dev_stop") or {}
+    if dev_stop.get("enabled", False) and ds.get("max_eval") == 0:
+        raise ConfigError(
+            "trainer.dev_stop.enabled=true needs eval rows to score, but dataset.max_eval=0"
+        )
+    _integer(cfg, "dataset.max_prompt_tokens", 1)
+    for task, budget in (ds.get("max_new_tokens") or {}).items():
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+            raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
+    check_model(cfg)
 
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")

@@ -8,6 +8,8 @@ Scoring lives in :mod:`common.rewards.shopbench_eval`.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,7 +70,7 @@ def _example(obj: dict[str, Any], path: Path, line: int) -> Example:
         )
     if "output_field" not in obj:
         raise DataFormatError(path, line, "output_field", "missing field")
-    problem = _gold_problem(obj["output_field"], metric)
+    problem = _gold_problem(obj["output_field"], metric, prompt)
     if problem:
         raise DataFormatError(path, line, "output_field", f"{problem} for metric {raw_metric!r}")
     is_mc = obj.get("is_multiple_choice", task_type == "multiple-choice")
@@ -101,15 +103,38 @@ def _is_int(x: Any) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A finite int or float (JSON's NaN / Infinity literals parse, but score as NaN)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _gold_problem(gold: Any, metric: str) -> str | None:
-    """Why ``gold`` cannot be scored by ``metric``, or None when it can."""
+_OPTION = re.compile(r"^\s*(\d+)\.\s", re.MULTILINE)
+
+
+def option_count(prompt: str) -> int | None:
+    """How many numbered options (``0. ...``, ``1. ...``) a multiple-choice prompt lists, or
+    None when it lists none in that layout (a rating question)."""
+    numbers = [int(m.group(1)) for m in _OPTION.finditer(prompt)]
+    if not numbers or numbers[0] != 0:
+        return None
+    n = 0
+    while n in numbers:
+        n += 1
+    return n
+
+
+def _gold_problem(gold: Any, metric: str, prompt: str = "") -> str | None:
+    """Why ``gold`` cannot be scored by ``metric``, or None when it can. A multiple-choice
+    gold must name one of the prompt's numbered options (a -1 would score 0 everywhere)."""
     if metric == "mc_accuracy":
-        return None if _is_int(gold) else f"expected an int option index, got {gold!r}"
+        if not _is_int(gold):
+            return f"expected an int option index, got {gold!r}"
+        n = option_count(prompt)
+        if gold < 0 or (n is not None and gold >= n):
+            where = f"the prompt's {n} options (0-{n - 1})" if n else "the options (>= 0)"
+            return f"option index {gold} is outside {where}"
+        return None
     if metric in ("hit_at_3", "ndcg"):
-        check, kind = (_is_int, "ints") if metric == "hit_at_3" else (_is_number, "numbers")
+        check, kind = (_is_int, "ints") if metric == "hit_at_3" else (_is_number, "finite numbers")
         if isinstance(gold, list) and gold and all(check(x) for x in gold):
             return None
         return f"expected a non-empty list of {kind}, got {gold!r}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +220,8 @@ def resolve_metric(raw: Any) -> str | None:
 def gold_problem(metric: str, gold: Any) -> str | None:
     """Why ``gold`` cannot be judged by ``metric`` (None when it can)."""
     if metric == "mc_accuracy":
-        ok = isinstance(gold, int) and not isinstance(gold, bool)
-        return None if ok else f"expected an int choice index, got {gold!r}"
+        ok = isinstance(gold, int) and not isinstance(gold, bool) and gold >= 0
+        return None if ok else f"expected an int choice index >= 0, got {gold!r}"
     if metric == "hit_at_3":
         ok = isinstance(gold, list) and gold and all(_is_int(g) for g in gold)
         return None if ok else f"expected a non-empty list of ints, got {gold!r}"
@@ -259,4 +260,5 @@ def _is_int(x: Any) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
+    """A finite int or float (JSON's NaN / Infinity literals parse, but score as NaN)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)

@@ -205,3 +205,16 @@ def test_summary_of_an_empty_folder(tmp_path):
     from bench.summary import build_summary
 
     assert "No result files" in build_summary(tmp_path)
+
+
+def test_checkpoint_digest_bench_times_save_and_digest(tmp_path):
+    from bench import bench_checkpoint_digest
+
+    res = bench_checkpoint_digest.main(
+        ["--mb", "4", "--repeats", "1", "--results-dir", str(tmp_path)]
+    )
+    assert res["save_s"] > res["digest_s"] > 0 and res["blake2b_s"] > 0
+    assert 0 < res["digest_share_of_save"] < 1
+    assert res["algorithm"] == "xxh3_128"
+    _verdicts_well_formed(res)
+    assert json.loads((tmp_path / "checkpoint_digest.json").read_text())["mb"] == 4

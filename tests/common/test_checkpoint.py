@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from common.checkpoint import CheckpointManager
+from common.checkpoint import CheckpointManager, file_digest
 
 
 def _write(payload: bytes):
@@ -47,6 +47,7 @@ def test_unreadable_state_is_rejected(tmp_path):
     (d / "trainer_state.json").write_text("{not json")
     manifest = json.loads((d / "MANIFEST.json").read_text())
     manifest["files"]["trainer_state.json"] = len("{not json")
+    manifest["digests"]["trainer_state.json"] = file_digest(d / "trainer_state.json")
     (d / "MANIFEST.json").write_text(json.dumps(manifest))
     assert m.verify(d) == "unreadable trainer state"
     assert m.latest() is None
@@ -135,3 +136,75 @@ def test_full_disk_on_write_names_the_step_and_keeps_the_previous_checkpoint(
     assert not list(tmp_path.glob(".tmp-step-*"))  # no half checkpoint eating the space
     assert _snapshot(tmp_path) == before
     assert m.latest().name == "step-00000001"
+
+
+# ---- content digests -----------------------------------------------------------------------
+
+
+def _flip_a_byte(path, offset=3):
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))  # same size: the old size-only manifest missed this
+
+
+def test_manifest_holds_a_content_digest_of_every_file(tmp_path):
+    import xxhash
+
+    m = CheckpointManager(tmp_path)
+    d = m.save(1, _write(b"weights"), {"a": 1})
+    manifest = json.loads((d / "MANIFEST.json").read_text())
+    assert manifest["digests"]["model.bin"] == "xxh3_128:" + xxhash.xxh3_128_hexdigest(b"weights")
+    assert set(manifest["digests"]) == set(manifest["files"]) == {"model.bin", "trainer_state.json"}
+
+
+def test_a_blake2b_manifest_verifies_too(tmp_path):
+    import hashlib
+
+    m = CheckpointManager(tmp_path)
+    d = m.save(1, _write(b"weights"), {})
+    manifest = json.loads((d / "MANIFEST.json").read_text())
+    manifest["digests"] = {n: file_digest(d / n, "blake2b") for n in manifest["files"]}
+    assert manifest["digests"]["model.bin"] == (
+        "blake2b:" + hashlib.blake2b(b"weights", digest_size=32).hexdigest()
+    )
+    (d / "MANIFEST.json").write_text(json.dumps(manifest))
+    assert m.verify(d) is None
+    _flip_a_byte(d / "model.bin", offset=1)
+    assert m.verify(d) == "model.bin does not match its digest (its bytes changed after the write)"
+
+
+def test_a_flipped_bit_in_the_newest_checkpoint_is_named_and_the_previous_one_used(
+    tmp_path, caplog
+):
+    m = CheckpointManager(tmp_path, keep=3)
+    m.save(1, _write(b"aaaaaaaa"), {})
+    newest = m.save(2, _write(b"bbbbbbbb"), {})
+    _flip_a_byte(newest / "model.bin")
+    assert m.verify(newest, digests=False) is None  # sizes alone cannot tell
+    with caplog.at_level("WARNING"):
+        assert m.latest_intact().name == "step-00000001"
+    assert "step-00000002" in caplog.text and "model.bin does not match its digest" in caplog.text
+
+
+def test_no_intact_checkpoint_stops_naming_each_one(tmp_path):
+    from common.checkpoint import NoIntactCheckpointError
+
+    m = CheckpointManager(tmp_path, keep=3)
+    for step in (1, 2):
+        _flip_a_byte(m.save(step, _write(b"abcdefgh"), {}) / "model.bin")
+    with pytest.raises(NoIntactCheckpointError) as err:
+        m.latest_intact()
+    msg = str(err.value)
+    assert "no intact checkpoint to resume from" in msg
+    assert "step-00000002: model.bin does not match" in msg
+    assert "step-00000001: model.bin does not match" in msg
+    assert m.latest() is None  # the non-raising form
+
+
+def test_an_older_manifest_without_digests_is_still_accepted_by_size(tmp_path):
+    m = CheckpointManager(tmp_path)
+    d = m.save(1, _write(b"ok"), {})
+    manifest = json.loads((d / "MANIFEST.json").read_text())
+    del manifest["digests"]
+    (d / "MANIFEST.json").write_text(json.dumps(manifest))
+    assert m.latest_intact() == d

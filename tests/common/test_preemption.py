@@ -71,3 +71,37 @@ def test_requeued_reads_slurm_restart_count(monkeypatch):
     assert not requeued()
     monkeypatch.setenv("SLURM_RESTART_COUNT", "2")
     assert requeued()
+
+
+def test_ctrl_c_is_a_default_stop_signal_exiting_130_after_the_checkpoint():
+    from common.preemption import DEFAULT_SIGNALS
+
+    assert "SIGINT" in DEFAULT_SIGNALS
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with StopRequest() as stop:
+        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt mid-step
+        assert stop.requested and stop.signum == signal.SIGINT
+        with pytest.raises(Preempted) as exc:
+            stop.hand_over()  # Python's own handler is not called (it would raise instead)
+    assert exc.value.code == 130
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_ctrl_c_aborts_at_once():
+    with StopRequest() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt, match="second Ctrl-C"):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert stop.signum == signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_sigint_stays_ignored_as_in_a_background_job():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with StopRequest() as stop:
+            os.kill(os.getpid(), signal.SIGINT)
+            assert not stop.requested
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

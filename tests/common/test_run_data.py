@@ -67,3 +67,38 @@ def test_eval_file_emptied_by_the_filters_says_so(tmp_path):
     msg = str(err.value)
     assert f"dataset.eval_path={eval_path} has no rows after filtering by" in msg
     assert "rewards.names=['mc_accuracy']" in msg and "metrics present: rouge_l" in msg
+
+
+def test_max_eval_zero_means_no_eval_rows(tmp_path):
+    rows = [_row("accuracy", i % 2, i) for i in range(6)]
+    train, evals = load_run_data(_dataset(tmp_path, rows, max_eval=0), ["mc_accuracy"], "all")
+    assert evals == [] and len(train) == 3
+
+
+def test_training_rows_repeating_an_eval_prompt_are_removed_and_counted(tmp_path, caplog):
+    # each question twice: the split puts one copy of some in eval, the other in train
+    rows = [_row("accuracy", 0, i // 2) for i in range(12)]
+    with caplog.at_level("WARNING"):
+        train, evals = load_run_data(_dataset(tmp_path, rows), ["mc_accuracy"], "all")
+    assert not {ex.prompt for ex in train} & {ex.prompt for ex in evals}
+    assert len(evals) == 6  # the eval split is kept whole
+    dropped = 6 - len(train)
+    assert dropped > 0
+    assert f"{dropped} training row(s) repeat" in caplog.text
+    assert (
+        "removed from training" in caplog.text
+        and f"{len(train)} training rows remain" in caplog.text
+    )
+
+
+def test_prompt_token_limit_fits_prompt_and_budget_into_the_positions():
+    from common.run_data import prompt_token_limit
+
+    ds = OmegaConf.create({"max_prompt_tokens": 768, "max_new_tokens": {"a": 8, "default": 48}})
+    assert prompt_token_limit(ds, None) == 768  # unknown positions: as configured
+    assert prompt_token_limit(ds, 4096) == 768
+    assert prompt_token_limit(ds, 512) == 512 - 48
+    ds.max_prompt_tokens = None
+    assert prompt_token_limit(ds, 512) == 464
+    with pytest.raises(ValueError, match="allows 48 new tokens, but the model has only 48"):
+        prompt_token_limit(ds, 48)

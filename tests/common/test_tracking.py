@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -72,3 +73,57 @@ def test_build_tracker_gives_wandb_the_comparison_keys_and_provenance(tmp_path, 
     assert seen["config"]["method"] == "drbo" and seen["config"]["mixer"] == "delta"
     assert seen["config"]["seed"] == 2
     assert seen["config"]["run_info"]["git"] == {"commit": "abc"}
+
+
+# ---- repair on resume and write errors ---------------------------------------------------
+
+
+def _rows(*steps):
+    return "".join(json.dumps({"step": s, "loss": 0.5}) + "\n" for s in steps)
+
+
+def test_resume_repair_drops_only_a_torn_last_line_and_rows_after_the_checkpoint(tmp_path):
+    from common.tracking import keep_rows_up_to, read_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(_rows(1, 2, 3) + '{"step": 4, "lo')  # killed mid-row
+    keep_rows_up_to(path, 2)
+    assert [r["step"] for r in read_metrics(path)] == [1, 2]
+
+
+def test_resume_repair_refuses_a_corrupt_middle_row_naming_file_and_line(tmp_path):
+    from common.tracking import MetricsFileError, keep_rows_up_to
+
+    path = tmp_path / "metrics.jsonl"
+    text = _rows(1) + '{"step": 2, "lo\n' + _rows(3)
+    path.write_text(text)
+    with pytest.raises(MetricsFileError, match=rf"{path}:2: unparsable metrics row"):
+        keep_rows_up_to(path, 3)
+    assert path.read_text() == text  # untouched
+
+
+def test_a_full_disk_leaves_no_partial_row_and_names_the_file_and_what_is_kept(
+    tmp_path, monkeypatch
+):
+    import errno
+
+    import common.tracking as tracking
+
+    t = tracking.Tracker(tmp_path, backend="none")
+    t.log(1, {"loss": 0.5})
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tracking.os, "write", half_then_full)
+    with pytest.raises(tracking.MetricsWriteError) as err:
+        t.log(2, {"loss": 0.25})
+    assert err.value.errno == errno.ENOSPC
+    msg = str(err.value)
+    assert f"could not write step 2's row to {tmp_path / 'metrics.jsonl'}" in msg
+    assert "No space left on device; rows up to step 1 are kept, with no partial row" in msg
+    monkeypatch.setattr(tracking.os, "write", real_write)
+    t.finish()
+    assert (tmp_path / "metrics.jsonl").read_text() == json.dumps({"step": 1, "loss": 0.5}) + "\n"

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from common.data.formatting import format_prompt
+from common.data.formatting import fit_prompts, format_prompt
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
@@ -71,3 +71,26 @@ def test_formatted_prompt_tokenizes(gpt2_tokenizer):
     text = format_prompt(gpt2_tokenizer, "Which is a shoe?\n0. hat\n1. boot\nAnswer: ")
     ids = gpt2_tokenizer(text)["input_ids"]
     assert gpt2_tokenizer.decode(ids) == text
+
+
+def test_an_over_long_prompt_is_cut_from_the_left_keeping_question_answer_cue_and_tag(
+    gpt2_tokenizer,
+):
+    gpt2_tokenizer.chat_template = CHAT_TEMPLATE
+    long_context = " ".join(f"filler{i}" for i in range(300))
+    prompt = f"{long_context}\nWhich is a shoe?\n0. hat\n1. boot\nAnswer: "
+    texts, cut = fit_prompts(gpt2_tokenizer, [prompt, "Short one"], max_tokens=40)
+    assert cut == 1
+    assert len(gpt2_tokenizer(texts[0], add_special_tokens=False)["input_ids"]) <= 40
+    assert texts[0].startswith("<|user|>")  # the template's head is kept whole...
+    assert texts[0].endswith("Which is a shoe?\n0. hat\n1. boot\nAnswer: \n<|assistant|>")
+    assert "filler0 " not in texts[0]  # ...and the start of the user content is what went
+    assert texts[1] == "<|user|>Short one\n<|assistant|>"
+
+
+def test_prompts_that_fit_or_no_limit_are_untouched(gpt2_tokenizer):
+    texts, cut = fit_prompts(gpt2_tokenizer, ["a b c", "d e"], max_tokens=None)
+    assert (texts, cut) == (["a b c", "d e"], 0)
+    assert fit_prompts(gpt2_tokenizer, ["a b c"], max_tokens=3) == (["a b c"], 0)
+    texts, cut = fit_prompts(gpt2_tokenizer, ["one two three four Answer:"], max_tokens=3)
+    assert cut == 1 and texts[0].endswith("four Answer:")

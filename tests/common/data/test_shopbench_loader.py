@@ -134,6 +134,11 @@ def test_blank_lines_skipped_and_metric_case_ignored(tmp_path):
         ({**ROW, "metric": "bleu", "output_field": 3}, "output_field", "reference string"),
         ({**ROW, "task_name": 2}, "task_name", "expected str"),
         ({**ROW, "is_multiple_choice": "yes"}, "is_multiple_choice", "expected bool"),
+        # JSON's NaN / Infinity literals parse but would score NaN (issue 18)
+        ({**ROW, "metric": "ndcg", "output_field": [1, float("nan")]}, "output_field", "finite"),
+        ({**ROW, "metric": "ndcg", "output_field": [float("inf")]}, "output_field", "finite"),
+        ({**ROW, "output_field": -1}, "output_field", "index -1 is outside the prompt's 2 options"),
+        ({**ROW, "output_field": 2}, "output_field", "index 2 is outside the prompt's 2 options"),
     ],
 )
 def test_bad_row_names_file_line_and_field(tmp_path, bad_row, field, words):
@@ -143,6 +148,14 @@ def test_bad_row_names_file_line_and_field(tmp_path, bad_row, field, words):
     err = info.value
     assert (err.path, err.line, err.field) == (path, 2, field)
     assert f"bad.jsonl:2: field {field!r}" in str(err) and words in str(err)
+
+
+def test_a_multiple_choice_row_without_numbered_options_still_refuses_a_negative_gold(tmp_path):
+    rating = {**ROW, "input_field": "Rate this review from 1 to 5.\nAnswer:", "output_field": 4}
+    assert load_shopbench(write_lines(tmp_path / "ok.jsonl", [rating]))[0].gold == 4
+    path = write_lines(tmp_path / "bad.jsonl", [{**rating, "output_field": -1}])
+    with pytest.raises(DataFormatError, match=r"index -1 is outside the options \(>= 0\)"):
+        load_shopbench(path)
 
 
 def test_invalid_json_line(tmp_path):
