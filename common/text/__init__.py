@@ -1,0 +1,1 @@
+"""Text utilities shared by scorers (sentence splitting with NLTK's bundled Punkt data)."""
