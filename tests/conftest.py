@@ -15,7 +15,8 @@ os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; MULTIREWARD_SHARED_DATA points elsewhere (a worktree).
+SHARED_DATA = Path(os.environ.get("MULTIREWARD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -121,15 +121,20 @@ class Scorer(ABC):
     def __call__(
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
     ) -> RewardOutput:
-        """Score a batch, with junk outputs (see :func:`unscorable_reason`) scoring 0 as
-        parse failures: every scorer gets this guarantee here, once, instead of each one
-        having to survive NUL bytes, lone surrogates and 200k-character generations."""
+        """Score a batch, with junk outputs (see :func:`unscorable_reason`, applied to
+        :meth:`scored_part`) scoring 0 as parse failures: every scorer gets this guarantee
+        here, once, instead of each one having to survive NUL bytes, lone surrogates and
+        200k-character generations."""
         if not (len(prompts) == len(outputs) == len(golds)):
             raise ValueError(
                 f"{self.name}: prompts ({len(prompts)}), outputs ({len(outputs)}) and golds "
                 f"({len(golds)}) must have the same length"
             )
-        junk = np.array([unscorable_reason(o) is not None for o in outputs], dtype=bool)
+        # Only the part a scorer reads is guarded: ALCE scores the first line, ShopBench the
+        # first 5000 characters, so junk after that part must not zero a scorable row.
+        junk = np.array(
+            [unscorable_reason(self.scored_part(o)) is not None for o in outputs], dtype=bool
+        )
         # Junk becomes "" rather than being dropped, so count-carrying scorers (NER's
         # tp/fp/fn) still count the gold's entities as missed on those rows.
         clean = ["" if bad else o for o, bad in zip(outputs, junk, strict=True)]
@@ -141,6 +146,18 @@ class Scorer(ABC):
         out.scores = np.where(junk, 0.0, out.scores)
         out.parse_failed = out.parse_failed | junk
         return out
+
+    def scored_part(self, output: Any) -> Any:
+        """The part of ``output`` this scorer reads, which is what the junk guard checks.
+
+        Default: the first ``self.max_chars`` characters for scorers that cut outputs there
+        (the ShopBench scorers: the official evaluator truncates every response to 5000
+        characters before parsing), else the whole output. Non-strings pass through.
+        """
+        limit = getattr(self, "max_chars", None)
+        if isinstance(output, str) and isinstance(limit, int):
+            return output[:limit]
+        return output
 
     def aggregate(self, output: RewardOutput) -> float:
         """Task-level score from all of a task's rows (0-1 scale)."""

@@ -60,14 +60,16 @@ class MultipleChoiceAccuracy(_ParsedScorer):
 
 @register_scorer("hit_at_3")
 class HitAt3(_ParsedScorer):
-    """|gold ∩ top-3 predicted| / |gold|. Gold: list of ints (the relevant item indices)."""
+    """|set(gold) ∩ set(top-3 predicted)| / len(gold) (official: the gold list's length, so a
+    repeated gold index counts twice in the denominator). Gold: list of ints, the relevant item
+    indices; an empty gold list scores 0 (officially a ZeroDivisionError)."""
 
     def parse(self, output: Any) -> tuple[list[int], bool]:
         return parse_retrieval(output, self.max_chars)
 
     def compare(self, value: list[int], gold: Any) -> float:
-        truth = set(_as_list(gold, self.name))
-        return len(truth.intersection(value)) / len(truth) if truth else 0.0
+        truth = _as_list(gold, self.name)
+        return len(set(truth).intersection(value)) / len(truth) if truth else 0.0
 
 
 @register_scorer("ndcg")
@@ -85,16 +87,16 @@ class NDCG(_ParsedScorer):
 def ndcg(ranking: Sequence[int], weights: Sequence[float]) -> float:
     """NDCG with gain 2^rel - 1 and discount log2(i + 1) for 1-based position i.
 
-    ``ranking`` holds 1-based candidate indices and is cut to ``len(weights)``; an index with
-    no candidate (past the list, or 0) gains nothing. The ideal DCG ranks the weights high to
-    low; when it is 0 (all weights 0) the NDCG is 0.
+    ``ranking`` holds 1-based candidate indices (non-negative ints: the parser keeps no
+    sign) and is cut to ``len(weights)``; an index past the list gains nothing. Index 0 takes
+    ``weights[-1]``, the last candidate's weight, exactly as the official
+    ``weights[index - 1]`` lookup does. The ideal DCG ranks the weights high to low; when it
+    is 0 (all weights 0) the NDCG is 0.
     """
     n = len(weights)
     dcg = 0.0
     for position, index in enumerate(ranking[:n], start=1):
-        # A literal weights[k - 1] lookup would wrap to the last weight for k = 0; 0 names
-        # no candidate, so it gains nothing here, like an index past the list.
-        relevance = weights[index - 1] if 1 <= index <= n else 0.0
+        relevance = weights[index - 1] if index - 1 < n else 0.0
         dcg += (2.0**relevance - 1.0) / np.log2(position + 1)
     ideal = sum(
         (2.0**relevance - 1.0) / np.log2(position + 1)
@@ -110,7 +112,8 @@ class NERF1(Scorer):
     ``RewardOutput.counts`` carries, shape (B,) each.
 
     tp = |set(pred) ∩ set(gold)|, fp = len(pred) - tp, fn = len(gold) - tp (official: a
-    repeated predicted entity counts as a false positive).
+    repeated predicted entity counts as a false positive). Predictions are lowercased and
+    stripped, gold entities only lowercased, as in the official metric.
     """
 
     aggregation = "micro_f1"

@@ -59,8 +59,16 @@ def test_shared_reference_encoded_once():
 
 def test_all_failed_batch_never_encodes():
     scorer = FakeSim()
-    out = scorer(["", ""], ["", "x" * 100_000], ["x", "x"])
+    out = scorer(["", ""], ["", "\x00"], ["x", "x"])
     assert out.parse_failed.all() and not scorer.embedder.calls
+
+
+def test_long_output_is_cut_to_5000_characters():
+    # Official ShopBench: the response's first 5000 characters are scored, not refused.
+    scorer = FakeSim()
+    scorer.embedder.table = {**FakeEmbedder.table, "x" * 5000: [1.0, 0.0]}
+    out = scorer([""], ["x" * 5000 + "y" * 100_000], ["x"])
+    assert out.scores[0] == pytest.approx(1.0) and not out.parse_failed[0]
 
 
 @pytest.fixture(scope="module")

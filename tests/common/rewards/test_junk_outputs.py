@@ -153,6 +153,19 @@ def test_unscorable_reason_flags_every_junk_output(junk):
     assert unscorable_reason("A plain answer,\twith\r\na newline.") is None
 
 
+# Scorers that, like the official ShopBench evaluator, score an output's first 5000 characters.
+SHOPBENCH_TRUNCATING = {
+    "mc_accuracy",
+    "hit_at_3",
+    "ndcg",
+    "ner_f1",
+    "rouge_l",
+    "bleu4",
+    "jp_bleu",
+    "sent_sim",
+    "multilingual_sim",
+}
+
 # Long but under the cap: scored for real (truncated by the models), never an IndexError.
 LONG_TEXT = "The cable charges the phone well. " * 900
 
@@ -168,9 +181,21 @@ def test_junk_outputs_score_zero_as_parse_failures_and_never_raise(name):
     out = scorer([case.prompt] * n, outputs, [case.gold] * n)
     assert out.scores.shape == (n,) and out.parse_failed.shape == (n,)
     assert np.isfinite(out.scores).all() and ((out.scores >= 0) & (out.scores <= 1)).all()
-    np.testing.assert_array_equal(out.scores[2:], 0.0, err_msg=f"{name}: junk scored > 0")
-    junk_failed = out.parse_failed[2 : 2 + len(JUNK)]
-    assert junk_failed.all(), dict(zip(JUNK, junk_failed, strict=True))
+    # The guard reads only the part a scorer scores: the ShopBench scorers (official 5000-char
+    # truncation) score the head of a 200k-char output instead of zeroing it.
+    cut = [k for k, v in JUNK.items() if unscorable_reason(scorer.scored_part(v)) is None]
+    assert set(cut) <= {"200k_chars", "200k_words"}, cut
+    if cut:
+        assert name in SHOPBENCH_TRUNCATING, f"{name} scores part of {cut}"
+        heads = [scorer.scored_part(JUNK[k]) for k in cut]
+        expected = scorer([case.prompt] * len(heads), heads, [case.gold] * len(heads))
+        got = [out.scores[2 + list(JUNK).index(k)] for k in cut]
+        np.testing.assert_allclose(got, expected.scores)
+    junk_rows = [2 + j for j, k in enumerate(JUNK) if k not in cut]
+    np.testing.assert_array_equal(out.scores[junk_rows], 0.0, err_msg=f"{name}: junk scored > 0")
+    np.testing.assert_array_equal(out.scores[2 + len(JUNK) :], 0.0, err_msg=f"{name}: unparseable")
+    junk_failed = out.parse_failed[junk_rows]
+    assert junk_failed.all(), dict(zip([k for k in JUNK if k not in cut], junk_failed, strict=True))
     assert out.parse_failed[2 + len(JUNK) :].all(), case.unparseable
 
 

@@ -15,7 +15,7 @@ from common.rewards import text_overlap
 from common.rewards.registry import build_scorer
 from common.rewards.text_overlap import JapaneseBLEU, as_references
 
-JUNK_OUTPUTS = [None, "", " \n ", "x" * 100_000, 7]
+JUNK_OUTPUTS = [None, "", " \n ", "\x00", 7]
 
 
 def run(name, outputs, golds, **kw):
@@ -135,6 +135,15 @@ def test_jp_bleu_uses_mecab_when_installed():
 
 
 # --- robustness ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["rouge_l", "bleu4", "jp_bleu"])
+def test_long_output_is_cut_to_5000_characters(name):
+    # Official ShopBench: the response's first 5000 characters are parsed (then stripped).
+    ref = "a reference sentence here"
+    long_out = run(name, [ref + " " * (5000 - len(ref)) + "tail words " * 9000], [ref])
+    assert long_out.scores[0] == pytest.approx(run(name, [ref], [ref]).scores[0])
+    assert not long_out.parse_failed[0]
 
 
 @pytest.mark.parametrize("name", ["rouge_l", "bleu4", "jp_bleu"])
