@@ -1,21 +1,33 @@
 """ALCE metrics (Gao et al. 2023, "Enabling Large Language Models to Generate Text with
-Citations"), with the rules of the official ``eval.py``:
+Citations"), with the rules of the official ``eval.py`` (princeton-nlp/ALCE):
 
-- the output is stripped and cut at its first newline (``first_line_only``, as ALCE does);
+- the output is stripped, cut at its first newline (``first_line_only``) and every
+  ``<|im_end|>`` is removed, in that order, as eval.py does;
 - ``alce_em_recall`` (ASQA STR-EM): the fraction of the gold's ``qa_pairs`` for which some
   normalized ``short_answers`` entry is a substring of the normalized, citation-free output;
+  ``alce_str_hit`` (ASQA STR-HIT): 1 when every pair is found, else 0;
 - ``alce_claim_recall`` (ELI5): the fraction of the gold's ``claims`` that the citation-free
   output entails;
-- ``alce_citation_rec`` / ``_prec`` / ``_f1``: sentences are split (nupunkt, standing in for
-  NLTK's punkt, whose data cannot be downloaded here); citations are ``[k]``, 1-based into
-  ``gold["docs"]``. A sentence is supported when the concatenation of its cited documents
-  entails it (citation marks removed). A sentence with no citation is unsupported; so is one
-  citing any id out of range (ALCE's rule; its citations are then not counted for precision
-  either; ``out_of_range="ignore"`` drops such ids instead). Only the first
+- ``alce_citation_rec`` / ``_prec``: sentences are split with NLTK's Punkt English
+  (``nltk.sent_tokenize``, data bundled: :mod:`common.text.sentences`); citations are
+  ``[k]``, 1-based into ``gold["docs"]``. A sentence is supported when the concatenation of
+  its cited documents entails it (citation marks removed). A sentence with no citation is
+  unsupported; so is one citing an id past the documents (eval.py's rule; its citations are
+  then not counted for precision either; ``out_of_range="ignore"`` drops such ids instead).
+  ``[0]`` is not out of range for eval.py: its 1-based parse makes it index -1, the LAST
+  document, and this module does the same so the numbers match. Only the first
   ``at_most_citations`` (3) ids count. Precision: every citation of a supported
   single-citation sentence is relevant; in a supported multi-citation sentence a citation is
   irrelevant when (a) it alone does not entail the sentence and (b) the other citations
-  still do. Precision = relevant / counted citations (0 when none); F1 combines the two.
+  still do. Precision = relevant / counted citations (0 when none).
+- ``alce_citation_f1`` is this project's own figure (the per-sample harmonic mean of the two,
+  averaged like them), a training reward: eval.py reports no citation F1.
+
+Averaging: eval.py skips outputs with no sentence when it averages citation recall and
+precision, so those scorers aggregate with ``mean_scored`` (``counts["scored"]`` marks the
+rows that have a sentence): every reported figure (run evaluation, ``summary.json``, compare
+tables) uses that average, while the per-sample training reward of such a row stays 0.
+STR-EM, STR-HIT and claim recall average over every row, empty outputs included, as eval.py.
 
 Documents are formatted ``"Title: {title}\\n{text}"`` (``sent`` instead of ``text`` for
 ALCE's QA-extracted docs) and joined with newlines. The NLI model is configurable
@@ -36,6 +48,7 @@ import numpy as np
 from common.rewards.base import RewardOutput, Scorer
 from common.rewards.nli import NLIScorer, build_nli
 from common.rewards.registry import register_scorer
+from common.text.sentences import split_sentences as punkt_sentences
 
 _CITATION = re.compile(r"\[(\d+)")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -53,18 +66,24 @@ def remove_citations(text: str) -> str:
     return re.sub(r" ?\[\d+", "", text).replace(" |", "").replace("]", "")
 
 
+IM_END = "<|im_end|>"
+
+
 def prepare_output(output: Any, first_line_only: bool = True) -> str | None:
-    """The text ALCE scores, or None when there is nothing to score."""
-    if not isinstance(output, str) or not output.strip():
+    """The text ALCE scores: stripped, cut at the first newline, ``<|im_end|>`` removed (in
+    eval.py's order, so no strip follows the removal); None when nothing is left."""
+    if not isinstance(output, str):
         return None
     text = output.strip()
-    return text.split("\n")[0] if first_line_only else text
+    if first_line_only:
+        text = text.split("\n")[0]
+    text = text.replace(IM_END, "")
+    return text if text.strip() else None
 
 
 def split_sentences(text: str) -> list[str]:
-    import nupunkt
-
-    return [s for s in nupunkt.sent_tokenize(text) if s.strip()]
+    """``nltk.sent_tokenize(text)`` (Punkt English, as eval.py), bundled data."""
+    return punkt_sentences(text)
 
 
 def format_document(doc: Mapping[str, Any]) -> str:
@@ -98,8 +117,20 @@ def _without(refs: list[int], ref: int) -> list[int]:
     return rest
 
 
+class _ALCEScorer(Scorer):
+    """An ALCE scorer reads only :func:`prepare_output`'s text (the first line), so the junk
+    guard checks only that: degenerate text after the first line does not zero the row."""
+
+    first_line_only: bool = True
+
+    def scored_part(self, output: Any) -> Any:
+        if not isinstance(output, str):
+            return output
+        return prepare_output(output, self.first_line_only) or ""
+
+
 @register_scorer("alce_em_recall")
-class ALCEEMRecall(Scorer):
+class ALCEEMRecall(_ALCEScorer):
     """ASQA STR-EM; gold: ``{"qa_pairs": [{"short_answers": [str, ...]}, ...]}``."""
 
     def __init__(self, first_line_only: bool = True) -> None:
@@ -119,11 +150,23 @@ class ALCEEMRecall(Scorer):
             hits = [
                 any(normalize_answer(a) in context for a in qa["short_answers"]) for qa in qa_pairs
             ]
-            scores[i] = float(np.mean(hits))
+            scores[i] = self.combine(hits)
         return RewardOutput(self.name, scores, failed)
 
+    def combine(self, hits: list[bool]) -> float:
+        """STR-EM: the fraction of question-answer pairs found."""
+        return float(np.mean(hits))
 
-class _ALCENLIScorer(Scorer):
+
+@register_scorer("alce_str_hit")
+class ALCEStrHit(ALCEEMRecall):
+    """ASQA STR-HIT: 1 when every question-answer pair is found (STR-EM == 1), else 0."""
+
+    def combine(self, hits: list[bool]) -> float:
+        return float(np.mean(hits) == 1)
+
+
+class _ALCENLIScorer(_ALCEScorer):
     """Shared set-up of the scorers that need an NLI model."""
 
     def __init__(
@@ -170,12 +213,17 @@ class ALCEClaimRecall(_ALCENLIScorer):
 
 
 class _ALCECitation(_ALCENLIScorer):
-    """Citation recall and precision of a batch; subclasses pick which to report."""
+    """Citation recall and precision of a batch; subclasses pick which to report. Rows with
+    no sentence are left out of the reported average (``mean_scored``), as in eval.py."""
+
+    aggregation = "mean_scored"
 
     def _refs(self, sentence: str, n_docs: int) -> list[int] | None:
         """0-based cited doc ids to check, or None when the sentence is unsupported as cited."""
         refs = [int(k) - 1 for k in _CITATION.findall(sentence)]
-        valid = [r for r in refs if 0 <= r < n_docs]
+        # eval.py rejects ids >= len(docs) only; "[0]" gives -1, which indexes the last doc
+        # (with no docs at all there is none: out of range here, an IndexError there).
+        valid = [r for r in refs if r < n_docs and (r >= 0 or n_docs > 0)]
         if self.out_of_range == "ignore":
             refs = valid
         elif len(valid) < len(refs):
@@ -238,7 +286,10 @@ class _ALCECitation(_ALCENLIScorer):
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
     ) -> RewardOutput:
         recall, precision, failed = self.recall_precision(outputs, golds)
-        return RewardOutput(self.name, self.pick(recall, precision), failed)
+        scored = (~failed).astype(np.int64)  # rows with at least one sentence
+        return RewardOutput(
+            self.name, self.pick(recall, precision), failed, counts={"scored": scored}
+        )
 
 
 @register_scorer("alce_citation_rec")
@@ -259,7 +310,9 @@ class ALCECitationPrecision(_ALCECitation):
 
 @register_scorer("alce_citation_f1")
 class ALCECitationF1(_ALCECitation):
-    """Harmonic mean of the per-sample citation recall and precision (0 when both are 0)."""
+    """Harmonic mean of the per-sample citation recall and precision (0 when both are 0).
+
+    This project's own figure (a training reward that needs both), not an eval.py number."""
 
     def pick(self, recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
         total = recall + precision

@@ -2,8 +2,10 @@
 
 A scorer takes a batch of (prompt, output, gold) triples and returns one float per sample in
 [0, 1] plus a parse-failure flag per sample. It knows its direction (higher is better for
-every metric here) and how a task aggregates it: ``mean`` over rows, or ``micro_f1`` where
-per-sample true/false positive and false negative counts are summed over the task first.
+every metric here) and how a task aggregates it: ``mean`` over rows, ``micro_f1`` where
+per-sample true/false positive and false negative counts are summed over the task first, or
+``mean_scored``: the mean over the rows whose ``counts["scored"]`` is 1 (ALCE's citation
+averaging skips outputs with no sentence; their per-sample score stays 0 as a reward).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-Aggregation = Literal["mean", "micro_f1"]
+Aggregation = Literal["mean", "micro_f1", "mean_scored"]
 
 # Longer outputs are degenerate generations (no configured budget comes near); scoring them
 # would only cost superlinear time in the text metrics and memory in the embedders.
@@ -166,6 +168,9 @@ class Scorer(ABC):
             fp = float(output.counts["fp"].sum())
             fn = float(output.counts["fn"].sum())
             return micro_f1(tp, fp, fn)
+        if self.aggregation == "mean_scored":
+            scored = output.counts["scored"].astype(bool)
+            return float(output.scores[scored].mean()) if scored.any() else 0.0
         return output.mean
 
 

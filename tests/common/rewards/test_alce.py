@@ -13,6 +13,7 @@ from common.rewards.alce import (
     ALCEEMRecall,
     normalize_answer,
     remove_citations,
+    split_sentences,
 )
 from common.rewards.nli import NLIScorer
 from common.rewards.registry import build_scorer
@@ -90,9 +91,13 @@ def test_only_first_three_citations_count(nli):
 
 
 def test_out_of_range_citation(nli):
-    # ALCE: any id out of range (7 > 4 docs, and 0) rejects the sentence, nothing counted
+    # eval.py: any id >= len(docs) (7 > 4 docs) rejects the sentence, nothing counted
     assert cite(nli, "Rome is old [3][7].") == (0.0, 0.0)
-    assert cite(nli, "Rome is old [0][3].") == (0.0, 0.0)
+    # eval.py: "[0]" parses to index -1, the LAST doc (D), and is not rejected: D and C
+    # jointly entail -> supported; D alone fails and C still entails -> irrelevant; C alone
+    # entails -> relevant: recall 1, precision 1/2.
+    assert cite(nli, "Rome is old [0][3].") == (1.0, 0.5)
+    assert cite(nli, "Berlin is in Germany [0].") == (1.0, 1.0)
     # ignore mode drops the bad id: [3] alone supports it, 1 relevant of 1
     assert cite(nli, "Rome is old [3][7].", out_of_range="ignore") == (1.0, 1.0)
 
@@ -177,3 +182,80 @@ def test_registered_and_bad_gold(nli):
     # closed book (no docs shown): every citation is out of range, nothing is supported
     res = scorer(["q"], ["Rome is old [1]."], [{"docs": []}])
     assert res.scores.tolist() == [0.0] and not res.parse_failed.any()
+
+
+# ---- eval.py rules added for issue 14 ------------------------------------------------------
+
+
+def test_im_end_removed_after_the_first_line_cut(nli):
+    # eval.py: output.strip().split("\n")[0], then .replace("<|im_end|>", "")
+    assert cite(nli, "Rome is old [3].<|im_end|>") == (1.0, 1.0)
+    gold = {"qa_pairs": [{"short_answers": ["Rome"]}]}
+    assert ALCEEMRecall()(["q"], ["<|im_end|>Rome [1]<|im_end|>\nx"], [gold]).scores[0] == 1.0
+    # nothing but the marker: no sentence, scores 0 as a parse failure
+    res = ALCECitationRecall(nli=nli)(["q"], ["<|im_end|>\nRome is old [3]."], [GOLD])
+    assert res.scores.tolist() == [0.0] and res.parse_failed.tolist() == [True]
+
+
+def test_sentences_are_nltk_punkt():
+    # eval.py splits with nltk.sent_tokenize: "No. 1" and "e.g." end sentences there.
+    text = "It hit No. 1 in 1990 [1]. Some, e.g. rock bands, toured [2]."
+    assert split_sentences(text) == [
+        "It hit No.",
+        "1 in 1990 [1].",
+        "Some, e.g.",
+        "rock bands, toured [2].",
+    ]
+
+
+def test_citation_average_skips_outputs_with_no_sentence(nli):
+    # eval.py: an output with no sentence is skipped (``continue``) by the citation averages;
+    # the per-sample reward stays 0. Rows: supported, half supported, empty, im_end only.
+    outs = [
+        "Rome is old [3].",
+        "Rome is old [3]. Rome is old.",
+        "",
+        "<|im_end|>",
+    ]
+    for cls, expected_rows, official in (
+        (ALCECitationRecall, [1.0, 0.5, 0.0, 0.0], (1.0 + 0.5) / 2),
+        (ALCECitationPrecision, [1.0, 1.0, 0.0, 0.0], 1.0),
+    ):
+        scorer = cls(nli=nli)
+        out = scorer(["q"] * 4, outs, [GOLD] * 4)
+        assert out.scores.tolist() == expected_rows
+        assert scorer.aggregation == "mean_scored"
+        assert out.counts["scored"].tolist() == [1, 1, 0, 0]
+        assert scorer.aggregate(out) == pytest.approx(official)  # not the row mean
+        assert out.mean == pytest.approx(sum(expected_rows) / 4)
+
+
+def test_citation_average_in_reported_eval(nli):
+    # The run's evaluation (RewardSet.aggregate -> summary.json) reports eval.py's average.
+    from common.data.types import Example
+    from common.rewards.reward_set import RewardSet
+
+    rs = RewardSet(
+        ["rec"], routing="all", options={"rec": {"scorer": "alce_citation_rec", "nli": nli}}
+    )
+    examples = [Example(prompt="q", gold=GOLD, metric="x")] * 3
+    table = rs.score(examples, ["Rome is old [3].", "Rome is old.", ""])
+    assert rs.aggregate(table)["rec"] == pytest.approx(0.5)  # (1 + 0) / 2, empty skipped
+
+
+def test_junk_after_the_first_line_does_not_zero_the_row(nli):
+    out = "Rome is old [3].\n\x00\udcff" + "x" * 100_000
+    assert cite(nli, out) == (1.0, 1.0)
+    gold = {"qa_pairs": [{"short_answers": ["Rome"]}]}
+    assert ALCEEMRecall()(["q"], [out], [gold]).scores[0] == 1.0
+    # junk IN the first line still zeroes it
+    assert cite(nli, "Rome is old [3].\x00") == (0.0, 0.0)
+
+
+def test_str_hit():
+    gold = {"qa_pairs": [{"short_answers": ["Paris"]}, {"short_answers": ["1889"]}]}
+    scorer = build_scorer("alce_str_hit")
+    res = scorer(["q"] * 3, ["Paris in 1889 [1].", "Paris [1].", ""], [gold] * 3)
+    # eval.py: STR-HIT = 1 when every pair's short answer is present (STR-EM == 1)
+    assert res.scores.tolist() == [1.0, 0.0, 0.0]
+    assert scorer.aggregate(res) == pytest.approx(1 / 3)  # averaged over every row

@@ -80,3 +80,40 @@ def test_missing_mauve_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "mauve", None)
     with pytest.raises(ImportError, match="mauve-text"):
         MauveFluency()
+
+
+def test_alce_text_preparation_first_line_no_citations_no_im_end(scorer):
+    # ALCE eval.py feeds MAUVE the normalized output: first line, <|im_end|> and citation
+    # marks removed, then question + " " + text, 100 words, trailing punctuation stripped.
+    assert scorer._output_text("Bread is baked [1][2].<|im_end|>\nSecond line") == (
+        "Bread is baked."
+    )
+    assert prepare_text("Bread is baked.", "How?") == "How? Bread is baked"
+    assert scorer._output_text("<|im_end|>\nonly later") is None
+
+
+def test_default_minilm_features_are_labelled_not_comparable(scorer):
+    assert scorer.featurizer == "minilm" and not scorer.comparable_with_published
+
+
+def test_official_featurizer_settings(monkeypatch):
+    # featurizer="gpt2-large" hands the prepared TEXTS to mauve-text with ALCE's settings.
+    import mauve
+
+    seen = {}
+
+    class Result:
+        mauve = 0.42
+
+    def fake(**kw):
+        seen.update(kw)
+        return Result()
+
+    monkeypatch.setattr(mauve, "compute_mauve", fake)
+    official = MauveFluency(featurizer="gpt2-large")
+    assert official.comparable_with_published and official.embedder is None
+    golds = [{"question": "How?", "answer": f"Bake it {i} times."} for i in range(12)]
+    res = official(["p"] * 12, [f"You bake it [1] {i}!\nmore" for i in range(12)], golds)
+    assert res.scores.tolist() == [0.42] * 12
+    assert seen["featurize_model_name"] == "gpt2-large" and seen["max_text_length"] == 512
+    assert seen["q_text"][0] == "How? You bake it 0" and seen["p_text"][0] == "How? Bake it 0 times"

@@ -121,6 +121,12 @@ CASES: dict[str, Case] = {
         {"qa_pairs": [{"short_answers": ["Paris"]}]},
         "Paris [1].",
     ),
+    "alce_str_hit": Case(
+        lambda: build_scorer("alce_str_hit"),
+        "Capital of France?",
+        {"qa_pairs": [{"short_answers": ["Paris"]}]},
+        "Paris [1].",
+    ),
     **{
         name: Case(
             lambda name=name: build_scorer(name, nli=_small_nli()),
