@@ -9,8 +9,12 @@ template, batched by task type with the per-type ``max_new_tokens`` of
 ``conf/dataset/shopping.yaml``, then scored exactly like a predictions file.
 
 The predictions file holds one JSON object a line with a ``prediction`` string, in the data
-file's order. Prints per-task and per-metric tables (scores x100); ``--out`` writes
-``{"per_task": {...}, "per_metric": {...}, "overall": x}`` on a 0-1 scale.
+file's order. Prints per-task and per-metric tables, scores x100 as ``mean ± half-width`` of
+a 95 % bootstrap interval (:mod:`common.stats`: each task's rows resampled on their own,
+micro-F1 recomputed from resampled counts, overall = mean over tasks per resample; seeded).
+``--out`` writes ``{"per_task": {...}, "per_metric": {...}, "overall": x, "n": {...},
+"ci": {...}}`` on a 0-1 scale: ``n`` holds the rows behind each score and ``ci`` each score's
+``{"value", "lo", "hi", "n"}`` plus the bootstrap settings.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from common.data.jsonl import iter_jsonl
 from common.data.shopbench import load_shopbench
 from common.data.types import Example
 from common.rewards.shopbench_eval import score_shopbench
+from common.stats import RESAMPLES, SEED, format_mean_ci
 
 CONTRACT_KEYS = ("per_task", "per_metric", "overall")
 
@@ -71,39 +76,80 @@ def read_predictions(path: str | Path, expected: int) -> list[str | None]:
     return predictions
 
 
-def evaluate_predictions(examples: Sequence[Example], predictions: Sequence[str | None]) -> dict:
-    """Official ShopBench scores of ``predictions`` (see :func:`score_shopbench`)."""
-    return score_shopbench(examples, predictions)
+def evaluate_predictions(
+    examples: Sequence[Example],
+    predictions: Sequence[str | None],
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict:
+    """Official ShopBench scores of ``predictions`` with bootstrap intervals (see
+    :func:`score_shopbench`)."""
+    return score_shopbench(examples, predictions, resamples=resamples, seed=seed)
+
+
+def report(scores: dict[str, Any]) -> dict[str, Any]:
+    """The ``--out`` JSON: the contract keys, then ``n`` (rows behind each score) and ``ci``."""
+    rows = scores.get("rows", {})
+    out = {k: scores[k] for k in CONTRACT_KEYS}
+    out["n"] = {
+        "per_task": dict(rows.get("per_task", {})),
+        "per_metric": dict(rows.get("per_metric", {})),
+        "overall": int(sum(rows.get("per_task", {}).values())),
+    }
+    if "ci" in scores:
+        out["ci"] = scores["ci"]
+    return out
 
 
 def format_tables(scores: dict[str, Any], examples: Sequence[Example]) -> str:
-    """Per-task, per-metric and overall tables, scores x100 with 2 decimals."""
+    """Per-task, per-metric and overall tables, scores x100 as ``mean ± half-width`` of their
+    95 % interval (the bare mean when there is none)."""
     rows = scores.get("rows", {})
+    ci = scores.get("ci", {})
     metrics_of_task: dict[str, list[str]] = {}
     for ex in examples:
         metrics_of_task.setdefault(ex.task_name, [])
         if ex.metric not in metrics_of_task[ex.task_name]:
             metrics_of_task[ex.task_name].append(ex.metric)
+    task_ci, metric_ci = ci.get("per_task", {}), ci.get("per_metric", {})
     task_rows = [
-        (task, ",".join(metrics_of_task.get(task, [])), rows.get("per_task", {}).get(task, ""), s)
+        (
+            task,
+            ",".join(metrics_of_task.get(task, [])),
+            rows.get("per_task", {}).get(task, ""),
+            format_mean_ci(s, task_ci.get(task)),
+        )
         for task, s in scores["per_task"].items()
     ]
     failed = rows.get("parse_failed", {})
     metric_rows = [
-        (m, f"{failed.get(m, '')}", rows.get("per_metric", {}).get(m, ""), s)
+        (
+            m,
+            f"{failed.get(m, '')}",
+            rows.get("per_metric", {}).get(m, ""),
+            format_mean_ci(s, metric_ci.get(m)),
+        )
         for m, s in scores["per_metric"].items()
     ]
     lines = _table(("task", "metric", "rows", "score"), task_rows)
     lines += [""] + _table(("metric", "parse_fail", "rows", "score"), metric_rows)
+    n_rows = sum(rows.get("per_task", {}).values())
     lines += [
         "",
-        f"overall (mean over {len(scores['per_task'])} tasks): {100 * scores['overall']:.2f}",
+        f"overall (mean over {len(scores['per_task'])} tasks, {n_rows} rows): "
+        f"{format_mean_ci(scores['overall'], ci.get('overall'))}",
     ]
+    if ci:
+        m = ci["method"]
+        lines.append(
+            f"± = half-width of the {100 * m['confidence']:.0f} % bootstrap interval "
+            f"({m['resamples']} resamples, seed {m['seed']})"
+        )
     return "\n".join(lines)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
-    cells = [list(header)] + [[str(c) for c in r[:-1]] + [f"{100 * r[-1]:.2f}"] for r in rows]
+    cells = [list(header)] + [[str(c) for c in r] for r in rows]
     widths = [max(len(row[j]) for row in cells) for j in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + f"  {{:>{widths[-1]}}}"
     out = [fmt.format(*cells[0]), "  ".join("-" * w for w in widths)]
@@ -132,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--predictions-out", type=Path, help="with --model: save the generated predictions"
     )
     parser.add_argument("--batch-size", type=int, default=8, help="with --model: rows per batch")
+    parser.add_argument(
+        "--resamples", type=int, default=RESAMPLES, help="bootstrap resamples (0: no intervals)"
+    )
+    parser.add_argument("--seed", type=int, default=SEED, help="bootstrap seed")
     return parser
 
 
@@ -183,12 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DataFormatError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    scores = evaluate_predictions(examples, predictions)
+    scores = evaluate_predictions(examples, predictions, args.resamples, args.seed)
     print(format_tables(scores, examples))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        report = {k: scores[k] for k in CONTRACT_KEYS}
-        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        args.out.write_text(json.dumps(report(scores), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
     return 0
 

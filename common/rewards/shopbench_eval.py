@@ -23,12 +23,15 @@ import common.rewards.text_overlap  # noqa: F401
 from common.data.types import Example
 from common.rewards.base import RewardOutput, Scorer
 from common.rewards.registry import build_scorer
+from common.stats import RESAMPLES, SEED, interval_from, method_record, resample_groups
 
 
 def score_shopbench(
     examples: Sequence[Example],
     predictions: Sequence[str | None],
     scorers: MutableMapping[str, Scorer] | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> dict[str, Any]:
     """Score ``predictions[i]`` against ``examples[i]`` with each example's metric.
 
@@ -37,12 +40,17 @@ def score_shopbench(
         predictions: B raw model outputs; None or "" score 0.
         scorers: metric name -> scorer to reuse (e.g. an embedding model already loaded);
             missing ones are built with default options and added to it.
+        resamples, seed: the bootstrap behind ``ci`` (:mod:`common.stats`); 0 resamples
+            leaves ``ci`` out.
 
     Returns:
         ``{"per_task": {task: score}, "per_metric": {metric: score}, "overall": score,
         "rows": {"per_task": {task: n}, "per_metric": {metric: n},
-        "parse_failed": {metric: n}}}``, scores on a 0-1 scale, tasks in natural order
-        (task2 before task10).
+        "parse_failed": {metric: n}}, "ci": {"per_task": {task: {value, lo, hi, n}},
+        "per_metric": {...}, "overall": {...}, "method": {...}}}``, scores on a 0-1 scale,
+        tasks in natural order (task2 before task10). The 95 % intervals come from a
+        bootstrap that resamples each (task, metric) group's rows on its own and recomputes
+        every score (micro-F1 from resampled counts, the overall mean over tasks) per resample.
     """
     if len(examples) != len(predictions):
         raise ValueError(
@@ -55,6 +63,7 @@ def score_shopbench(
 
     # (task, metric) -> (score, rows); one batched scorer call per metric.
     groups: dict[tuple[str, str], tuple[float, int]] = {}
+    rows_of_group: dict[tuple[str, str], tuple[RewardOutput, str]] = {}
     parse_failed: dict[str, int] = {}
     for metric, rows in rows_of_metric.items():
         if metric not in scorers:
@@ -72,6 +81,7 @@ def score_shopbench(
         for task, positions in positions_of_task.items():
             part = _subset(output, np.asarray(positions))
             groups[(task, metric)] = (scorer.aggregate(part), len(positions))
+            rows_of_group[(task, metric)] = (part, scorer.aggregation)
 
     per_task: dict[str, float] = {}
     task_rows: dict[str, int] = {}
@@ -83,15 +93,57 @@ def score_shopbench(
         metric: float(np.mean([s for (_, m), (s, _) in groups.items() if m == metric]))
         for metric in sorted(rows_of_metric)
     }
-    return {
+    overall = float(np.mean(list(per_task.values()))) if per_task else 0.0
+    result = {
         "per_task": per_task,
         "per_metric": per_metric,
-        "overall": float(np.mean(list(per_task.values()))) if per_task else 0.0,
+        "overall": overall,
         "rows": {
             "per_task": task_rows,
             "per_metric": {m: len(r) for m, r in sorted(rows_of_metric.items())},
             "parse_failed": dict(sorted(parse_failed.items())),
         },
+    }
+    if resamples > 0 and per_task:
+        result["ci"] = _intervals(result, groups, rows_of_group, resamples, seed)
+    return result
+
+
+def _intervals(
+    result: dict[str, Any],
+    groups: dict[tuple[str, str], tuple[float, int]],
+    rows_of_group: dict[tuple[str, str], tuple[RewardOutput, str]],
+    resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Bootstrap intervals of every reported score, each recomputed per resample exactly as
+    the point value: a task = its groups weighted by rows, a metric = the mean over its
+    groups, overall = the mean over tasks."""
+    samples = resample_groups(rows_of_group, resamples, seed)
+    task_samples = {}
+    for task in result["per_task"]:
+        ids = [g for g in groups if g[0] == task]
+        n = sum(groups[g][1] for g in ids)
+        task_samples[task] = sum(samples[g] * groups[g][1] for g in ids) / n
+    metric_samples = {
+        m: np.mean([samples[g] for g in groups if g[1] == m], axis=0) for m in result["per_metric"]
+    }
+    rows = result["rows"]
+    return {
+        "per_task": {
+            t: interval_from(v, task_samples[t], rows["per_task"][t]).to_dict()
+            for t, v in result["per_task"].items()
+        },
+        "per_metric": {
+            m: interval_from(v, metric_samples[m], rows["per_metric"][m]).to_dict()
+            for m, v in result["per_metric"].items()
+        },
+        "overall": interval_from(
+            result["overall"],
+            np.mean(list(task_samples.values()), axis=0),
+            sum(rows["per_task"].values()),
+        ).to_dict(),
+        "method": method_record(resamples, seed=seed),
     }
 
 

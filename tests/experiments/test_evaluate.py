@@ -61,14 +61,27 @@ def test_cli_prints_tables_and_writes_contract_json(files, tmp_path, capsys):
     out = tmp_path / "sub" / "scores.json"
     assert main(["--data", str(data), "--predictions", str(preds), "--out", str(out)]) == 0
     scores = json.loads(out.read_text())
-    assert set(scores) == {"per_task", "per_metric", "overall"}
+    assert set(scores) == {"per_task", "per_metric", "overall", "n", "ci"}
+    assert scores["n"]["per_task"] == {"task2": 2, "task3": 1, "task4": 2, "task6": 1, "task12": 1}
+    assert scores["n"]["overall"] == 7 and scores["n"]["per_metric"]["ner_f1"] == 2
+    # task2 rows score [1, 0]: resampled means are 0, 0.5, 1 with chances 1/4, 1/2, 1/4, so the
+    # 95 % percentile interval is [0, 1]; a one-row task has a zero-width interval.
+    assert (scores["ci"]["per_task"]["task2"]["lo"], scores["ci"]["per_task"]["task2"]["hi"]) == (
+        0,
+        1,
+    )
+    assert scores["ci"]["per_task"]["task3"]["lo"] == scores["ci"]["per_task"]["task3"]["hi"]
+    overall = scores["ci"]["overall"]
+    assert overall["lo"] <= scores["overall"] <= overall["hi"] and overall["n"] == 7
+    assert scores["ci"]["method"]["confidence"] == 0.95
     assert scores["per_task"] == pytest.approx(EXPECTED_TASKS)
     assert scores["per_metric"] == pytest.approx(
         {"mc_accuracy": 0.5, "hit_at_3": 2 / 3, "ndcg": 1.0, "ner_f1": 0.4, "rouge_l": 0.5}
     )
     assert scores["overall"] == pytest.approx(EXPECTED_OVERALL)
     printed = capsys.readouterr().out
-    assert "61.33" in printed  # overall x100, 2 decimals
+    assert "61.33 ± " in printed  # overall x100, 2 decimals, ± half-width
+    assert "50.00 ± 50.00" in printed  # task2: [0, 1] -> half-width 0.5
     assert "66.67" in printed and "40.00" in printed and "100.00" in printed
     task_lines = [line.split() for line in printed.splitlines() if line.startswith("task")]
     assert [t[0] for t in task_lines[1:]] == ["task2", "task3", "task4", "task6", "task12"]

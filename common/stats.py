@@ -1,0 +1,195 @@
+"""Confidence intervals for reported scores: a seeded percentile bootstrap over rows.
+
+A reported score is a statistic of the rows behind it (a mean, a micro-F1 over summed counts,
+ALCE's mean over rows that have a sentence). The bootstrap resamples those rows with
+replacement ``resamples`` times, recomputes the SAME statistic on each resample (micro-F1 is
+recomputed from the resampled counts, never averaged per row), and reports the 2.5th and
+97.5th percentiles (95 %): Efron & Tibshirani (1993), "An Introduction to the Bootstrap",
+ch. 13. A benchmark score that averages several tasks (ShopBench's overall = mean over tasks)
+resamples each task's rows on their own (a stratified bootstrap, task sizes fixed) and
+recomputes the mean over tasks per resample. A before/after difference measured on the same
+examples resamples the row indices once for both (a paired bootstrap); when its interval
+contains 0 the difference is within noise.
+
+Everything is seeded: the same rows give the same interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from common.rewards.base import RewardOutput, micro_f1
+
+CONFIDENCE = 0.95
+RESAMPLES = 1000
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A score, its bootstrap interval and the number of rows behind it (0-1 scale)."""
+
+    value: float
+    lo: float
+    hi: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.hi - self.lo) / 2
+
+    @property
+    def contains_zero(self) -> bool:
+        return self.lo <= 0.0 <= self.hi
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"value": self.value, "lo": self.lo, "hi": self.hi, "n": self.n}
+
+
+def method_record(resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = SEED):
+    """How intervals were computed, stored beside them in reports."""
+    return {
+        "method": "percentile bootstrap over rows (stratified by task; paired for differences)",
+        "confidence": confidence,
+        "resamples": resamples,
+        "seed": seed,
+    }
+
+
+def resample_indices(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices drawn with replacement, shape (resamples, n)."""
+    return rng.integers(0, n, size=(resamples, n))
+
+
+def percentile_interval(samples: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The central ``confidence`` percentile interval of bootstrap ``samples``, shape (R,)."""
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(np.asarray(samples, dtype=np.float64), [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def aggregate_rows(output: RewardOutput, aggregation: str, idx: np.ndarray) -> np.ndarray:
+    """The task-level statistic of ``output`` on each resample of rows.
+
+    Args:
+        output: B rows of one scorer.
+        aggregation: ``mean``, ``micro_f1`` (tp/fp/fn summed then F1) or ``mean_scored``
+            (mean over rows with ``counts["scored"]`` = 1, 0 when a resample has none), as
+            :meth:`common.rewards.base.Scorer.aggregate`.
+        idx: row indices, shape (R, B) (or (B,) for one resample).
+
+    Returns:
+        shape (R,): the statistic recomputed on each resample.
+    """
+    idx = np.atleast_2d(idx)
+    if aggregation == "mean":
+        return output.scores[idx].mean(axis=1)
+    if aggregation == "micro_f1":
+        tp, fp, fn = (
+            output.counts[k][idx].sum(axis=1).astype(np.float64) for k in ("tp", "fp", "fn")
+        )
+        return np.array([micro_f1(a, b, c) for a, b, c in zip(tp, fp, fn, strict=True)])
+    if aggregation == "mean_scored":
+        scored = output.counts["scored"].astype(np.float64)[idx]
+        total = (output.scores[idx] * scored).sum(axis=1)
+        count = scored.sum(axis=1)
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    raise ValueError(f"unknown aggregation {aggregation!r}; allowed: mean, micro_f1, mean_scored")
+
+
+def bootstrap_score(
+    output: RewardOutput,
+    aggregation: str,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> Interval:
+    """The statistic of all rows and its bootstrap interval."""
+    n = len(output)
+    value = float(aggregate_rows(output, aggregation, np.arange(n))[0]) if n else 0.0
+    if n == 0:
+        return Interval(value, value, value, 0)
+    rng = np.random.default_rng(seed)
+    lo, hi = percentile_interval(
+        aggregate_rows(output, aggregation, resample_indices(n, resamples, rng)), confidence
+    )
+    return Interval(value, lo, hi, n)
+
+
+def bootstrap_paired_difference(
+    before: RewardOutput,
+    after: RewardOutput,
+    aggregation: str,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> Interval:
+    """``after - before`` on the same rows (row i of both scored the same example), with
+    one resample of row indices shared by both sides."""
+    n = len(after)
+    if len(before) != n:
+        raise ValueError(f"paired difference needs the same rows: {len(before)} before, {n} after")
+    every = np.arange(n)
+    value = (
+        float(
+            aggregate_rows(after, aggregation, every)[0]
+            - aggregate_rows(before, aggregation, every)[0]
+        )
+        if n
+        else 0.0
+    )
+    if n == 0:
+        return Interval(value, value, value, 0)
+    idx = resample_indices(n, resamples, np.random.default_rng(seed))
+    diffs = aggregate_rows(after, aggregation, idx) - aggregate_rows(before, aggregation, idx)
+    lo, hi = percentile_interval(diffs, confidence)
+    return Interval(value, lo, hi, n)
+
+
+def resample_groups(
+    groups: Mapping[Any, tuple[RewardOutput, str]],
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict[Any, np.ndarray]:
+    """Stratified bootstrap: each group's rows resampled on their own (group sizes fixed).
+
+    Args:
+        groups: group id -> (its rows, its aggregation), e.g. ShopBench's (task, metric).
+
+    Returns:
+        group id -> its statistic on each resample, shape (R,). Scores built from groups
+        (a task's row-weighted mean, a mean over tasks) are recomputed from these arrays
+        resample by resample, so their intervals keep the between-group structure.
+    """
+    rng = np.random.default_rng(seed)
+    return {
+        gid: aggregate_rows(output, aggregation, resample_indices(len(output), resamples, rng))
+        for gid, (output, aggregation) in groups.items()
+    }
+
+
+def interval_from(value: float, samples: np.ndarray, n: int, confidence: float = CONFIDENCE):
+    """An :class:`Interval` from a point value and its bootstrap samples, shape (R,)."""
+    lo, hi = percentile_interval(samples, confidence)
+    return Interval(float(value), lo, hi, int(n))
+
+
+def format_mean_ci(
+    value: float | None, interval: Mapping[str, Any] | Interval | None, scale: float = 100.0
+) -> str:
+    """``"12.34 ± 1.56"`` (x ``scale``; the half-width of the interval), or the bare value
+    when there is no interval."""
+    if value is None:
+        return ""
+    if interval is None:
+        return f"{scale * value:.2f}"
+    lo, hi = (
+        (interval.lo, interval.hi)
+        if isinstance(interval, Interval)
+        else (interval["lo"], interval["hi"])
+    )
+    return f"{scale * value:.2f} ± {scale * (hi - lo) / 2:.2f}"
