@@ -193,3 +193,97 @@ def format_mean_ci(
         else (interval["lo"], interval["hi"])
     )
     return f"{scale * value:.2f} ± {scale * (hi - lo) / 2:.2f}"
+
+
+def eval_intervals(
+    aggregations: Mapping[str, str],
+    before: Mapping[str, RewardOutput] | None,
+    after: Mapping[str, RewardOutput] | None,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """Intervals of a run's before/after evaluation, per metric and for ``avg`` (the mean over
+    metrics, recomputed per resample), and of each paired ``after - before`` difference.
+
+    Args:
+        aggregations: metric -> its scorer's aggregation.
+        before, after: metric -> its rows on the eval split (either may be None or empty).
+
+    Returns:
+        ``{"before": {m: {value, lo, hi, n}}, "after": {...}, "difference": {m: {value, lo,
+        hi, n, within_noise}}, "method": {...}}``; a side without rows is left out, and a
+        difference needs the same rows before and after.
+    """
+    out: dict[str, Any] = {"method": method_record(resamples, confidence, seed)}
+    for phase, outputs in (("before", before), ("after", after)):
+        if not outputs:
+            continue
+        groups = {m: (o, aggregations[m]) for m, o in outputs.items() if len(o)}
+        samples = resample_groups(groups, resamples, seed)
+        point = {
+            m: float(aggregate_rows(o, a, np.arange(len(o)))[0]) for m, (o, a) in groups.items()
+        }
+        table = {
+            m: interval_from(point[m], samples[m], len(groups[m][0]), confidence).to_dict()
+            for m in groups
+        }
+        if groups:
+            table["avg"] = interval_from(
+                float(np.mean(list(point.values()))),
+                np.mean(list(samples.values()), axis=0),
+                sum(len(o) for o, _ in groups.values()),
+                confidence,
+            ).to_dict()
+        out[phase] = table
+    if before and after:
+        diffs, values, sizes, table = [], [], [], {}
+        for m in sorted(set(before) & set(after)):
+            if len(before[m]) != len(after[m]) or not len(after[m]):
+                continue
+            rng = np.random.default_rng(seed)
+            n = len(after[m])
+            idx = resample_indices(n, resamples, rng)
+            every = np.arange(n)
+            agg = aggregations[m]
+            d = aggregate_rows(after[m], agg, idx) - aggregate_rows(before[m], agg, idx)
+            value = float(
+                aggregate_rows(after[m], agg, every)[0] - aggregate_rows(before[m], agg, every)[0]
+            )
+            iv = interval_from(value, d, n, confidence)
+            table[m] = {**iv.to_dict(), "within_noise": iv.contains_zero}
+            diffs.append(d)
+            values.append(value)
+            sizes.append(n)
+        if diffs:
+            iv = interval_from(
+                float(np.mean(values)), np.mean(diffs, axis=0), sum(sizes), confidence
+            )
+            table["avg"] = {**iv.to_dict(), "within_noise": iv.contains_zero}
+        out["difference"] = table
+    return out
+
+
+def outputs_to_json(outputs: Mapping[str, RewardOutput]) -> dict[str, Any]:
+    """Rows of each metric as JSON (for a checkpoint's state), read back by
+    :func:`outputs_from_json`."""
+    return {
+        m: {
+            "scores": o.scores.tolist(),
+            "parse_failed": o.parse_failed.tolist(),
+            "counts": {k: v.tolist() for k, v in o.counts.items()},
+        }
+        for m, o in outputs.items()
+    }
+
+
+def outputs_from_json(data: Mapping[str, Any] | None) -> dict[str, RewardOutput]:
+    return {
+        m: RewardOutput(
+            m,
+            np.asarray(d["scores"]),
+            np.asarray(d["parse_failed"]),
+            {k: np.asarray(v) for k, v in d.get("counts", {}).items()},
+        )
+        for m, d in (data or {}).items()
+    }

@@ -34,6 +34,7 @@ from common.run_data import (
     max_new_tokens_for,
     prompt_token_limit,
 )
+from common.stats import eval_intervals, outputs_from_json, outputs_to_json
 from common.tracking import NullTracker, build_tracker, keep_rows_up_to
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,10 @@ class TrainingLoop:
         self.start_step = 1
         self.last_step = 0
         self.eval_before: dict[str, float] | None = None
+        # Rows behind the last evaluation (metric -> RewardOutput), for the intervals.
+        self.last_eval_rows: dict[str, Any] = {}
+        self.eval_before_rows: dict[str, Any] = {}
+        self.eval_aggregations: dict[str, str] = {}
         if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
@@ -180,7 +185,19 @@ class TrainingLoop:
         ordered = [""] * len(self.eval_examples)
         for r, part in enumerate(gathered):
             ordered[r :: len(gathered)] = part
-        return self.reward_set.aggregate(self.reward_set.score(self.eval_examples, ordered))
+        return self.score_eval(ordered)
+
+    def score_eval(self, texts: list[str]) -> dict[str, float]:
+        """Each metric's reported score of ``texts`` (one per eval example); the rows are
+        kept in ``last_eval_rows`` for the run's confidence intervals."""
+        table = self.reward_set.score(self.eval_examples, texts)
+        scores = {}
+        for name, rows in table.outputs.items():
+            scorer = self.reward_set.scorer(name)  # once per name: max_resident may evict
+            scores[name] = scorer.aggregate(rows)
+            self.eval_aggregations[name] = scorer.aggregation
+        self.last_eval_rows = dict(table.outputs)
+        return scores
 
     # ---- the method ---------------------------------------------------------------------
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
@@ -225,6 +242,7 @@ class TrainingLoop:
     def save_checkpoint(self, step: int) -> Path:
         state = {
             "eval_before": self.eval_before,
+            "eval_before_rows": outputs_to_json(self.eval_before_rows),
             "config": resolved_config(self.cfg),  # a resume with another config is refused
             **self.extra_state(),
         }
@@ -260,6 +278,7 @@ class TrainingLoop:
             return
         self.load_extra_state(state)
         self.eval_before = state.get("eval_before")
+        self.eval_before_rows = outputs_from_json(state.get("eval_before_rows"))
         self.start_step = int(state["step"]) + 1
         log.info("resumed from %s (step %d)", folder, state["step"])
 
@@ -284,6 +303,7 @@ class TrainingLoop:
         self.resume()
         if self.eval_before is None:
             self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
+            self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
         before = self.eval_before
         self.prepare()
         self.prompts_truncated = 0  # counted per training step from here on
@@ -332,8 +352,13 @@ class TrainingLoop:
                     f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
                 ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        after_rows = self.last_eval_rows if after else {}
+        if self.eval_before_rows and not self.eval_aggregations:  # resumed, no eval since
+            self.eval_aggregations = {n: self.reward_set.scorer(n).aggregation for n in before}
         result = {
             "eval": {"before": before, "after": after},
+            # n, 95 % bootstrap intervals and paired after-before differences (common.stats)
+            "eval_ci": eval_intervals(self.eval_aggregations, self.eval_before_rows, after_rows),
             "steps": int(self.last_step),
             "wall_s": round(time.perf_counter() - start, 3),
         }

@@ -22,16 +22,36 @@ from experiments.validate import check_run_dir_writable, validate_config
 log = logging.getLogger(__name__)
 
 
-def format_table(before: dict[str, float], after: dict[str, float]) -> str:
-    """A before/after per-metric table, values x100 as the papers print them."""
+def format_table(before: dict[str, float], after: dict[str, float], ci: dict | None = None) -> str:
+    """A before/after per-metric table, values x100 as the papers print them; with ``ci`` (the
+    summary's ``eval_ci``) each value is ``mean ± half-width`` of its 95 % bootstrap interval,
+    ``n`` gives the rows behind it, ``avg`` the mean over metrics, and a difference whose
+    paired interval contains 0 is marked ``within noise``."""
+    from common.stats import format_mean_ci
+
+    ci = ci or {}
     names = sorted(set(before) | set(after))
-    rows = ["| metric | before | after | delta |", "|---|---:|---:|---:|"]
+    if ci.get("after", {}).get("avg") or ci.get("before", {}).get("avg"):
+        names.append("avg")
+    rows = [
+        "| metric | n | before | after | delta | |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for n in names:
-        b, a = before.get(n), after.get(n)
-        d = f"{100 * (a - b):+.2f}" if a is not None and b is not None else ""
-        fb = f"{100 * b:.2f}" if b is not None else ""
-        fa = f"{100 * a:.2f}" if a is not None else ""
-        rows.append(f"| {n} | {fb} | {fa} | {d} |")
+        cb, ca = ci.get("before", {}).get(n), ci.get("after", {}).get(n)
+        cd = ci.get("difference", {}).get(n)
+        b = before.get(n, cb["value"] if cb else None)
+        a = after.get(n, ca["value"] if ca else None)
+        rows_n = (ca or cb or {}).get("n", "")
+        if cd is not None:
+            d = format_mean_ci(cd["value"], cd)
+            d = d if d.startswith("-") else f"+{d}"
+        else:
+            d = f"{100 * (a - b):+.2f}" if a is not None and b is not None else ""
+        noise = "within noise" if cd is not None and cd.get("within_noise") else ""
+        rows.append(
+            f"| {n} | {rows_n} | {format_mean_ci(b, cb)} | {format_mean_ci(a, ca)} | {d} | {noise} |"
+        )
     return "\n".join(rows)
 
 
@@ -78,7 +98,7 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
         write_summary(Path(run_dir), summary)
         ev = result["eval"]
         if ev["before"] or ev["after"]:
-            print(format_table(ev["before"], ev["after"]))
+            print(format_table(ev["before"], ev["after"], result.get("eval_ci")))
         log.info("run directory: %s", run_dir)
     return summary
 

@@ -86,7 +86,7 @@ class BestOfNLoop(TrainingLoop):
             rollout, _, chosen = self._rerank(batch, decision)
             texts += [rollout.texts[i] for i in chosen]
         self.rewards.load_state_dict(state)
-        return self.reward_set.aggregate(self.reward_set.score(examples, texts))
+        return self.score_eval(texts)
 
     def extra_state(self) -> dict[str, Any]:
         return self.rewards.state_dict()

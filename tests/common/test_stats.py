@@ -11,6 +11,7 @@ from common.stats import (
     aggregate_rows,
     bootstrap_paired_difference,
     bootstrap_score,
+    eval_intervals,
     format_mean_ci,
     percentile_interval,
     resample_groups,
@@ -89,3 +90,36 @@ def test_percentile_interval_and_format():
     assert format_mean_ci(0.5, {"lo": 0.4, "hi": 0.7}) == "50.00 ± 15.00"
     with pytest.raises(ValueError, match="unknown aggregation"):
         aggregate_rows(rows([1.0]), "median", np.array([0]))
+
+
+def test_eval_intervals_of_a_run():
+    before = {"acc": rows([0.0, 0.0, 1.0, 1.0]), "f1": rows([0.5, 0.5, 0.5, 0.5])}
+    after = {"acc": rows([1.0, 1.0, 1.0, 1.0]), "f1": rows([0.5, 0.5, 0.5, 0.5])}
+    ci = eval_intervals({"acc": "mean", "f1": "mean"}, before, after)
+    assert ci["before"]["acc"]["value"] == 0.5 and ci["before"]["acc"]["n"] == 4
+    assert ci["before"]["avg"]["value"] == pytest.approx(0.5)  # (0.5 + 0.5) / 2
+    assert ci["after"]["acc"] == {"value": 1.0, "lo": 1.0, "hi": 1.0, "n": 4}
+    # acc: +0.5, paired resamples of rows whose difference is 1 or 0 -> [0, 1], touches 0
+    assert ci["difference"]["acc"]["value"] == 0.5
+    assert ci["difference"]["acc"]["lo"] == 0.0 and ci["difference"]["acc"]["within_noise"]
+    # f1 unchanged on every row: exactly 0, within noise
+    assert ci["difference"]["f1"]["value"] == 0.0 and ci["difference"]["f1"]["within_noise"]
+    assert ci["difference"]["avg"]["value"] == pytest.approx(0.25)
+    assert set(eval_intervals({"acc": "mean"}, None, {"acc": after["acc"]})) == {"method", "after"}
+
+
+def test_run_table_prints_intervals_and_noise_marks():
+    from experiments.run import format_table
+
+    before = {"acc": rows([0.0] * 10 + [1.0] * 10)}
+    after = {"acc": rows([1.0] * 20)}
+    ci = eval_intervals({"acc": "mean"}, before, after)
+    table = format_table({"acc": 0.5}, {"acc": 1.0}, ci)
+    line = next(x for x in table.splitlines() if x.startswith("| acc "))
+    # +0.5 with every resample's difference in about [0.28, 0.72]: not noise
+    assert "| 20 | 50.00 ± " in line and "| 100.00 ± 0.00 |" in line and "+50.00 ± " in line
+    assert "within noise" not in line
+    assert any(x.startswith("| avg ") for x in table.splitlines())
+    same = format_table({"acc": 0.5}, {"acc": 0.5}, eval_intervals({"acc": "mean"}, before, before))
+    assert "within noise" in same
+    assert "| acc |  | 50.00 | 100.00 | +50.00 |" in format_table({"acc": 0.5}, {"acc": 1.0})

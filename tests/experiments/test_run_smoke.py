@@ -42,6 +42,15 @@ def test_debug_run_writes_the_run_directory_contract(tmp_path):
     for phase in ("before", "after"):
         scores = summary["eval"][phase]
         assert scores and all(0.0 <= v <= 1.0 for v in scores.values())
+        # n and a 95 % bootstrap interval per metric, plus the mean over metrics
+        ci = summary["eval_ci"][phase]
+        assert set(ci) == set(scores) | {"avg"}
+        for m, v in scores.items():
+            assert ci[m]["value"] == v and ci[m]["lo"] <= v <= ci[m]["hi"] and ci[m]["n"] > 0
+    diff = summary["eval_ci"]["difference"]
+    assert set(diff) == set(summary["eval"]["after"]) | {"avg"}
+    assert all(isinstance(d["within_noise"], bool) for d in diff.values())
+    assert "| metric | n | before | after | delta |" in r.stdout and " ± " in r.stdout
     assert (tmp_path / ".hydra" / "config.yaml").exists()
     assert list((tmp_path / "wandb").glob("offline-run-*"))
 
