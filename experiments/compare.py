@@ -39,6 +39,11 @@ Outputs in ``--out`` (default: ``<common parent of the inputs>/compare``):
     table.md, table.csv     the table above (also printed to stdout)
     ttest.md, ttest.csv     mean difference x100, p-value and pairs per row and column
                             (ttest.csv: one line per row x column, p at full precision)
+    intervals.md, .csv      per run and metric (and ``avg``): n rows, before and after as
+                            ``mean ± half-width`` of the run's 95 % bootstrap interval, the
+                            paired after-before difference, "within noise" when its interval
+                            contains 0 (from ``summary.json``'s ``eval_ci``; written when a
+                            run has one)
     results.json            every number, in [0, 1] units (the tables print x100): per-run
                             scores, per-seed and mean/std per row, the t-tests, the runs used
                             and the folders skipped
@@ -790,10 +795,19 @@ def compare(
     header = ["method", "baseline", "metric", "n_pairs", "mean_diff_x100", "p_value", "note"]
     written.append(write_csv(out / "ttest.csv", header, ttest_csv_body(tests)))
 
+    row_of = {id(r): row.label for row in rows if not row.zero_shot for r in row.runs}
+    intervals = interval_cells(runs, row_of, columns)
+    if intervals[1]:
+        (out / "intervals.md").write_text(
+            "Per run: x100, mean ± half-width of the 95 % bootstrap interval over the eval "
+            "rows (n); delta = paired after - before.\n\n" + markdown(*intervals),
+            encoding="utf-8",
+        )
+        written += [out / "intervals.md", write_csv(out / "intervals.csv", *intervals)]
+
     if plots:
         written += write_plots(rows, out)
 
-    row_of = {id(r): row.label for row in rows if not row.zero_shot for r in row.runs}
     results = {
         "phase": phase,
         "units": "fraction in [0, 1]; the tables print x100",
@@ -812,6 +826,7 @@ def compare(
                 "wall_s": r.summary.get("wall_s"),
                 "before": r.scores("before"),
                 "after": r.scores("after"),
+                "eval_ci": r.summary.get("eval_ci"),
             }
             for r in runs
         ],
@@ -824,6 +839,36 @@ def compare(
     for path in results["files"]:
         log.info("wrote %s", path)
     return results | {"markdown": table_md, "ttest_markdown": ttest_md}
+
+
+def interval_cells(
+    runs: Sequence[Run], row_of: dict[int, str], columns: Sequence[str]
+) -> tuple[list[str], list[list[str]]]:
+    """(header, body) of the per-run interval table from each summary's ``eval_ci``."""
+    from common.stats import format_mean_ci
+
+    body = []
+    for run in sorted(runs, key=lambda r: (row_of.get(id(r), ""), r.seed)):
+        ci = run.summary.get("eval_ci") or {}
+        for col in columns:
+            b, a, d = (ci.get(k, {}).get(col) for k in ("before", "after", "difference"))
+            if not (b or a):
+                continue
+            delta = format_mean_ci(d["value"], d) if d else ""
+            body.append(
+                [
+                    row_of.get(id(run), "zero-shot"),
+                    str(run.seed),
+                    col,
+                    str((a or b)["n"]),
+                    format_mean_ci(b["value"], b) if b else "",
+                    format_mean_ci(a["value"], a) if a else "",
+                    f"+{delta}" if delta and not delta.startswith("-") else delta,
+                    "within noise" if d and d.get("within_noise") else "",
+                ]
+            )
+    header = ["method", "seed", "metric", "n", "before", "after", "delta", "noise"]
+    return header, body
 
 
 def _row_json(row: Row, columns: Sequence[str], best: dict[str, set[str]]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 
+import numpy as np
 import pytest
 from omegaconf import OmegaConf
 from scipy import stats
@@ -355,3 +356,49 @@ def test_load_run_config_stays_importable_from_laser_analysis():
     from common.run_dirs import load_run_config
 
     assert reexported_load_run_config is load_run_config
+
+
+def test_intervals_table_from_each_runs_eval_ci(tmp_path):
+    from common.rewards.base import RewardOutput
+    from common.stats import eval_intervals
+
+    def rows(values):
+        return RewardOutput("acc", np.asarray(values, float), np.zeros(len(values), bool))
+
+    before, after = rows([0.0] * 10 + [1.0] * 10), rows([1.0] * 20)
+    folder = make_run(
+        tmp_path / "r0",
+        method="drbo",
+        trainer="remax",
+        balancer="inverse",
+        seed=0,
+        before={"acc": 0.5},
+        after={"acc": 1.0},
+    )
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["eval_ci"] = eval_intervals({"acc": "mean"}, {"acc": before}, {"acc": after})
+    (folder / "summary.json").write_text(json.dumps(summary))
+    same = make_run(
+        tmp_path / "r1",
+        method="drbo",
+        trainer="remax",
+        balancer="average",
+        seed=0,
+        before={"acc": 0.5},
+        after={"acc": 0.5},
+    )
+    summary = json.loads((same / "summary.json").read_text())
+    summary["eval_ci"] = eval_intervals({"acc": "mean"}, {"acc": before}, {"acc": before})
+    (same / "summary.json").write_text(json.dumps(summary))
+
+    out = tmp_path / "cmp"
+    results = compare([tmp_path], out=out, plots=False)
+    text = (out / "intervals.md").read_text()
+    inverse = next(x for x in text.splitlines() if "drbo/inverse" in x and "| acc |" in x)
+    assert "| 20 | 50.00 ± " in inverse and "| 100.00 ± 0.00 |" in inverse
+    assert "within noise" not in inverse
+    average = next(x for x in text.splitlines() if "drbo/average" in x and "| acc |" in x)
+    assert "+0.00 ± 0.00" in average and "within noise" in average
+    assert (out / "intervals.csv").exists()
+    run = next(r for r in results["runs"] if r["path"].endswith("r0"))
+    assert run["eval_ci"]["difference"]["acc"]["within_noise"] is False
