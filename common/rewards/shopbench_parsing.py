@@ -10,7 +10,7 @@ parsers are unchanged to the kit's last commit). Rules, restated (shared/data/RE
   on commas, ``int()`` each piece and SKIP the pieces that fail (``"1. Lamp, 4"`` -> ``[1, 4]``);
   retrieval keeps the first 3; ranking keeps ints <= 5, the first 5, and empties the list on
   any duplicate;
-- NER: ``ast.literal_eval`` of the (uncut-by-strip) text when it is a list of strings, else the
+- NER: ``ast.literal_eval`` of the cut, unstripped text when it is a list of strings, else the
   comma pieces, stripped, empty pieces dropped (see :data:`NER_DROP_EMPTY_PIECES`).
 
 Every parser is total: it never raises, and returns ``(value, parse_failed)``; a failed parse
