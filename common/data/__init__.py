@@ -18,11 +18,29 @@ DATASET_KINDS: dict[str, tuple[str, str, str]] = {
     "shopbench": ("common.data.shopbench", "load_shopbench", "shopping_sample"),
     "shopping_mmlu": ("common.data.shopping_mmlu", "load_shopping_mmlu", "shopping_sample"),
     "alce": ("common.data.alce", "load_alce", "alce_sample"),
-    "gsm8k": ("common.data.gsm8k", "load_gsm8k", "gsm_sample"),
+    "gsm8k": ("common.data.gsm8k", "load_gsm8k", "gsm8k_train"),
+    # IFEval-format rows (IFEval, IFBench, the project's verifiable multi-constraint testbed)
+    "ifeval": ("common.data.ifeval", "load_ifeval", "ifeval_testbed_train"),
     "prompts": ("common.data.prompts", "load_prompts", "prompts_sample"),
     # the same loader; its bundled sample is the categorized instruction-following set
     "instruct": ("common.data.prompts", "load_prompts", "instruct_sample"),
 }
+
+# kind -> the bundled held-out file that goes with its bundled training data (used when
+# neither dataset.path nor dataset.eval_path is set); other kinds split their data instead.
+BUNDLED_EVAL: dict[str, str] = {
+    "gsm8k": "gsm8k_test",
+    "ifeval": "ifeval_testbed_heldout",
+}
+
+
+def bundled_eval_path(kind: str) -> Path | None:
+    """The bundled held-out file of ``kind`` (:data:`BUNDLED_EVAL`), or None."""
+    if kind not in BUNDLED_EVAL:
+        return None
+    from common.data.bundled import bundled_path
+
+    return bundled_path(BUNDLED_EVAL[kind])
 
 
 def load_dataset(kind: str, path: str | Path | None = None, **kw: Any) -> list[Example]:
@@ -70,4 +88,4 @@ def load_dataset(kind: str, path: str | Path | None = None, **kw: Any) -> list[E
     return examples
 
 
-__all__ = ["DATASET_KINDS", "Example", "load_dataset"]
+__all__ = ["BUNDLED_EVAL", "DATASET_KINDS", "Example", "bundled_eval_path", "load_dataset"]

@@ -1,4 +1,6 @@
-"""Paths of the small sample files shipped inside the package (``common/data/samples``)."""
+"""Paths of the data shipped inside the package: the small project-written samples
+(``common/data/samples``) and the real benchmark files whose licences let the project
+redistribute them (``common/data/corpora/<name>/``, each with its LICENSE and SOURCE.md)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,18 @@ from pathlib import Path
 SAMPLES_PACKAGE = "common.data"
 SAMPLES_DIR = "samples"
 SAMPLE_SUFFIXES = (".jsonl", ".json", ".txt")
+CORPORA_DIR = "corpora"
+# name -> file under common/data/corpora (gzip-compressed; the loaders read .gz directly)
+CORPORA = {
+    "gsm8k_train": "gsm8k/train.jsonl.gz",
+    "gsm8k_test": "gsm8k/test.jsonl.gz",
+    "ifeval": "ifeval/input_data.jsonl.gz",
+}
 
 
 def bundled_path(name: str) -> Path:
-    """Path of a bundled sample by stem (``"shopping_sample"``) or file name.
+    """Path of a bundled sample by stem (``"shopping_sample"``) or file name, or of a bundled
+    benchmark file by its :data:`CORPORA` name (``"gsm8k_train"``).
 
     Resolved through importlib.resources so it also works from an installed wheel.
 
@@ -19,6 +29,10 @@ def bundled_path(name: str) -> Path:
         FileNotFoundError: no such sample; the message lists the available ones.
     """
     folder = _samples_dir()
+    if name in CORPORA:
+        corpus = folder.parent / CORPORA_DIR / CORPORA[name]
+        if corpus.is_file():
+            return corpus
     candidates = [folder / name] + [folder / f"{name}{suffix}" for suffix in SAMPLE_SUFFIXES]
     for candidate in candidates:
         if candidate.is_file():
@@ -29,9 +43,10 @@ def bundled_path(name: str) -> Path:
 
 
 def available_samples() -> list[str]:
-    """Stems of the bundled sample files."""
+    """Stems of the bundled sample files and names of the bundled benchmark files."""
     folder = _samples_dir()
-    return sorted(p.stem for p in folder.iterdir() if p.suffix in SAMPLE_SUFFIXES)
+    stems = [p.stem for p in folder.iterdir() if p.suffix in SAMPLE_SUFFIXES]
+    return sorted(stems + list(CORPORA))
 
 
 def samples_dir() -> Path:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,21 +23,34 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
             the file nor the line).
     """
     path = Path(path)
-    with path.open("rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            yield line_no, _decode(raw, path, line_no)
+    line_no = 0
+    try:
+        with open_binary(path) as fh:
+            for line_no, raw in enumerate(fh, start=1):
+                yield line_no, _decode(raw, path, line_no)
+    except (gzip.BadGzipFile, EOFError) as err:  # a truncated or non-gzip ``.gz`` file
+        raise DataFormatError(
+            path, line_no + 1, "<gzip>", f"not a complete gzip file: {err}"
+        ) from err
 
 
 def read_text(path: str | Path) -> str:
     """The whole file decoded as UTF-8; a bad byte is reported with its line."""
     path = Path(path)
-    raw = path.read_bytes().removeprefix(_BOM)
+    with open_binary(path) as fh:
+        raw = fh.read().removeprefix(_BOM)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line_no = raw.count(b"\n", 0, err.start) + 1
         start = raw.rfind(b"\n", 0, err.start) + 1
         raise _encoding_error(err, path, line_no, err.start - start) from err
+
+
+def open_binary(path: Path):
+    """The file opened for binary reading; ``*.gz`` files are decompressed on the fly (the
+    bundled benchmark copies are gzip-compressed)."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
 def _decode(raw: bytes, path: Path, line_no: int) -> str:
@@ -87,7 +101,7 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     often on a single physical line, so the entry number is the useful position).
     """
     path = Path(path)
-    with path.open("rb") as fh:
+    with open_binary(path) as fh:
         head = fh.read(4096).removeprefix(_BOM).lstrip()
     if not head.startswith(b"["):
         yield from iter_jsonl(path)

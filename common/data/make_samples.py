@@ -4,8 +4,8 @@
     python -m common.data.make_samples --check    # exit 1 if the committed files differ
 
 Every file is written by this project from hand-written catalogs and templates (see
-``common/data/samplegen``), except ``gsm_sample.jsonl``, drawn from reasoning-gym's
-``gsm_symbolic`` generator.
+``common/data/samplegen``). Real benchmark files the project may redistribute (GSM8K, IFEval)
+live in ``common/data/corpora`` and are not generated.
 """
 
 from __future__ import annotations
@@ -17,23 +17,23 @@ import tempfile
 from pathlib import Path
 
 from common.data.bundled import samples_dir
-from common.data.gsm8k import gsm_rows
 from common.data.jsonl import write_jsonl
 from common.data.samplegen.alce_rows import alce_rows
 from common.data.samplegen.catalog import check_catalog
+from common.data.samplegen.ifeval_testbed import testbed_rows
 from common.data.samplegen.instruct import instruct_rows
 from common.data.samplegen.open_prompts import prompt_rows
 from common.data.samplegen.shopping import shopping_rows
 
 DEFAULT_SEED = 0
-GSM_ROWS = 200
 PER_CRITERION = 48
 FILES = (
     "shopping_sample.jsonl",
     "alce_sample.json",
-    "gsm_sample.jsonl",
     "prompts_sample.jsonl",
     "instruct_sample.jsonl",
+    "ifeval_testbed_train.jsonl",
+    "ifeval_testbed_heldout.jsonl",
 )
 
 
@@ -45,9 +45,11 @@ def write_samples(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     with (out / "alce_sample.json").open("w", encoding="utf-8") as fh:
         json.dump(alce_rows(seed), fh, ensure_ascii=False, indent=1)
         fh.write("\n")
-    write_jsonl(out / "gsm_sample.jsonl", gsm_rows(GSM_ROWS, seed))
     write_jsonl(out / "prompts_sample.jsonl", prompt_rows(seed))
     write_jsonl(out / "instruct_sample.jsonl", instruct_rows(seed))
+    testbed = testbed_rows(seed)
+    write_jsonl(out / "ifeval_testbed_train.jsonl", testbed["train"])
+    write_jsonl(out / "ifeval_testbed_heldout.jsonl", testbed["heldout"])
     return [out / name for name in FILES]
 
 

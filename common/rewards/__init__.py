@@ -8,6 +8,7 @@ import common.rewards.alce  # noqa: E402,F401
 import common.rewards.embedding_sim  # noqa: E402,F401
 import common.rewards.fluency  # noqa: E402,F401
 import common.rewards.heuristics  # noqa: E402,F401
+import common.rewards.ifeval_rewards  # noqa: E402,F401
 import common.rewards.math_answer  # noqa: E402,F401
 import common.rewards.pref_rm  # noqa: E402,F401
 import common.rewards.relevance  # noqa: E402,F401

@@ -4,6 +4,9 @@ Routing decides which metric scores which example:
     ``by_example``  multi-type tasks (Shopping MMLU): example i is scored only by its own
                     ``Example.metric``; the other cells of its row are masked out.
     ``all``         single-task settings (ALCE): every metric scores every example.
+    ``listed``      each example lists the metrics that apply to it in ``meta["metrics"]``
+                    (an instruction-following prompt's constraint families); the others are
+                    masked out.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from common.data.types import Example
 from common.rewards.base import RewardOutput, Scorer
 from common.rewards.registry import build_scorer, scorer_class
 
-Routing = Literal["by_example", "all"]
+Routing = Literal["by_example", "all", "listed"]
+ROUTINGS = ("by_example", "all", "listed")
 
 
 class RewardScoringError(RuntimeError):
@@ -74,8 +78,8 @@ class RewardSet:
         noise: Mapping[str, Any] | None = None,
         max_resident: int | None = None,
     ) -> None:
-        if routing not in ("by_example", "all"):
-            raise ValueError(f"rewards.routing={routing!r}; allowed values: by_example, all")
+        if routing not in ROUTINGS:
+            raise ValueError(f"rewards.routing={routing!r}; allowed values: {', '.join(ROUTINGS)}")
         options = dict(options or {})
         unknown = set(options) - set(names)
         if unknown:
@@ -142,9 +146,19 @@ class RewardSet:
         col = {n: j for j, n in enumerate(self.names)}
         mask = np.zeros((len(examples), len(self.names)), dtype=bool)
         for i, ex in enumerate(examples):
-            if ex.metric in col:
-                mask[i, col[ex.metric]] = True
+            for metric in self.applicable(ex):
+                if metric in col:
+                    mask[i, col[metric]] = True
         return mask
+
+    def applicable(self, example: Example) -> list[str]:
+        """The metric names that apply to ``example`` under this routing (any of them may
+        be outside ``names``)."""
+        if self.routing == "all":
+            return list(self.names)
+        if self.routing == "listed":
+            return list(example.meta.get("metrics") or [])
+        return [example.metric]
 
     def score(
         self,

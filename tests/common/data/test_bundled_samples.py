@@ -48,8 +48,12 @@ def test_files_are_small_and_listed():
     assert set(available_samples()) >= {
         "shopping_sample",
         "alce_sample",
-        "gsm_sample",
         "prompts_sample",
+        "ifeval_testbed_train",
+        "ifeval_testbed_heldout",
+        "gsm8k_train",
+        "gsm8k_test",
+        "ifeval",
     }
     for name in FILES:
         assert bundled_path(name).stat().st_size < 300 * 1024, name
@@ -192,12 +196,17 @@ def test_alce_sample(tmp_path):
             assert len(cited) < len(docs)  # at least one distractor is never cited
 
 
-def test_gsm_sample():
-    examples = load_gsm8k(bundled_path("gsm_sample"))
-    assert len(examples) == 200 and len({ex.prompt for ex in examples}) == 200
-    for ex in examples:
+def test_bundled_gsm8k():
+    train = load_gsm8k(bundled_path("gsm8k_train"))
+    test = load_gsm8k(bundled_path("gsm8k_test"))
+    assert (len(train), len(test)) == (7473, 1319)
+    assert not {ex.prompt for ex in train} & {ex.prompt for ex in test}
+    for ex in train[:50] + test[:50]:
         assert final_answer(ex.meta["solution"]) == ex.gold
         float(ex.gold)  # numeric
+    folder = bundled_path("gsm8k_train").parent
+    assert (folder / "LICENSE").read_text().startswith("MIT License")
+    assert "3101c7d" in (folder / "SOURCE.md").read_text()
 
 
 def test_prompts_sample():

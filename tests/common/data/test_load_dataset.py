@@ -22,6 +22,7 @@ def test_unknown_kind_lists_allowed_values():
         "gsm8k",
         "prompts",
         "instruct",
+        "ifeval",
     }
 
 
@@ -70,6 +71,15 @@ VALID_ROWS = {
     "prompts": ("p.jsonl", {"prompt": "Write a haiku."}),
     "instruct": ("i.jsonl", {"prompt": "Write an email.", "category": "email"}),
     "alce": ("alce.jsonl", {"question": "q?", "docs": [], "claims": ["c"]}),
+    "ifeval": (
+        "ifeval.jsonl",
+        {
+            "key": 1,
+            "prompt": "Write a poem. Do not use commas.",
+            "instruction_id_list": ["punctuation:no_comma"],
+            "kwargs": [{}],
+        },
+    ),
 }
 # kind -> (a required field, a wrong-typed value for it)
 REQUIRED = {
@@ -79,6 +89,7 @@ REQUIRED = {
     "prompts": ("prompt", {"text": "x"}),
     "instruct": ("prompt", 3.5),
     "alce": ("question", 12),
+    "ifeval": ("instruction_id_list", "punctuation:no_comma"),
 }
 
 

