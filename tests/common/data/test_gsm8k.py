@@ -1,4 +1,4 @@
-"""GSM8K loader and the reasoning-gym generator."""
+"""GSM8K loader (plain and gzip-compressed JSON lines)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from common.data.errors import DataFormatError
-from common.data.gsm8k import final_answer, generate_gsm, gsm_rows, load_gsm8k
+from common.data.gsm8k import final_answer, load_gsm8k
 
 
 def test_load_gsm8k_rows(tmp_path):
@@ -54,19 +54,14 @@ def test_final_answer():
     assert final_answer("#### ") is None
 
 
-def test_generate_gsm_is_deterministic_and_well_formed():
-    a = generate_gsm(5, seed=3)
-    assert [ex.prompt for ex in a] == [ex.prompt for ex in generate_gsm(5, seed=3)]
-    assert [ex.prompt for ex in a] != [ex.prompt for ex in generate_gsm(5, seed=4)]
-    for ex in a:
-        assert ex.metric == "math_exact" and ex.gold and ex.prompt
-        assert final_answer(ex.meta["solution"]) == ex.gold
-    with pytest.raises(ValueError):
-        gsm_rows(0)
+def test_gzip_file_and_a_bad_row_inside_it(tmp_path):
+    import gzip
 
-
-def test_generated_rows_round_trip_through_loader(tmp_path):
-    rows = gsm_rows(4, seed=1)
-    path = tmp_path / "gen.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert [ex.gold for ex in load_gsm8k(path)] == [ex.gold for ex in generate_gsm(4, seed=1)]
+    path = tmp_path / "rows.jsonl.gz"
+    good = json.dumps({"question": "q", "answer": "#### 7"})
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write(good + "\n" + json.dumps({"question": "q", "answer": "none"}) + "\n")
+    with pytest.raises(DataFormatError) as err:
+        load_gsm8k(path)
+    assert (err.value.line, err.value.field) == (2, "answer")
+    assert "rows.jsonl.gz:2: field 'answer'" in str(err.value)
