@@ -26,7 +26,6 @@ import io
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 IFEVAL = "ifeval"
@@ -63,7 +62,9 @@ def ensure_sentence_data() -> None:
     if-verifiable counts sentences with ``nltk.data.load("tokenizers/punkt/english.pickle")``,
     which NLTK >= 3.9 no longer ships (pickles are refused); NLTK 3.9 replaced it with the
     same parameters as ``punkt_tab`` data, read by ``nltk.tokenize.PunktTokenizer``. The
-    project's copy of that data is put on ``nltk.data.path`` first.
+    project's copy of that data (common/data/nltk_data) is put on ``nltk.data.path`` by
+    :func:`common.text.sentences.ensure_punkt`; ``nltk.word_tokenize`` (used by the
+    capital-word checker) needs it too.
     """
     _patch_sentence_tokenizers()
 
@@ -72,9 +73,14 @@ def ensure_sentence_data() -> None:
 def _patch_sentence_tokenizers() -> None:
     import nltk
 
-    bundled = Path(__file__).resolve().parents[1] / "data" / "nltk_data"
-    if bundled.is_dir() and str(bundled) not in nltk.data.path:
-        nltk.data.path.insert(0, str(bundled))
+    from common.text.sentences import ensure_punkt
+
+    if not ensure_punkt():
+        raise LookupError(
+            "NLTK's English Punkt data (punkt_tab) cannot be loaded, not even from the "
+            "project's copy in common/data/nltk_data: IFEval's sentence and capital-word "
+            "checks would be wrong"
+        )
 
     @functools.cache
     def punkt_tab_english():

@@ -31,6 +31,7 @@ CAPS2 = (
     {"capital_frequency": 2, "capital_relation": "at least"},
 )
 WORDS_LT_10 = ("length_constraints:number_words", {"num_words": 10, "relation": "less than"})
+SENT_GE_3 = ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "at least"})
 PS = ("detectable_content:postscript", {"postscript_marker": "P.S."})
 QUOTE = ("startend:quotation", {})
 END = ("startend:end_checker", {"end_phrase": "Have a nice day."})
@@ -63,6 +64,9 @@ def score(name, g, text, **options):
         ("if_startend", [QUOTE], '"All quoted."', 1.0),
         ("if_startend", [END], "Thanks. Have a nice day.", 1.0),
         ("if_startend", [END], "Have a nice day. Bye.", 0.0),
+        # sentences are NLTK Punkt's: "Dr." does not end one, so this is 2 sentences
+        ("if_length", [SENT_GE_3], "One here. Two here. Three here.", 1.0),
+        ("if_length", [SENT_GE_3], "Dr. Smith came. He left.", 0.0),
         ("if_format", [TITLE], "<<My Title>>\nText.", 1.0),
         ("if_format", [TITLE], "My Title\nText.", 0.0),
     ],
