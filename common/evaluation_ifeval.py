@@ -100,3 +100,15 @@ def format_report(scores: dict) -> str:
             "stop-word and part-of-speech checkers need NLTK corpora that are not bundled"
         )
     return "\n".join(lines)
+
+
+def official_scores(examples: Sequence[Example], predictions: Sequence[str]) -> dict[str, float]:
+    """``{"ifeval/prompt_strict": ..., ...}``: the four official accuracies when every example
+    is an IFEval-format row (a training run's held-out evaluation adds them to the summary
+    beside the per-family rewards), else ``{}``."""
+    if not examples or not all(
+        isinstance(ex.gold, dict) and "instruction_id_list" in ex.gold for ex in examples
+    ):
+        return {}
+    acc = accuracies(check_predictions(examples, predictions))
+    return {f"ifeval/{k}": acc[k] for k in ACCURACIES}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from common.data.types import Example
-from common.evaluation_ifeval import accuracies, check_predictions, score_ifeval
+from common.evaluation_ifeval import accuracies, check_predictions, official_scores, score_ifeval
 from common.rewards.ifeval_checks import InstructionCheck
 from experiments.evaluate import main as evaluate_main
 from experiments.evaluate_ifeval import handles
@@ -55,6 +55,13 @@ def test_score_ifeval_contract():
     assert scores["per_metric"]["instruction_strict"] == pytest.approx(2 / 4)
     assert scores["overall"] == pytest.approx(sum(scores["per_metric"].values()) / 4)
     assert scores["per_task"]["punctuation"] == 0.0 and scores["per_task"]["keywords"] == 1.0
+
+
+def test_official_scores_only_for_ifeval_rows():
+    examples = [ex(NO_COMMA, TENT), ex(LOWER)]
+    scores = official_scores(examples, ["a tent yes", "Upper"])
+    assert scores["ifeval/prompt_strict"] == 0.5 and scores["ifeval/instruction_strict"] == 2 / 3
+    assert official_scores([Example("p", "4", "math_exact")], ["4"]) == {}
 
 
 def test_evaluate_cli_scores_an_ifeval_format_file(tmp_path, capsys):
