@@ -70,6 +70,25 @@ class Case:
 REF = "A braided USB-C cable that charges a phone quickly."
 ALCE_DOCS = [{"title": "France", "text": "Paris is the capital of France."}]
 
+# IFEval-format gold (common/data/ifeval.py): two constraints the good output passes
+IF_GOLD = {
+    "instruction_id_list": ["punctuation:no_comma", "keywords:existence"],
+    "kwargs": [{}, {"keywords": ["cable"]}],
+    "registry": "ifeval",
+}
+IF_SCORERS = (
+    "if_keywords",
+    "if_length",
+    "if_format",
+    "if_case",
+    "if_punctuation",
+    "if_startend",
+    "if_content",
+    "if_language",
+    "if_combination",
+    "if_verifier",
+)
+
 CASES: dict[str, Case] = {
     "mc_accuracy": Case(
         lambda: build_scorer("mc_accuracy"),
@@ -140,6 +159,10 @@ CASES: dict[str, Case] = {
             "alce_citation_prec",
             "alce_citation_f1",
         )
+    },
+    **{
+        name: Case(lambda name=name: build_scorer(name), "Describe a cable.", IF_GOLD, REF)
+        for name in IF_SCORERS
     },
 }
 
