@@ -107,3 +107,19 @@ def test_evaluate_cli_on_ifbench_reports_unscorable(tmp_path, capsys):
     assert evaluate_main(["--data", "ifbench", "--predictions", str(pred)]) == 0
     printed = capsys.readouterr().out
     assert "294 prompts" in printed and "prompt_strict" in printed
+
+
+def test_evaluate_cli_generates_with_a_model(tmp_path, capsys):
+    pred = tmp_path / "pred.jsonl"
+    argv = ["--data", "ifeval_testbed", "--model", "tiny-gpt2", "--limit", "2"]
+    argv += [
+        "--max-new-tokens",
+        "4",
+        "--predictions-out",
+        str(pred),
+        "--out",
+        str(tmp_path / "s.json"),
+    ]
+    assert evaluate_main(argv) == 0
+    assert len(pred.read_text().splitlines()) == 2
+    assert json.loads((tmp_path / "s.json").read_text())["details"]["n_prompts"] == 2
