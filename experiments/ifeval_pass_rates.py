@@ -20,9 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def pass_rates(
-    examples, texts: Sequence[str], n: int
-) -> dict[str, dict[str, float | int]]:
+def pass_rates(examples, texts: Sequence[str], n: int) -> dict[str, dict[str, float | int]]:
     """Per family: instruction-level strict pass rate over the ``n`` responses of each row
     (texts hold n adjacent responses per example) and the count of checks."""
     from common.rewards.ifeval_checks import check_response, family_of
