@@ -34,6 +34,7 @@ from common.rewards.reward_set import ScoreTable
 from common.rollout import Rollout, rollout_logprobs, sequence_logprobs
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
 from drbo.standardize import RewardStandardizer
+from drbo.weight_monitor import build_weight_monitor
 
 
 class ReMaxLoop(EngineLoop):
@@ -42,7 +43,8 @@ class ReMaxLoop(EngineLoop):
     def __init__(self, cfg, run_dir) -> None:
         super().__init__(cfg, run_dir)
         tr = cfg.trainer
-        self.standardizer = RewardStandardizer(self.reward_set.names, eps=tr.standardize_eps)
+        self.standardizer = RewardStandardizer.from_config(self.reward_set.names, tr)
+        self.weight_monitor = build_weight_monitor(cfg.balancer, self.reward_set.names)
         self.pools = {
             m: [ex for ex in self.train_examples if m in self.reward_set.applicable(ex)]
             for m in self.reward_set.names
@@ -185,6 +187,9 @@ class ReMaxLoop(EngineLoop):
 
         figures = self.rewards.figures(decision, r_sample, mab_reward)
         figures.update({f"greedy_reward/{m}": v for m, v in r_greedy.table.metric_means().items()})
+        figures.update(self.standardizer.log_dict())  # mean/<m>, std/<m> in use
+        scaled = {k[len("scaled/") :]: v for k, v in figures.items() if k.startswith("scaled/")}
+        figures.update(self.weight_monitor.observe(step, decision.weights, scaled))
         n_tokens = sampled.num_response_tokens + greedy.num_response_tokens
         figures.update(
             loss=float(loss.item()),

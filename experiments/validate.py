@@ -218,6 +218,15 @@ def validate_config(cfg: DictConfig) -> None:
         )
     for key in ("kl_coef", "warmup_steps"):
         _positive(cfg, f"trainer.{key}", strict=False)
+    _positive(cfg, "trainer.standardize_eps")
+    _positive(cfg, "trainer.standardize_clip")  # null = no clip
+    from drbo.standardize import FLAT_RULES
+
+    flat = tr.get("standardize_flat")
+    if flat is not None and flat not in FLAT_RULES:
+        raise ConfigError(
+            f"trainer.standardize_flat={flat!r}; allowed values: {', '.join(FLAT_RULES)}"
+        )
     k = tr.get("standardize_k")
     if k is not None and k < tr.batch_size:
         # K samples estimate each metric's mean/std; fewer than one batch is too few to trust

@@ -158,6 +158,29 @@ def test_standardize_k_smaller_than_the_batch_names_both_keys():
     validate_config(cfg)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("standardize_eps", 0.0, r"^trainer\.standardize_eps=0\.0 must be > 0$"),
+        ("standardize_clip", -1.0, r"^trainer\.standardize_clip=-1\.0 must be > 0$"),
+        (
+            "standardize_flat",
+            "floor",
+            r"^trainer\.standardize_flat='floor'; allowed values: one_success, eps$",
+        ),
+    ],
+)
+def test_standardize_rule_keys_name_the_key_and_the_allowed_values(key, value, message):
+    cfg = _valid()
+    assert cfg.trainer.standardize_flat == "one_success" and cfg.trainer.standardize_clip == 10
+    cfg.trainer[key] = value
+    with pytest.raises(ConfigError, match=message):
+        validate_config(cfg)
+    # valid values of each key (clip null = no clip; flat eps = the rule before issue 19)
+    cfg.trainer[key] = {"standardize_eps": 0.05, "standardize_clip": None}.get(key, "eps")
+    validate_config(cfg)
+
+
 def test_missing_eval_path_names_the_key():
     cfg = _valid()
     cfg.dataset.eval_path = "/nonexistent/eval.jsonl"
