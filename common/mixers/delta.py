@@ -24,6 +24,12 @@ class DeltaBalancer(DynamicBalancer):
     untrained policy. The default temperature grows with t, so weights start sharp and
     flatten as training goes on. Softmax keeps weights positive whatever the sign of x̂.
 
+    Temperature vs the paper: its text gives tau = 0.01 t, the default here (temperature
+    None, as conf/balancer/delta.yaml ships); its Table 7 lists tau in {0.75, 0.0}, constants
+    (``balancer.temperature=0.75``; 0 is no softmax temperature and is refused). With W = 1/N
+    the text's schedule is very sharp early: at t = 4, N = 3 a gap of 0.12 in x̂ is a factor
+    e between two weights, so a one-std gap makes them one-hot (drbo/weight_monitor.py warns).
+
     Args:
         temperature: constant tau (> 0), or None for 0.01 * t. Others: :class:`DynamicBalancer`.
     """

@@ -66,6 +66,7 @@ def _weights(rows):
     return [[r[f"weight/{m}"] for m in NAMES] for r in rows]
 
 
+@pytest.mark.slow  # two 8-step runs: ~1 min of CPU
 def test_flat_metric_firing_later_collapses_delta_under_the_old_rule_not_under_the_new(
     tmp_path, caplog
 ):
@@ -101,6 +102,7 @@ def test_flat_metric_firing_later_collapses_delta_under_the_old_rule_not_under_t
     assert all(abs(r[f"scaled/{m}"]) <= 10.0 for r in new for m in NAMES)
 
 
+@pytest.mark.slow  # two 3-step runs; the bit-for-bit unit check is in test_standardize.py
 def test_where_every_metric_varies_the_run_is_identical_to_the_old_rule(tmp_path):
     """No flat metric (answer_format left out, both length metrics vary at fit time) and no
     scaled reward near the clip: every logged figure equals the old rule's, bit for bit."""
