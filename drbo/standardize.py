@@ -27,7 +27,7 @@ exists. ``flat_rule="eps"`` restores the old floor. Scaled rewards are then clip
 ``[-clip, clip]`` (default 10; None = no clip), a bound for the cases the rule does not cover
 (a metric with a little spread, e.g. one partial success among the K samples).
 
-Alternatives measured and not taken (README, "DRBO implementation notes"): a floor from the
+Alternatives compared and not taken (README, "DRBO implementation notes"): a floor from the
 other metrics' pooled spread (undefined when every metric is flat, wrong when scales differ),
 and re-fitting a flat metric once it varies (the new statistics would describe the trained
 policy, not the untrained one Eq. 3 refers to, and would change the unit of the balancer's
