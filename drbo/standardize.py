@@ -195,8 +195,8 @@ class RewardStandardizer:
 
     def spread_report(self) -> list[str]:
         """One warning line per flat metric (std < eps; the rule applies) and per sparse one
-        (eps <= std < the one-success std; kept, its rare successes read as many stds, up to
-        the clip). Empty when every metric has ordinary spread."""
+        (std >= eps but so small that a top score reads beyond the clip; kept as fitted, its
+        rare successes are clipped). Empty when every metric has ordinary spread."""
         self._check_fitted()
         bound = "no clip" if self.clip is None else f"clipped at +-{self.clip:g}"
         lines = []
@@ -217,7 +217,9 @@ class RewardStandardizer:
                     f"spread (< standardize_eps={self.eps:g}); divided by {scale[j]:.4g} "
                     f"({rule}), so a score of {hi:g} reads as {best:.3g} std ({bound})"
                 )
-            elif self.std[j] < floor[j]:
+            elif best > (self.clip if self.clip is not None else (hi - self.mean[j]) / floor[j]):
+                # only where it matters: a top score would pass the clip (without a clip,
+                # the one-success bound a flat metric gets)
                 lines.append(
                     f"reward statistics: {stats}, mean {self.mean[j]:.4g}: sparse (std below "
                     f"{floor[j]:.4g}, that of one full success among the K); kept as fitted, so a "
