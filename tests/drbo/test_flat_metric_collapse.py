@@ -47,17 +47,17 @@ def _successes(step: int) -> int:
 
 def _run(tmp_path, *overrides, fire=True):
     loop = ReMaxLoop(compose_config(*RUN, *overrides), tmp_path)
-    score, scored = loop._score, set()
+    score, scored = loop.reward_set.score, set()
 
-    def successes_from_step_3(batch, texts, step=None):
+    def successes_from_step_3(batch, texts, step=None, **kwargs):
         # the sampled responses are scored first in a step, then the greedy ones
         if fire and step is not None and step not in scored:
             scored.add(step)
             k = _successes(step)
             texts = [t + " #### 4" for t in texts[:k]] + list(texts[k:])
-        return score(batch, texts, step)
+        return score(batch, texts, step=step, **kwargs)
 
-    loop._score = successes_from_step_3
+    loop.reward_set.score = successes_from_step_3
     loop.fit()
     return read_metrics(tmp_path / "metrics.jsonl")
 
