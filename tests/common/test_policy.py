@@ -56,15 +56,16 @@ def test_full_reference_is_frozen_copy(tiny_lm):
         assert not any(p.requires_grad for p in r.parameters())
 
 
-def _zero3(model):
+def _zero3(model, precision: str = "fp32"):
     from common.engine import TrainEngine
 
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
-    return TrainEngine(model, opt, None, OmegaConf.create({"stage": 3}), 1)
+    return TrainEngine(model, opt, None, OmegaConf.create({"stage": 3, "precision": precision}), 1)
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("lora", [True, False])
-def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora):
+def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora, precision):
     """ZeRO-3 leaves parameters empty outside a forward: the reference snapshot (LoRA) or
     copy (full) must gather them, and swapping the snapshot in must not lose the policy's own
     weights."""
@@ -76,8 +77,9 @@ def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora):
     if lora:
         lora_cfg = {"enabled": True, "r": 4, "alpha": 8, "target_modules": "all-linear"}
         model = apply_lora(model, OmegaConf.create(lora_cfg))
-    ref = Reference(model)
-    engine = _zero3(model)
+    # bf16: DeepSpeed casts the policy after the copy, so a full reference is cast with it
+    ref = Reference(model, dtype=torch.bfloat16 if precision == "bf16" else None)
+    engine = _zero3(model, precision)
     ids = tok(["some text here"], return_tensors="pt")["input_ids"]
 
     def train_step() -> None:
