@@ -164,6 +164,7 @@ def decode_from_shared_prefill(
     pad_id: int,
     temperature: float = 1.0,
     top_p: float = 1.0,
+    min_new_tokens: int = 0,
 ) -> torch.Tensor:
     """Continue G prompts into R rows with one prefill per prompt.
 
@@ -178,6 +179,7 @@ def decode_from_shared_prefill(
     Args:
         prompt_ids: (G, P) left-padded prompts; prompt_mask: (G, P).
         rows: (R,) long prompt index of each output row; sampled rows first.
+        min_new_tokens: EOS is not chosen before this many tokens (generation_config's).
 
     Returns:
         (R, T) generated ids, T <= max_new_tokens, pad after each row's first EOS.
@@ -198,6 +200,8 @@ def decode_from_shared_prefill(
     done = torch.zeros(rows.shape[0], dtype=torch.bool, device=prompt_ids.device)
     tokens: list[torch.Tensor] = []
     for t in range(max_new_tokens):
+        if t < min_new_tokens:  # as transformers' MinNewTokensLengthLogitsProcessor
+            logits[:, eos] = float("-inf")
         nxt = _next_tokens(logits, sampled, temperature, top_p).masked_fill(done, pad_id)
         tokens.append(nxt)
         done |= torch.isin(nxt, eos)
@@ -216,6 +220,32 @@ def decode_from_shared_prefill(
             .float()
         )
     return torch.stack(tokens, dim=1)
+
+
+# generation_config fields whose default leaves the logits as they are; any other value needs
+# transformers' logits processors, which decode_from_shared_prefill does not apply.
+_NEUTRAL_GENERATION = {
+    "repetition_penalty": (None, 1.0),
+    "no_repeat_ngram_size": (None, 0),
+    "bad_words_ids": (None,),
+    "suppress_tokens": (None,),
+    "begin_suppress_tokens": (None,),
+    "forced_bos_token_id": (None,),
+    "forced_eos_token_id": (None,),
+    "encoder_repetition_penalty": (None, 1.0),
+    "typical_p": (None, 1.0),
+    "epsilon_cutoff": (None, 0.0),
+    "eta_cutoff": (None, 0.0),
+    "min_p": (None,),
+    "sequence_bias": (None,),
+    "renormalize_logits": (None, False),
+}
+
+
+def _plain_decoding(generation_config) -> bool:
+    return all(
+        getattr(generation_config, k, None) in neutral for k, neutral in _NEUTRAL_GENERATION.items()
+    )
 
 
 @torch.no_grad()
@@ -249,6 +279,21 @@ def generate_sampled_and_greedy(
         add_special_tokens=False,
     ).to(device)
     G = enc["input_ids"].shape[0]
+    if not _plain_decoding(model.generation_config):
+        # Logits processors this loop does not apply: two generate calls keep them.
+        kw = dict(max_new_tokens=max_new_tokens, max_prompt_tokens=max_prompt_tokens)
+        return (
+            generate(
+                model,
+                tokenizer,
+                prompts,
+                do_sample=True,
+                temperature=temperature,
+                top_p=top_p,
+                **kw,
+            ),
+            generate(model, tokenizer, prompts, do_sample=False, **kw),
+        )
     was_training = model.training
     model.eval()
     start = time.perf_counter()
@@ -264,6 +309,7 @@ def generate_sampled_and_greedy(
         pad_id=tokenizer.pad_token_id,
         temperature=temperature,
         top_p=top_p,
+        min_new_tokens=int(model.generation_config.min_new_tokens or 0),
     )
     seconds = time.perf_counter() - start
     model.train(was_training)

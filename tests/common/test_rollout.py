@@ -170,6 +170,40 @@ def test_shared_prefill_halves_stop_where_generate_stops(tiny_lm):
     assert s.response_ids.shape[1] == int(s.response_mask.sum(dim=1).max())
 
 
+def test_shared_prefill_honours_min_new_tokens_like_generate(tiny_lm):
+    model, tok = tiny_lm
+    original = model.generation_config.eos_token_id
+    greedy_first = generate(model, tok, PROMPTS, 6, do_sample=False).response_ids[:, 0]
+    model.generation_config.eos_token_id = [original, *set(greedy_first.tolist())]
+    model.generation_config.min_new_tokens = 3
+    try:
+        want = generate(model, tok, PROMPTS, 6, do_sample=False)
+        _, got = generate_sampled_and_greedy(model, tok, PROMPTS, 6)
+    finally:
+        model.generation_config.eos_token_id = original
+        model.generation_config.min_new_tokens = None
+    assert got.response_mask.sum(dim=1).min() >= 3
+    assert torch.equal(got.response_ids, want.response_ids)
+
+
+def test_processors_the_loop_lacks_fall_back_to_generate(tiny_lm, monkeypatch):
+    import common.rollout as rollout
+
+    model, tok = tiny_lm
+    model.generation_config.repetition_penalty = 1.3
+    monkeypatch.setattr(rollout, "decode_from_shared_prefill", None)  # must not be reached
+    try:
+        torch.manual_seed(1)
+        s, g = generate_sampled_and_greedy(model, tok, PROMPTS, 5, 0.8, 0.8)
+        torch.manual_seed(1)
+        want = generate(model, tok, PROMPTS, 5, True, 0.8, 0.8)
+        want_greedy = generate(model, tok, PROMPTS, 5, False)
+    finally:
+        model.generation_config.repetition_penalty = None
+    assert torch.equal(s.response_ids, want.response_ids)
+    assert torch.equal(g.response_ids, want_greedy.response_ids)
+
+
 def test_top_p_filter_matches_transformers():
     from transformers.generation.logits_process import TopPLogitsWarper
 
