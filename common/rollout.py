@@ -425,7 +425,7 @@ def shared_prompt_logprobs(
             input_ids=response_ids[:, :-1],
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
         ).logits.float()  # (B, T - 1, V)
         logits = torch.cat([first, rest], dim=1)
