@@ -30,6 +30,7 @@ Writes ``bench/results/decode.json``.
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from typing import Any
 
@@ -154,7 +155,9 @@ def run(
     model.to(torch_dtype(used)).eval()
     cfg = compose_config("+exp=shopping_mmlu")
     train, _ = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
-    prompts = [format_prompt(tok, ex.prompt) for ex in train[:batch_size]]
+    # A batch as the trainer draws one (the first rows of the file are short questions).
+    rows = random.Random(0).sample(train, batch_size)
+    prompts = [format_prompt(tok, ex.prompt) for ex in rows]
     dec = Decoder(model, tok, prompts, cfg.dataset.get("max_prompt_tokens"))
     P = int(dec.enc["input_ids"].shape[1])
     moved = bytes_per_step(model, batch_size, P + new_tokens // 2)
