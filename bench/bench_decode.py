@@ -146,13 +146,13 @@ def run(
 ) -> dict[str, Any]:
     from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
-    from common.precision import resolve_precision, torch_dtype
+    from common.precision import cast_parameters, resolve_precision, torch_dtype
     from common.run_data import load_run_data
     from experiments.compose import compose_config
 
     used = resolve_precision(precision)
     model, tok = load_causal_lm(model_name)
-    model.to(torch_dtype(used)).eval()
+    cast_parameters(model, torch_dtype(used)).eval()  # as the trained policy is cast
     cfg = compose_config("+exp=shopping_mmlu")
     train, _ = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
     # A batch as the trainer draws one (the first rows of the file are short questions).

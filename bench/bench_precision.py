@@ -134,6 +134,7 @@ def autocast_vs_bf16_weights(model_name: str, rounds: int) -> dict[str, Any]:
     fp32 module under CPU autocast(bf16), bf16 module; interleaved, median of ``rounds``."""
     from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
+    from common.precision import cast_parameters
     from common.rollout import generate_sampled_and_greedy, rollout_logprobs
     from common.run_data import load_run_data
     from experiments.compose import compose_config
@@ -141,7 +142,7 @@ def autocast_vs_bf16_weights(model_name: str, rounds: int) -> dict[str, Any]:
     cfg = compose_config("+exp=shopping_mmlu")
     train, _ = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
     fp32, tok = load_causal_lm(model_name)
-    bf16, _ = load_causal_lm(model_name, dtype="bfloat16")
+    bf16 = cast_parameters(load_causal_lm(model_name)[0], torch.bfloat16)
     prompts = [format_prompt(tok, ex.prompt) for ex in train[: int(cfg.trainer.batch_size)]]
     max_prompt = cfg.dataset.get("max_prompt_tokens")
     tok_budget = 32

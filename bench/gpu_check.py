@@ -113,7 +113,7 @@ def steps_under(kind: str, stage: int, model: str, steps: int) -> dict[str, Any]
 def run(model: str, steps: int) -> dict[str, Any]:
     from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
-    from common.precision import resolve_precision
+    from common.precision import cast_parameters, resolve_precision
     from common.run_data import load_run_data
     from experiments.compose import compose_config
 
@@ -140,8 +140,8 @@ def run(model: str, steps: int) -> dict[str, Any]:
     cfg = compose_config("+exp=shopping_mmlu")
     train, _ = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
     for dtype in ("float32", "bfloat16"):
-        m, tok = load_causal_lm(model, dtype=dtype)
-        m.to("cuda")
+        m, tok = load_causal_lm(model)
+        cast_parameters(m, getattr(torch, dtype)).to("cuda")  # as DeepSpeed casts the policy
         prompts = [format_prompt(tok, ex.prompt) for ex in train[:4]]
         res[f"shared_vs_per_row_{dtype}"] = shared_vs_per_row(m, tok, prompts, "cuda")
         res[f"greedy_agreement_{dtype}"] = greedy_agreement(m, tok, prompts)

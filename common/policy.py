@@ -67,7 +67,9 @@ class Reference:
         if not self._lora:
             self._model = copy.deepcopy(policy).eval()
             if dtype is not None:
-                self._model.to(dtype)
+                from common.precision import cast_parameters
+
+                cast_parameters(self._model, dtype)  # as DeepSpeed casts the policy
             for p in self._model.parameters():
                 p.requires_grad_(False)
 
