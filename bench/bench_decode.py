@@ -30,6 +30,7 @@ Writes ``bench/results/decode.json``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from typing import Any
@@ -199,6 +200,7 @@ def run(
     res: dict[str, Any] = {
         "bench": "decode",
         "machine": machine(),
+        "load_average": list(os.getloadavg()),
         "model": model_name,
         "precision": used,
         "batch_size": batch_size,

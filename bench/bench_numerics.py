@@ -25,6 +25,7 @@ Writes ``bench/results/numerics.json``.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import math
 import statistics
@@ -186,7 +187,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             raise RuntimeError(f"a run failed: exit codes {codes}; logs in {tmp}")
         print(f"both runs done in {time.perf_counter() - t0:.0f} s ({tmp})")
         dirs = [run_dir_of(tmp / p) for p in ("bf16", "fp32")]
-    res = {"bench": "numerics", "machine": machine(), "exp": args.exp, **compare(*dirs)}
+    res = {
+        "bench": "numerics",
+        "machine": machine(),
+        "load_average": list(os.getloadavg()),
+        "exp": args.exp,
+        **compare(*dirs),
+    }
     res["verdicts"] = verdicts(res)
     for v in res["verdicts"]:
         print(v["line"])

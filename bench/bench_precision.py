@@ -25,6 +25,7 @@ Writes ``bench/results/precision.json``.
 from __future__ import annotations
 
 import argparse
+import os
 import contextlib
 import gc
 import tempfile
@@ -192,7 +193,12 @@ def run(
     warmup: int = 1,
     kinds: tuple[str, ...] = ("remax", "dpo", "autocast"),
 ) -> dict[str, Any]:
-    res: dict[str, Any] = {"bench": "precision", "machine": machine(), "model": model}
+    res: dict[str, Any] = {
+        "bench": "precision",
+        "machine": machine(),
+        "load_average": list(os.getloadavg()),
+        "model": model,
+    }
     verdicts = []
     for kind in kinds:
         if kind == "autocast":
