@@ -25,9 +25,9 @@ Writes ``bench/results/numerics.json``.
 from __future__ import annotations
 
 import argparse
-import os
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys

@@ -25,9 +25,9 @@ Writes ``bench/results/precision.json``.
 from __future__ import annotations
 
 import argparse
-import os
 import contextlib
 import gc
+import os
 import tempfile
 import time
 from pathlib import Path
