@@ -14,7 +14,7 @@ EXP    ?= shopping_mmlu
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full test-slurm lint format bench clean
+.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full test-slurm lint format bench gpu-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -80,7 +80,13 @@ bench: ## benchmarks; figures printed and written to bench/results/, ends with S
 	$(PY) -m bench.bench_memory
 	$(PY) -m bench.bench_peers
 	$(PY) -m bench.bench_checkpoint_digest
+	$(PY) -m bench.bench_precision
+	$(PY) -m bench.bench_decode
+	$(PY) -m bench.bench_numerics
 	$(PY) -m bench.summary
+
+gpu-check: ## on one GPU (< 8 min): bf16 ZeRO-2/3 ReMax and LASeR steps, shared-prompt log-probs; exits 0 without CUDA
+	$(PY) -m bench.gpu_check
 
 clean: ## remove run outputs and caches (keeps .venv)
 	rm -rf outputs multirun .pytest_cache .ruff_cache

@@ -181,22 +181,22 @@ def build_loop(
 def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, full: bool) -> dict:
     """One framework step, then its bare parts on the same batch; seconds of each."""
     captured: list[Any] = []
-    rollout_batch = loop.rollout_batch
+    pair = loop.rollout_sampled_and_greedy
 
     def capture(*args: Any, **kwargs: Any) -> Any:
-        out = rollout_batch(*args, **kwargs)
+        out = pair(*args, **kwargs)
         captured.append(out)
         return out
 
-    loop.rollout_batch = capture
+    loop.rollout_sampled_and_greedy = capture
     t0 = time.perf_counter()
     batch = loop.next_batch(step)
     figures = loop.train_step(step, batch)
     loop.tracker.log(step, figures)
     step_s = time.perf_counter() - t0
-    del loop.rollout_batch  # back to the class's method
+    del loop.rollout_sampled_and_greedy  # back to the class's method
 
-    sampled = captured[0]
+    sampled = captured[0][0]
     enc = bare.encode(batch)
     ids, am, mask = sampled.input_ids, sampled.attention_mask, sampled.response_mask
     T = mask.shape[1]

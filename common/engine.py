@@ -105,12 +105,10 @@ def _plain(node) -> dict[str, Any] | None:
 
 
 def resolve_precision(precision: str) -> str:
-    """``auto`` -> bf16 on a CUDA device that supports it, else fp32 (CPU)."""
-    if precision != "auto":
-        return precision
-    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return "fp32"
+    """``auto`` -> bf16 on a CUDA device or CPU that runs it fast, else fp32 (common.precision)."""
+    from common.precision import resolve_precision as resolve
+
+    return resolve(precision)
 
 
 def _free_port() -> int:

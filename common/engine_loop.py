@@ -21,6 +21,7 @@ from common.policy import (
     build_scheduler,
     disable_dropout,
 )
+from common.precision import torch_dtype
 from common.training_loop import TrainingLoop, write_base_record
 
 
@@ -42,7 +43,9 @@ class EngineLoop(TrainingLoop):
         # After LoRA: peft adds its own lora_dropout modules (p = 0.05 by default).
         disable_dropout(self.policy)
         # Before DeepSpeed wraps the policy: a full reference is a clean deep copy.
-        self.reference = Reference(self.policy)
+        self.reference = Reference(
+            self.policy, dtype=torch_dtype(cfg.engine.get("precision", "auto"))
+        )
         optimizer = build_optimizer(self.policy, tr)
         scheduler = build_scheduler(optimizer, tr)
         self.engine = TrainEngine(self.policy, optimizer, scheduler, cfg.engine, tr.batch_size)

@@ -55,16 +55,21 @@ class Reference:
     (the base model, which is the initial policy since LoRA starts as a no-op); after
     :meth:`refresh` the adapter weights of that moment are swapped in for the reference
     forward. No second copy of the base weights either way. Without LoRA it is a frozen deep
-    copy of the initial policy, overwritten by :meth:`refresh`.
+    copy of the initial policy, overwritten by :meth:`refresh`, held in ``dtype`` (the run's
+    compute dtype: DeepSpeed's bf16 mode casts the policy after this copy is taken).
     """
 
-    def __init__(self, policy) -> None:
+    def __init__(self, policy, dtype: torch.dtype | None = None) -> None:
         self._lora = is_lora(policy)
         self._policy = policy
         self._model = None
         self._snapshot: dict[str, torch.Tensor] | None = None
         if not self._lora:
             self._model = copy.deepcopy(policy).eval()
+            if dtype is not None:
+                from common.precision import cast_parameters
+
+                cast_parameters(self._model, dtype)  # as DeepSpeed casts the policy
             for p in self._model.parameters():
                 p.requires_grad_(False)
 

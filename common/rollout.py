@@ -125,6 +125,215 @@ def generate(
     return Rollout(prompt_ids, prompt_mask, response_ids, mask, texts, seconds)
 
 
+def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """(R, V) logits with the tokens outside the nucleus set to -inf (transformers'
+    ``TopPLogitsWarper``: the smallest set whose probability reaches ``top_p``, at least one
+    token), so a row samples exactly as ``generate(do_sample=True, top_p=...)`` would."""
+    if top_p >= 1.0:
+        return logits
+    ordered, order = torch.sort(logits, descending=False)
+    cumulative = ordered.softmax(dim=-1).cumsum(dim=-1)
+    drop = cumulative <= (1 - top_p)
+    drop[:, -1:] = False  # keep the most likely token
+    return logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+
+
+def _next_tokens(
+    logits: torch.Tensor, sampled: int, temperature: float, top_p: float
+) -> torch.Tensor:
+    """(R,) next tokens from (R, V) fp32 logits: the first ``sampled`` rows draw from the
+    tempered nucleus (one ``torch.multinomial`` over them, as ``generate`` draws), the others
+    take the argmax."""
+    greedy = logits[sampled:].argmax(dim=-1)
+    if sampled == 0:
+        return greedy
+    scores = top_p_filter(logits[:sampled] / temperature, top_p)
+    drawn = torch.multinomial(scores.softmax(dim=-1), num_samples=1).squeeze(1)
+    return torch.cat([drawn, greedy])
+
+
+@torch.no_grad()
+def decode_from_shared_prefill(
+    model,
+    prompt_ids: torch.Tensor,
+    prompt_mask: torch.Tensor,
+    rows: torch.Tensor,
+    sampled: int,
+    max_new_tokens: int,
+    eos_ids: Sequence[int],
+    pad_id: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    min_new_tokens: int = 0,
+) -> torch.Tensor:
+    """Continue G prompts into R rows with one prefill per prompt.
+
+    The prompts run once (KV cache kept); the cache is then expanded to the R rows
+    (``rows[r]`` is row r's prompt) and every decode step feeds all rows together: the first
+    ``sampled`` rows sample (temperature, top-p), the others are greedy. A row that emitted an
+    EOS is padded; decoding stops when every row has. Per row this is what ``generate`` does
+    for that prompt alone (same positions, same masks, same sampling rule and, for the
+    sampled rows, the same draws from the global RNG), at the cost of G prompt forwards
+    instead of R.
+
+    Args:
+        prompt_ids: (G, P) left-padded prompts; prompt_mask: (G, P).
+        rows: (R,) long prompt index of each output row; sampled rows first.
+        min_new_tokens: EOS is not chosen before this many tokens (generation_config's).
+
+    Returns:
+        (R, T) generated ids, T <= max_new_tokens, pad after each row's first EOS.
+    """
+    position_ids = (prompt_mask.cumsum(dim=1) - 1).clamp(min=0)
+    out = model(
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        position_ids=position_ids,
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    cache = out.past_key_values
+    cache.batch_select_indices(rows)  # (G, ...) -> (R, ...)
+    logits = out.logits[rows, -1, :].float()
+    attention = prompt_mask[rows]
+    eos = torch.as_tensor(list(eos_ids), device=prompt_ids.device)
+    done = torch.zeros(rows.shape[0], dtype=torch.bool, device=prompt_ids.device)
+    tokens: list[torch.Tensor] = []
+    for t in range(max_new_tokens):
+        if t < min_new_tokens:  # as transformers' MinNewTokensLengthLogitsProcessor
+            logits[:, eos] = float("-inf")
+        nxt = _next_tokens(logits, sampled, temperature, top_p).masked_fill(done, pad_id)
+        tokens.append(nxt)
+        done |= torch.isin(nxt, eos)
+        if t == max_new_tokens - 1 or bool(done.all()):
+            break
+        attention = torch.cat([attention, attention.new_ones(attention.shape[0], 1)], dim=1)
+        logits = (
+            model(
+                input_ids=nxt[:, None],
+                attention_mask=attention,
+                position_ids=attention.sum(dim=1, keepdim=True) - 1,
+                cache=cache,
+                use_cache=True,
+            )
+            .logits[:, -1, :]
+            .float()
+        )
+    return torch.stack(tokens, dim=1)
+
+
+# generation_config fields whose default leaves the logits as they are; any other value needs
+# transformers' logits processors, which decode_from_shared_prefill does not apply.
+_NEUTRAL_GENERATION = {
+    "repetition_penalty": (None, 1.0),
+    "no_repeat_ngram_size": (None, 0),
+    "bad_words_ids": (None,),
+    "suppress_tokens": (None,),
+    "begin_suppress_tokens": (None,),
+    "forced_bos_token_id": (None,),
+    "forced_eos_token_id": (None,),
+    "encoder_repetition_penalty": (None, 1.0),
+    "typical_p": (None, 1.0),
+    "epsilon_cutoff": (None, 0.0),
+    "eta_cutoff": (None, 0.0),
+    "min_p": (None,),
+    "sequence_bias": (None,),
+    "renormalize_logits": (None, False),
+}
+
+
+def _plain_decoding(generation_config) -> bool:
+    return all(
+        getattr(generation_config, k, None) in neutral for k, neutral in _NEUTRAL_GENERATION.items()
+    )
+
+
+@torch.no_grad()
+def generate_sampled_and_greedy(
+    model,
+    tokenizer,
+    prompts: Sequence[str],
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    max_prompt_tokens: int | None = None,
+) -> tuple[Rollout, Rollout]:
+    """ReMax's two continuations of each prompt (one sampled, one greedy) from one prefill.
+
+    Same rows as ``generate(do_sample=True)`` and ``generate(do_sample=False)`` on
+    ``prompts``; the prompt is run once instead of twice and the two continuations decode
+    together (2G rows a step). ``seconds`` of each rollout is the shared wall time.
+
+    Returns:
+        (sampled, greedy): two G-row rollouts.
+    """
+    if tokenizer.padding_side != "left":
+        raise ValueError("batched generation needs tokenizer.padding_side == 'left'")
+    device = next(model.parameters()).device
+    enc = tokenizer(
+        list(prompts),
+        return_tensors="pt",
+        padding=True,
+        truncation=max_prompt_tokens is not None,
+        max_length=max_prompt_tokens,
+        add_special_tokens=False,
+    ).to(device)
+    G = enc["input_ids"].shape[0]
+    if not _plain_decoding(model.generation_config):
+        # Logits processors this loop does not apply: two generate calls keep them.
+        kw = dict(max_new_tokens=max_new_tokens, max_prompt_tokens=max_prompt_tokens)
+        return (
+            generate(
+                model,
+                tokenizer,
+                prompts,
+                do_sample=True,
+                temperature=temperature,
+                top_p=top_p,
+                **kw,
+            ),
+            generate(model, tokenizer, prompts, do_sample=False, **kw),
+        )
+    was_training = model.training
+    model.eval()
+    start = time.perf_counter()
+    eos = _eos_ids(model, tokenizer)
+    ids = decode_from_shared_prefill(
+        model,
+        enc["input_ids"],
+        enc["attention_mask"],
+        torch.arange(G, device=device).repeat(2),
+        sampled=G,
+        max_new_tokens=max_new_tokens,
+        eos_ids=eos,
+        pad_id=tokenizer.pad_token_id,
+        temperature=temperature,
+        top_p=top_p,
+        min_new_tokens=int(model.generation_config.min_new_tokens or 0),
+    )
+    seconds = time.perf_counter() - start
+    model.train(was_training)
+    mask = response_mask_until_eos(ids, eos)
+    ids = ids.masked_fill(mask == 0, tokenizer.pad_token_id)
+    texts = tokenizer.batch_decode(ids, skip_special_tokens=True)
+    halves = []
+    for part in (slice(0, G), slice(G, 2 * G)):
+        # Both halves were decoded to the longer one's length; ``generate`` on one half alone
+        # stops when that half is done: cut the columns after this half's longest response.
+        width = max(1, int(mask[part].sum(dim=1).max()))
+        halves.append(
+            Rollout(
+                enc["input_ids"],
+                enc["attention_mask"],
+                ids[part, :width],
+                mask[part, :width],
+                texts[part],
+                seconds,
+            )
+        )
+    return halves[0], halves[1]
+
+
 def sequence_logprobs(
     model,
     input_ids: torch.Tensor,
@@ -216,7 +425,7 @@ def shared_prompt_logprobs(
             input_ids=response_ids[:, :-1],
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
         ).logits.float()  # (B, T - 1, V)
         logits = torch.cat([first, rest], dim=1)

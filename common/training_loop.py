@@ -27,7 +27,7 @@ from common.plots import plot_run
 from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
 from common.resume import check_compatible, copy_hydra_files, plan_resume, resolved_config
 from common.rewards.reward_set import RewardSet
-from common.rollout import Rollout, generate
+from common.rollout import Rollout, generate, generate_sampled_and_greedy
 from common.run_data import (
     check_batch_fits,
     load_run_data,
@@ -160,6 +160,24 @@ class TrainingLoop:
             temperature=tr.get("temperature", 1.0),
             top_p=tr.get("top_p", 1.0),
             num_return_sequences=n,
+            max_prompt_tokens=self.max_prompt_tokens,
+        )
+
+    def rollout_sampled_and_greedy(self, batch: list[Example]) -> tuple[Rollout, Rollout]:
+        """ReMax's sampled and greedy continuations of ``batch`` from one prefill per prompt
+        (common.rollout.generate_sampled_and_greedy), with the trainer's sampling settings."""
+        tr = self.cfg.trainer
+        prompts, cut = fit_prompts(
+            self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
+        )
+        self.prompts_truncated += cut
+        return generate_sampled_and_greedy(
+            self.model,
+            self.tokenizer,
+            prompts,
+            max_new_tokens=max(self.budget_of(ex) for ex in batch),
+            temperature=tr.get("temperature", 1.0),
+            top_p=tr.get("top_p", 1.0),
             max_prompt_tokens=self.max_prompt_tokens,
         )
 

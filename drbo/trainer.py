@@ -31,7 +31,7 @@ from common.distributed import all_gather_object, is_main, rank, world_size
 from common.engine_loop import EngineLoop
 from common.mixers.step import StepDecision, rows_per_source
 from common.rewards.reward_set import ScoreTable
-from common.rollout import Rollout, rollout_logprobs, sequence_logprobs
+from common.rollout import Rollout, rollout_logprobs
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
 from drbo.standardize import RewardStandardizer
 from drbo.weight_monitor import build_weight_monitor
@@ -137,8 +137,7 @@ class ReMaxLoop(EngineLoop):
         self._decision = None
 
         t0 = time.perf_counter()
-        sampled = self.rollout_batch(batch, do_sample=True)
-        greedy = self.rollout_batch(batch, do_sample=False)
+        sampled, greedy = self.rollout_sampled_and_greedy(batch)  # one prefill per prompt
         t_generate = time.perf_counter() - t0
 
         r_sample = self.rewards.score(decision, batch, sampled.texts, step=step)
@@ -150,12 +149,7 @@ class ReMaxLoop(EngineLoop):
         self.engine.engine.train()
         logp = rollout_logprobs(self.engine, _to(sampled, device))
         with torch.no_grad(), self.reference.model(self.engine.module) as ref:
-            logp_ref = sequence_logprobs(
-                ref,
-                sampled.input_ids.to(device),
-                sampled.attention_mask.to(device),
-                sampled.response_ids.shape[1],
-            )
+            logp_ref = rollout_logprobs(ref, _to(sampled, device))  # the policy's path
         adv = remax_advantage(
             torch.as_tensor(r_sample.mixed, dtype=torch.float32),
             torch.as_tensor(r_greedy.mixed, dtype=torch.float32),

@@ -112,6 +112,15 @@ def rerun_command(overrides: list[str]) -> str:
     return " ".join(["python -m experiments.run", *map(shlex.quote, overrides)])
 
 
+def run_precision(cfg: DictConfig) -> dict[str, Any]:
+    """The compute precision the run uses (``model.precision`` resolved on this machine) and
+    what the choice of ``auto`` was based on."""
+    from common.precision import describe, resolve_precision
+
+    asked = str(OmegaConf.select(cfg, "model.precision", default="auto"))
+    return {"requested": asked, "used": resolve_precision(asked), **describe()}
+
+
 def record_run(cfg: DictConfig, run_dir: str | Path, overrides: list[str]) -> dict[str, Any]:
     """Write (or, for a resumed run, extend) ``run_info.json``, ``resolved_config.yaml`` and,
     when the tree is dirty, ``git_diff.patch`` in ``run_dir``. Returns the run info."""
@@ -138,6 +147,7 @@ def record_run(cfg: DictConfig, run_dir: str | Path, overrides: list[str]) -> di
         "packages": package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "precision": run_precision(cfg),
         "starts": [*starts, this_start()],
     }
     tmp = path.with_suffix(".json.tmp")

@@ -255,6 +255,17 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
     check_model(cfg)
 
+    from common.precision import PRECISIONS
+
+    precision = OmegaConf.select(cfg, "model.precision", default="auto")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"model.precision={precision!r}; allowed values: {', '.join(PRECISIONS)}")
+    engine_precision = cfg.engine.get("precision", "auto")
+    if engine_precision not in (*PRECISIONS, "fp16"):
+        raise ConfigError(
+            f"engine.precision={engine_precision!r}; allowed values: auto, fp32, bf16, fp16"
+        )
+
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")
 

@@ -56,15 +56,16 @@ def test_full_reference_is_frozen_copy(tiny_lm):
         assert not any(p.requires_grad for p in r.parameters())
 
 
-def _zero3(model):
+def _zero3(model, precision: str = "fp32"):
     from common.engine import TrainEngine
 
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
-    return TrainEngine(model, opt, None, OmegaConf.create({"stage": 3}), 1)
+    return TrainEngine(model, opt, None, OmegaConf.create({"stage": 3, "precision": precision}), 1)
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("lora", [True, False])
-def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora):
+def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora, precision):
     """ZeRO-3 leaves parameters empty outside a forward: the reference snapshot (LoRA) or
     copy (full) must gather them, and swapping the snapshot in must not lose the policy's own
     weights."""
@@ -76,8 +77,9 @@ def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora):
     if lora:
         lora_cfg = {"enabled": True, "r": 4, "alpha": 8, "target_modules": "all-linear"}
         model = apply_lora(model, OmegaConf.create(lora_cfg))
-    ref = Reference(model)
-    engine = _zero3(model)
+    # bf16: DeepSpeed casts the policy after the copy, so a full reference is cast with it
+    ref = Reference(model, dtype=torch.bfloat16 if precision == "bf16" else None)
+    engine = _zero3(model, precision)
     ids = tok(["some text here"], return_tensors="pt")["input_ids"]
 
     def train_step() -> None:
@@ -100,3 +102,34 @@ def test_refreshed_reference_under_zero3_is_the_policy_of_that_moment(lora):
             torch.testing.assert_close(r(input_ids=ids).logits, at_refresh)
         after = engine(input_ids=ids).logits
         assert not torch.allclose(after, at_refresh)  # the policy's own weights are back
+
+
+def test_bf16_reference_matches_the_policy_as_deepspeed_casts_it():
+    """DeepSpeed's bf16 mode casts parameters only (a rotary inv_freq stays fp32): the
+    reference must be cast the same way, or step 1's KL is not 0."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from common.precision import cast_parameters
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=97,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+    )
+    policy = LlamaForCausalLM(cfg).eval()
+    ref = Reference(policy, dtype=torch.bfloat16)
+    cast_parameters(policy, torch.bfloat16)
+    buffers = {n: b.dtype for n, b in policy.named_buffers() if b.is_floating_point()}
+    assert buffers and set(buffers.values()) == {torch.float32}
+    ids = torch.arange(3, 300).remainder(97)[None]  # long enough for rotary rounding to show
+    with torch.no_grad(), ref.model() as r:
+        assert torch.equal(r(input_ids=ids).logits, policy(input_ids=ids).logits)
+        rounded = LlamaForCausalLM(cfg).eval()
+        rounded.load_state_dict(policy.state_dict())
+        rounded.to(torch.bfloat16)  # buffers rounded too: what the reference must not do
+        assert not torch.equal(rounded(input_ids=ids).logits, policy(input_ids=ids).logits)

@@ -1,11 +1,14 @@
+import pytest
 import torch
 
 from common.rollout import (
     Rollout,
     generate,
+    generate_sampled_and_greedy,
     response_mask_until_eos,
     rollout_logprobs,
     sequence_logprobs,
+    top_p_filter,
 )
 
 
@@ -130,3 +133,83 @@ def test_gradient_checkpointing_takes_the_concatenated_forward(tiny_lm, monkeypa
     monkeypatch.setattr(rollout_mod, "_gradient_checkpointing", lambda m: False)
     rollout_logprobs(model, r)
     assert len(calls) == 1
+
+
+PROMPTS = ["Hello there, how are", "A", "The shop sells shoes and", "x y z"]
+
+
+@pytest.mark.parametrize("temperature, top_p", [(1.0, 1.0), (0.8, 0.8), (0.7, 0.3)])
+def test_one_prefill_gives_the_separate_sampled_and_greedy_rollouts(tiny_lm, temperature, top_p):
+    """ReMax's shared prefill: same tokens, masks and texts as two separate generate calls
+    (the sampled rows draw the same random numbers as generate does)."""
+    model, tok = tiny_lm
+    torch.manual_seed(3)
+    sampled = generate(model, tok, PROMPTS, 12, True, temperature, top_p)
+    greedy = generate(model, tok, PROMPTS, 12, do_sample=False)
+    torch.manual_seed(3)
+    s2, g2 = generate_sampled_and_greedy(model, tok, PROMPTS, 12, temperature, top_p)
+    for a, b in ((sampled, s2), (greedy, g2)):
+        assert torch.equal(a.response_ids, b.response_ids)
+        assert torch.equal(a.response_mask, b.response_mask)
+        assert torch.equal(a.prompt_ids, b.prompt_ids) and a.texts == b.texts
+    assert not torch.equal(s2.response_ids, g2.response_ids)  # it did sample
+
+
+def test_shared_prefill_halves_stop_where_generate_stops(tiny_lm):
+    """A half whose rows all end early is cut to its own longest response, as generate
+    stops: every greedy row's first token is made an EOS, so the greedy half ends at once."""
+    model, tok = tiny_lm
+    original = model.generation_config.eos_token_id
+    greedy_first = generate(model, tok, PROMPTS, 6, do_sample=False).response_ids[:, 0]
+    model.generation_config.eos_token_id = [original, *set(greedy_first.tolist())]
+    try:
+        s, g = generate_sampled_and_greedy(model, tok, PROMPTS, 6)
+    finally:
+        model.generation_config.eos_token_id = original
+    assert g.response_ids.shape == (4, 1) and g.response_mask.sum() == 4
+    assert s.response_ids.shape[1] == int(s.response_mask.sum(dim=1).max())
+
+
+def test_shared_prefill_honours_min_new_tokens_like_generate(tiny_lm):
+    model, tok = tiny_lm
+    original = model.generation_config.eos_token_id
+    greedy_first = generate(model, tok, PROMPTS, 6, do_sample=False).response_ids[:, 0]
+    model.generation_config.eos_token_id = [original, *set(greedy_first.tolist())]
+    model.generation_config.min_new_tokens = 3
+    try:
+        want = generate(model, tok, PROMPTS, 6, do_sample=False)
+        _, got = generate_sampled_and_greedy(model, tok, PROMPTS, 6)
+    finally:
+        model.generation_config.eos_token_id = original
+        model.generation_config.min_new_tokens = None
+    assert got.response_mask.sum(dim=1).min() >= 3
+    assert torch.equal(got.response_ids, want.response_ids)
+
+
+def test_processors_the_loop_lacks_fall_back_to_generate(tiny_lm, monkeypatch):
+    import common.rollout as rollout
+
+    model, tok = tiny_lm
+    model.generation_config.repetition_penalty = 1.3
+    monkeypatch.setattr(rollout, "decode_from_shared_prefill", None)  # must not be reached
+    try:
+        torch.manual_seed(1)
+        s, g = generate_sampled_and_greedy(model, tok, PROMPTS, 5, 0.8, 0.8)
+        torch.manual_seed(1)
+        want = generate(model, tok, PROMPTS, 5, True, 0.8, 0.8)
+        want_greedy = generate(model, tok, PROMPTS, 5, False)
+    finally:
+        model.generation_config.repetition_penalty = None
+    assert torch.equal(s.response_ids, want.response_ids)
+    assert torch.equal(g.response_ids, want_greedy.response_ids)
+
+
+def test_top_p_filter_matches_transformers():
+    from transformers.generation.logits_process import TopPLogitsWarper
+
+    torch.manual_seed(0)
+    logits = torch.randn(5, 50) * 3
+    for p in (0.1, 0.5, 0.8, 0.95):
+        want = TopPLogitsWarper(top_p=p)(None, logits.clone())
+        assert torch.equal(top_p_filter(logits, p), want), p
+    assert torch.equal(top_p_filter(logits, 1.0), logits)

@@ -204,3 +204,15 @@ def test_a_bad_config_fails_before_any_model_loads(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=r"trainer\.temperature=0"):
         run(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_model_precision_lists_allowed_values():
+    cfg = _compose("model.precision=half")
+    with pytest.raises(
+        ConfigError, match=r"model\.precision='half'; allowed values: auto, fp32, bf16"
+    ):
+        validate_config(cfg)
+    for ok in ("auto", "fp32", "bf16"):
+        cfg = _compose(f"model.precision={ok}")
+        validate_config(cfg)
+        assert cfg.engine.precision == ok  # the engine follows the model's precision

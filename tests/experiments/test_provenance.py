@@ -42,3 +42,16 @@ def test_a_cut_run_info_does_not_stop_the_run(tmp_path):
     (tmp_path / RUN_INFO).write_text('{"starts": [')
     record_run(compose_config("+exp=debug", output_dir=tmp_path), tmp_path, [])
     assert len(json.loads((tmp_path / RUN_INFO).read_text())["starts"]) == 1
+
+
+def test_run_info_records_the_precision_used(tmp_path):
+    from common.precision import resolve_precision
+
+    record_run(compose_config("+exp=debug", output_dir=tmp_path), tmp_path, [])
+    precision = json.loads((tmp_path / RUN_INFO).read_text())["precision"]
+    assert precision["requested"] == "auto"
+    assert precision["used"] == resolve_precision("auto") in ("fp32", "bf16")
+    record_run(
+        compose_config("+exp=debug", "model.precision=fp32", output_dir=tmp_path), tmp_path, []
+    )
+    assert json.loads((tmp_path / RUN_INFO).read_text())["precision"]["used"] == "fp32"

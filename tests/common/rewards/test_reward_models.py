@@ -86,7 +86,7 @@ def test_judge_template_changes_the_reward(lm, tok):
 def test_loglik_loads_from_path_and_handles_bad_outputs(lm, tok, tmp_path):
     lm.save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
-    rm = LogLikRM(str(tmp_path), max_length=32)
+    rm = LogLikRM(str(tmp_path), max_length=32, dtype="float32")  # as `lm` below
     outputs = [RESPONSES[0], None, "", "word " * 2000]
     res = rm(["q"] * 4, outputs, [None] * 4)
     assert res.parse_failed.tolist() == [False, True, True, False]

@@ -1,0 +1,47 @@
+"""The speed benches' arithmetic: bytes a decode step reads, eval intervals, loss comparison."""
+
+import json
+
+import pytest
+
+from bench import bench_decode, bench_numerics
+
+
+def test_bytes_per_step_counts_weights_once_and_the_kv_cache(tiny_lm):
+    model, _ = tiny_lm
+    got = bench_decode.bytes_per_step(model, batch=4, context=100)
+    weights = sum(p.numel() for p in model.parameters()) * 4  # fp32, tied head counted once
+    cfg = model.config
+    kv = 2 * cfg.n_layer * 4 * 100 * cfg.n_embd * 4  # keys and values, every head
+    assert got == {"weights": weights, "kv_cache": kv, "total": weights + kv}
+
+
+def test_copy_bandwidth_is_a_plausible_rate():
+    assert 1e8 < bench_decode.copy_bandwidth(mib=8, reps=2) < 1e13
+
+
+def test_interval_is_the_binomial_bound():
+    lo, hi = bench_numerics.interval(0.5, 100)
+    assert (lo, hi) == pytest.approx((0.5 - 0.098, 0.5 + 0.098))
+    assert bench_numerics.interval(0.0, 10) == (0.0, 0.0)
+
+
+def _run(folder, losses, kl1, after):
+    folder.mkdir()
+    rows = [{"step": i + 1, "loss": x, "kl": kl1 if i == 0 else 0.1} for i, x in enumerate(losses)]
+    (folder / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    summary = {"eval": {"before": {}, "after": after}, "wall_s": 10.0 * len(losses)}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    return folder
+
+
+def test_compare_two_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_numerics, "eval_counts", lambda d: {"a": 50, "b": 50})
+    bf16 = _run(tmp_path / "bf16", [1.0, 2.0, 3.0, 2.0], 0.0, {"a": 0.50, "b": 0.10})
+    fp32 = _run(tmp_path / "fp32", [1.5, 2.5, 2.5, 1.5], 0.0, {"a": 0.55, "b": 0.90})
+    res = bench_numerics.compare(bf16, fp32)
+    assert res["loss_mean"] == {"bf16": 2.0, "fp32": 2.0} and res["loss_mean_diff_in_se"] == 0
+    assert res["loss_per_step_abs_diff"]["max"] == 0.5
+    assert res["eval_after"]["a"]["overlap"] and not res["eval_after"]["b"]["overlap"]
+    passed = [v["pass"] for v in bench_numerics.verdicts(res)]
+    assert passed == [True, False, True]  # losses agree, metric b's intervals do not, 40 s
