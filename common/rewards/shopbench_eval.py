@@ -25,6 +25,14 @@ from common.rewards.base import RewardOutput, Scorer
 from common.rewards.registry import build_scorer
 from common.stats import RESAMPLES, SEED, interval_from, method_record, resample_groups
 
+# Reported ShopBench numbers use the official evaluator's precision: embedding metrics in
+# fp32 even where training rewards run them in bf16 (within 0.01, embedding_sim.py), so a
+# gold answer scores its cosine of 1 and the figures equal the official ones.
+OFFICIAL_OPTIONS: dict[str, dict[str, str]] = {
+    "sent_sim": {"dtype": "float32"},
+    "multilingual_sim": {"dtype": "float32"},
+}
+
 
 def score_shopbench(
     examples: Sequence[Example],
@@ -67,7 +75,7 @@ def score_shopbench(
     parse_failed: dict[str, int] = {}
     for metric, rows in rows_of_metric.items():
         if metric not in scorers:
-            scorers[metric] = build_scorer(metric)
+            scorers[metric] = build_scorer(metric, **OFFICIAL_OPTIONS.get(metric, {}))
         scorer = scorers[metric]
         output = scorer(
             [examples[i].prompt for i in rows],

@@ -87,16 +87,16 @@ def test_cut_prompts_are_counted_per_step_and_max_eval_zero_evaluates_nothing(tm
     cfg = compose_config(
         *TINY,
         "trainer.steps=1",
-        "dataset.max_prompt_tokens=12",
+        "dataset.max_prompt_tokens=8",
         "dataset.max_eval=0",
         "trainer.eval_before=true",
         "trainer.eval_after=true",
     )
     loop = ReMaxLoop(cfg, tmp_path)
-    assert loop.eval_examples == [] and loop.max_prompt_tokens == 12
+    assert loop.eval_examples == [] and loop.max_prompt_tokens == 8
     result = loop.fit()
     assert result["eval"] == {"before": {}, "after": {}}
     (row,) = read_metrics(tmp_path / "metrics.jsonl")
-    # every bundled shopping prompt is longer than 12 tokens; each step generates for each
+    # every bundled shopping training prompt is at least 10 tokens long (shortest: 10); each step generates for each
     # of its batch_size prompts at least once
     assert row["prompt_truncated"] >= cfg.trainer.batch_size
