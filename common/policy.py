@@ -140,8 +140,12 @@ def warmup_cosine(step: int, warmup: int, total: int) -> float:
 
 
 def build_scheduler(optimizer, tr: DictConfig):
-    """Warm-up over ``trainer.warmup_steps`` then cosine decay to 0 at ``trainer.steps``."""
-    warmup, total = int(tr.get("warmup_steps", 0)), int(tr.steps)
+    """Warm-up over ``trainer.warmup_steps`` then cosine decay to 0 at ``trainer.steps``.
+
+    Trainers that take ``trainer.updates_per_rollout`` optimizer steps per training step
+    (GRPO, RLOO) scale both by it, so the schedule still spans the run."""
+    per_step = int(tr.get("updates_per_rollout", 1) or 1)
+    warmup, total = int(tr.get("warmup_steps", 0)) * per_step, int(tr.steps) * per_step
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, functools.partial(warmup_cosine, warmup=warmup, total=total)
     )

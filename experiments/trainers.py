@@ -8,6 +8,8 @@ import importlib
 TRAINERS: dict[str, str] = {
     "rollout_eval": "common.rollout_eval:RolloutEvalLoop",
     "remax": "drbo.trainer:ReMaxLoop",
+    "grpo": "drbo.grpo_trainer:GRPOLoop",
+    "rloo": "drbo.grpo_trainer:RLOOLoop",
     "laser_dpo": "laser.trainer:LaserLoop",
     "best_of_n": "laser.best_of_n:BestOfNLoop",
 }

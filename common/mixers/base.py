@@ -58,6 +58,23 @@ class Feedback:
     source_rewards: dict[str, float] = field(default_factory=dict)
     scalar: float | None = None
     context: np.ndarray | None = None
+    samples: SourceSamples | None = None
+
+
+@dataclass
+class SourceSamples:
+    """Every rank's per-sample scaled rewards of one step, for mixers that learn from their
+    spread (``learns_from_samples``: MO-GRPO's variances, correlations).
+
+    Attributes:
+        scores: (B, N) scaled rewards, 0 where not scored.
+        mask: (B, N) bool, which source scored which row.
+        groups: (B,) int, the prompt each row answers (its n samples share one id).
+    """
+
+    scores: np.ndarray
+    mask: np.ndarray
+    groups: np.ndarray
 
 
 class RewardMixer(ABC):
@@ -68,12 +85,14 @@ class RewardMixer(ABC):
     ``learns_from_scalar`` (``Feedback.scalar``, e.g. every bandit) and
     ``learns_from_sources`` (``Feedback.source_rewards`` of every source, e.g. DRBO's
     dynamic balancers: their running averages need every metric scored, not only the ones
-    with weight > 0).
+    with weight > 0) and ``learns_from_samples`` (``Feedback.samples``: every rank's
+    per-sample rewards; such a mixer also sets ``learns_from_sources``).
     """
 
     needs_context: bool = False
     learns_from_scalar: bool = False
     learns_from_sources: bool = False
+    learns_from_samples: bool = False
 
     def __init__(self, names: Sequence[str]) -> None:
         if len(names) == 0:
@@ -149,7 +168,7 @@ def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
 
 
 # Keys of the ``balancer`` config group read by the reward step, not by the mixer.
-STEP_KEYS = ("name", "granularity")
+STEP_KEYS = ("name", "granularity", "normalize", "conditions")
 
 
 def build_run_mixer(balancer_cfg: Mapping[str, Any], source_names: Sequence[str]) -> RewardMixer:

@@ -49,7 +49,8 @@ from typing import Any
 import numpy as np
 
 from common.distributed import all_gather_object, rank
-from common.mixers.base import Feedback, MixDecision, RewardMixer, mix_rewards
+from common.mixers.base import Feedback, MixDecision, RewardMixer, SourceSamples, mix_rewards
+from common.mixers.gdpo import NORMALIZATIONS, apply_conditions, group_standardize, parse_conditions
 from common.mixers.mab_reward import MABRewardScaler
 from common.rewards.reward_set import RewardSet, ScoreTable
 
@@ -170,6 +171,9 @@ class RewardStep:
         mab: LASeR's MAB reward scaler; needed when ``mixer.learns_from_scalar``.
         transform: ``(B, N) raw -> (B, N) scaled`` scores (DRBO's standardizer); identity
             when None.
+        normalize: ``none`` or ``gdpo`` (each source standardized within its prompt group
+            before the weights, :mod:`common.mixers.gdpo`).
+        conditions: GDPO's conditioned rewards ``{reward: {gate, threshold}}``.
     """
 
     def __init__(
@@ -181,7 +185,13 @@ class RewardStep:
         context: Callable[[list[str]], np.ndarray] | None = None,
         mab: MABRewardScaler | None = None,
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        normalize: str = "none",
+        conditions: Any = None,
     ) -> None:
+        if normalize not in NORMALIZATIONS:
+            raise ValueError(
+                f"balancer.normalize={normalize!r}; allowed values: {', '.join(NORMALIZATIONS)}"
+            )
         if granularity not in GRANULARITIES:
             raise ValueError(
                 f"balancer.granularity={granularity!r}; allowed values: {', '.join(GRANULARITIES)}"
@@ -202,6 +212,8 @@ class RewardStep:
         self.context_fn = context
         self.mab = mab if mab is not None else MABRewardScaler()
         self.transform = transform
+        self.normalize = normalize
+        self.conditions = parse_conditions(conditions, reward_set.names)
         self.timings: dict[str, float] = {}
         self._last_means: dict[str, float] | None = None
 
@@ -283,12 +295,15 @@ class RewardStep:
             raise ValueError(f"{len(texts)} texts for {G} prompts x {n} samples")
         weights = decision.row_weights(G, n)  # (B, N)
         rows = [ex for ex in examples for _ in range(n)]
-        table = self.reward_set.score(
-            rows, list(texts), step=step, allow=self.sources_to_score(weights)
-        )
-        scaled = table.scores if self.transform is None else self.transform(table.scores)
+        allow = self.sources_to_score(weights)
+        for k, gate, _ in self.conditions:  # a conditioned reward needs its gate scored
+            allow[:, gate] |= allow[:, k]
+        table = self.reward_set.score(rows, list(texts), step=step, allow=allow)
+        raw = apply_conditions(table.scores, table.mask, self.conditions)
+        scaled = raw if self.transform is None else self.transform(raw)
         scaled = np.where(table.mask, scaled, 0.0)
-        mixed = mix_rewards(scaled, table.mask, weights)
+        to_mix = group_standardize(scaled, table.mask, n) if self.normalize == "gdpo" else scaled
+        mixed = mix_rewards(to_mix, table.mask, weights)
         self._add_time("time/reward_s", time.perf_counter() - t0)
         return StepRewards(table, scaled, mixed, G, n)
 
@@ -307,6 +322,20 @@ class RewardStep:
                 totals[m][0] += total
                 totals[m][1] += count
         return {m: t / c for m, (t, c) in totals.items() if c > 0}
+
+    def gathered_samples(self, rewards: StepRewards) -> SourceSamples:
+        """Every rank's (B, N) scaled scores, mask and prompt-group ids, in rank order."""
+        parts = all_gather_object((rewards.scaled, rewards.table.mask, rewards.n))
+        groups, offset = [], 0
+        for scaled, _, n in parts:
+            g = len(scaled) // n
+            groups.append(np.repeat(np.arange(offset, offset + g), n))
+            offset += g
+        return SourceSamples(
+            scores=np.concatenate([p[0] for p in parts], axis=0),
+            mask=np.concatenate([p[1] for p in parts], axis=0).astype(bool),
+            groups=np.concatenate(groups),
+        )
 
     def feedback(
         self,
@@ -334,6 +363,7 @@ class RewardStep:
             if scalar_needed:
                 losses = [x for x in all_gather_object(loss) if x is not None]
                 mab_reward = self.mab(float(np.mean(losses))) if losses else UNTRAINED_MAB_REWARD
+            samples = self.gathered_samples(rewards) if self.mixer.learns_from_samples else None
             self.mixer.update(
                 Feedback(
                     step=decision.step,
@@ -341,6 +371,7 @@ class RewardStep:
                     source_rewards=means,
                     scalar=mab_reward,
                     context=decision.context,
+                    samples=samples,
                 )
             )
         else:
@@ -432,6 +463,8 @@ def build_reward_step(
         build_run_mixer(cfg.balancer, reward_set.names),
         reward_set,
         granularity=cfg.balancer.get("granularity", "batch") or "batch",
+        normalize=cfg.balancer.get("normalize", "none") or "none",
+        conditions=cfg.balancer.get("conditions"),
         context=context,
         mab=MABRewardScaler(**dict(tr.get("mab_reward") or {})),
         transform=transform,
