@@ -141,6 +141,44 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
         raise ConfigError(f"{key}={v!r} must be {'> 0' if strict else '>= 0'}")
 
 
+def _validate_group_options(cfg: DictConfig, names: list[str]) -> None:
+    """``balancer.normalize``/``balancer.conditions`` (GDPO) and the GRPO/RLOO keys."""
+    from common.mixers.gdpo import NORMALIZATIONS, parse_conditions
+
+    bal, tr = cfg.balancer, cfg.trainer
+    normalize = bal.get("normalize") or "none"
+    if normalize not in NORMALIZATIONS:
+        raise ConfigError(
+            f"balancer.normalize={normalize!r}; allowed values: {', '.join(NORMALIZATIONS)}"
+        )
+    if normalize == "gdpo" and int(tr.get("n_samples") or 1) < 2:
+        raise ConfigError(
+            f"balancer.normalize=gdpo standardizes each reward within the n samples of a "
+            f"prompt; trainer={tr.name} has trainer.n_samples={tr.get('n_samples')} "
+            "(use trainer=grpo|rloo|laser_dpo with n_samples >= 2, or balancer.normalize=none)"
+        )
+    try:
+        parse_conditions(bal.get("conditions"), names)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if tr.name in ("grpo", "rloo"):
+        from drbo.grpo import LOSS_TYPES  # torch: only for runs that train with it
+
+        if int(tr.n_samples) < 2:
+            raise ConfigError(
+                f"trainer.n_samples={tr.n_samples}: {tr.name} compares the n samples of a "
+                "prompt, it needs n_samples >= 2"
+            )
+        if tr.loss_type not in LOSS_TYPES:
+            raise ConfigError(
+                f"trainer.loss_type={tr.loss_type!r}; allowed values: {', '.join(LOSS_TYPES)}"
+            )
+        for key in ("updates_per_rollout", "clip_eps"):
+            _positive(cfg, f"trainer.{key}")
+        if tr.get("clip_eps_high") is not None:
+            _positive(cfg, "trainer.clip_eps_high")
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
     import common.rewards  # noqa: F401 - registers the scorers (models load lazily)
@@ -193,6 +231,7 @@ def validate_config(cfg: DictConfig) -> None:
             )
         _positive(cfg, "balancer.every")
         _positive(cfg, "balancer.temperature")
+        _validate_group_options(cfg, names)
 
     seed = cfg.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:

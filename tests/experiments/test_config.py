@@ -7,6 +7,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf, open_dict
 
+from experiments.compose import compose_config
 from experiments.validate import ConfigError, validate_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -216,3 +217,35 @@ def test_model_precision_lists_allowed_values():
         cfg = _compose(f"model.precision={ok}")
         validate_config(cfg)
         assert cfg.engine.precision == ok  # the engine follows the model's precision
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        (("balancer.normalize=zscore",), r"balancer\.normalize='zscore'.*gdpo"),
+        (("balancer.normalize=gdpo",), r"balancer\.normalize=gdpo.*trainer=remax"),
+        (("trainer=grpo", "trainer.n_samples=1"), r"trainer\.n_samples=1"),
+        (("trainer=rloo", "trainer.loss_type=bnpo"), r"trainer\.loss_type='bnpo'"),
+        (("trainer=grpo", "trainer.clip_eps=0"), r"trainer\.clip_eps=0"),
+        (
+            ("+balancer.conditions.nope.gate=x", "+balancer.conditions.nope.threshold=1"),
+            r"balancer\.conditions\.nope",
+        ),
+    ],
+)
+def test_group_options_are_validated(overrides, match):
+    cfg = compose_config("+exp=debug", *overrides)
+    with pytest.raises(ConfigError, match=match):
+        validate_config(cfg)
+
+
+def test_grpo_gdpo_and_a_condition_validate():
+    names = compose_config("+exp=debug").rewards.names
+    cfg = compose_config(
+        "+exp=debug",
+        "trainer=grpo",
+        "balancer.normalize=gdpo",
+        f"+balancer.conditions.{names[0]}.gate={names[1]}",
+        f"+balancer.conditions.{names[0]}.threshold=0.5",
+    )
+    validate_config(cfg)
