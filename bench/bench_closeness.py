@@ -21,6 +21,10 @@ helper's throughput against a bare ``model.generate``.
 (b) Rollout throughput: ``common.rollout.generate`` (tokenize, generate, mask, decode) vs a
     bare ``model.generate`` on the same pre-tokenized batch and settings, alternating,
     median of ``--gen-reps`` each, sampled and greedy. Target: ratio of tokens/s >= 0.9.
+(d) ``--grpo-n N`` (default 4; 0 skips): a GRPO step (``trainer=grpo``, N samples per
+    prompt) against its bare parts the same way: ``model.generate`` with
+    ``num_return_sequences=N``, the reference forward and the policy forward/backward on the
+    B = G * N rows (one plain forward per row), the optimizer step. Same 1.15 target.
 (c) Also reported, no verdict: the bare policy forward/backward with the LM head on the
     response positions only (``logits_to_keep``, as ``common.rollout.sequence_logprobs``
     does) against the LM head on every position, i.e. what that choice saves.
@@ -158,8 +162,8 @@ def build_loop(
     """A ReMax loop on ``+exp=shopping_mmlu`` with one generation budget for every task,
     full-length responses and reward statistics fitted to (0, 1) (the K-sample fit is set-up,
     not what is timed here)."""
-    from drbo.trainer import ReMaxLoop
     from experiments.compose import compose_config
+    from experiments.trainers import trainer_class
 
     cfg = compose_config(
         "+exp=shopping_mmlu",
@@ -172,7 +176,7 @@ def build_loop(
     )
     for key in list(cfg.dataset.max_new_tokens):
         cfg.dataset.max_new_tokens[key] = max_new_tokens
-    loop = ReMaxLoop(cfg, tmp)
+    loop = trainer_class(cfg.trainer.name)(cfg, tmp)
     loop.model.generation_config.min_new_tokens = max_new_tokens
     loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
     return loop
@@ -220,6 +224,105 @@ def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, full: boo
         )
         bare.zero_grad()
     return out
+
+
+def grpo_step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, n: int) -> dict:
+    """One GRPO step (n samples per prompt), then its bare parts on the same batch."""
+    captured: list[Any] = []
+    rollout_batch = loop.rollout_batch
+
+    def capture(*args: Any, **kwargs: Any) -> Any:
+        out = rollout_batch(*args, **kwargs)
+        captured.append(out)
+        return out
+
+    loop.rollout_batch = capture
+    t0 = time.perf_counter()
+    batch = loop.next_batch(step)
+    figures = loop.train_step(step, batch)
+    loop.tracker.log(step, figures)
+    step_s = time.perf_counter() - t0
+    del loop.rollout_batch
+
+    sampled = captured[0]
+    enc = bare.encode(batch)
+    ids, am, mask = sampled.input_ids, sampled.attention_mask, sampled.response_mask
+    T = mask.shape[1]
+    b: dict[str, float] = {}
+    b["generate_n"], _ = _seconds(
+        lambda: bare.model.generate(
+            **enc,
+            max_new_tokens=n_tokens,
+            pad_token_id=bare.tok.pad_token_id,
+            use_cache=True,
+            num_return_sequences=n,
+            **bare.sample_kw,
+        )
+    )
+    b["reference_forward"], _ = _seconds(lambda: bare.reference_forward(ids, am, T))
+    b["policy_fwd_bwd"], _ = _seconds(lambda: bare.policy_fwd_bwd(ids, am, mask))
+    b["optimizer"], _ = _seconds(bare.optimizer_step)
+    return {
+        "step_s": step_s,
+        "bare_s": b,
+        "bare_sum_s": sum(b.values()),
+        "logged_s": {k[5:-2]: v for k, v in figures.items() if k.startswith("time/")},
+        "rows": int(ids.shape[0]),
+    }
+
+
+def run_grpo(
+    steps: int = 2,
+    warmup: int = 1,
+    model: str = "default",
+    batch_size: int = 4,
+    max_new_tokens: int = 32,
+    n: int = 4,
+) -> dict[str, Any]:
+    """Part (d): GRPO step / sum of its bare parts (median over the measured steps)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        loop = build_loop(
+            model,
+            batch_size,
+            max_new_tokens,
+            warmup + steps,
+            tmp,
+            ("trainer=grpo", f"trainer.n_samples={n}"),
+        )
+        bare = BareParts(loop)
+        rows = []
+        for s in range(1, warmup + steps + 1):
+            rows.append(grpo_step_vs_bare(loop, bare, s, max_new_tokens, n))
+            r = rows[-1]
+            print(
+                f"  grpo step {s}/{warmup + steps}: {r['step_s']:.2f} s, bare parts "
+                f"{r['bare_sum_s']:.2f} s (ratio {r['step_s'] / r['bare_sum_s']:.3f})",
+                file=sys.stderr,
+                flush=True,
+            )
+        loop.tracker.finish()
+    steady = rows[warmup:] if len(rows) > warmup else rows
+    ratio = round(median([r["step_s"] / r["bare_sum_s"] for r in steady]), 4)
+    return {
+        "n_samples": n,
+        "rows": steady[0]["rows"],
+        "step_s": round(median([r["step_s"] for r in steady]), 4),
+        "bare_sum_s": round(median([r["bare_sum_s"] for r in steady]), 4),
+        "bare_parts_s": {
+            k: round(median([r["bare_s"][k] for r in steady]), 4) for k in steady[0]["bare_s"]
+        },
+        "logged_parts_s": {
+            k: round(median([r["logged_s"][k] for r in steady]), 4) for k in steady[0]["logged_s"]
+        },
+        "step_ratio": ratio,
+        "verdict": verdict_row(
+            f"closeness: GRPO step (n={n}) / sum of bare parts",
+            ratio,
+            f"<= {TARGET_STEP_RATIO}",
+            ratio <= TARGET_STEP_RATIO,
+            f"GRPO step (n={n}) / sum of bare parts = {ratio:.3f} (target <= {TARGET_STEP_RATIO})",
+        ),
+    }
 
 
 def rollout_throughput(loop: Any, bare: BareParts, batch: list, n_tokens: int, reps: int) -> dict:
@@ -363,10 +466,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--gen-reps", type=int, default=3, help="repeats of each rollout timing")
     ap.add_argument("--no-full-logits", action="store_true", help="skip part (c)")
+    ap.add_argument("--grpo-n", type=int, default=4, help="part (d) samples per prompt; 0 skips")
+    ap.add_argument("--skip-remax", action="store_true", help="only part (d)")
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
     add_threads_option(ap)
     args = ap.parse_args(argv)
     apply_threads(args.threads)
+    if args.skip_remax:
+        res = {"bench": "closeness", "machine": machine(), "model": args.model, "verdicts": []}
+        _grpo_part(res, args)
+        write_result("closeness_grpo.json", res, args.results_dir)
+        return res
     res = run(
         args.steps,
         args.warmup,
@@ -410,8 +520,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{k['policy_fwd_bwd_keep_s']:.3f} s vs {k['policy_fwd_bwd_full_s']:.3f} s with all "
             f"positions' logits (ratio {k['ratio']:.3f})"
         )
+    _grpo_part(res, args)
     write_result("closeness.json", res, args.results_dir)
     return res
+
+
+def _grpo_part(res: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.grpo_n <= 0:
+        return
+    g = run_grpo(
+        args.steps, args.warmup, args.model, args.batch_size, args.max_new_tokens, args.grpo_n
+    )
+    res["grpo"] = g
+    res["verdicts"].append(g["verdict"])
+    print(
+        f"(d) GRPO step, n={g['n_samples']} ({g['rows']} rows): framework {g['step_s']:.3f} s, "
+        f"bare sum {g['bare_sum_s']:.3f} s; bare "
+        + "  ".join(f"{k} {v:.3f}" for k, v in g["bare_parts_s"].items())
+        + "; logged "
+        + "  ".join(f"{k} {v:.3f}" for k, v in g["logged_parts_s"].items())
+    )
+    print("    verdict: " + g["verdict"]["line"])
 
 
 if __name__ == "__main__":
