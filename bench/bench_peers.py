@@ -30,6 +30,13 @@ the bundled shopping sample, chat-templated by ``format_prompt``) and responses 
    ``per_device_train_batch_size`` = the number of pairs. Both sides train on the same token
    ids (prompt + completion + EOS, split as TRL splits them; checked and reported).
    Target: ours <= 0.7 x TRL.
+4. ``--grpo`` (also) / ``--grpo-only``: GRPO. Ours: ``GRPOLoop.train_step`` (``trainer=grpo``,
+   ``--grpo-n`` samples per prompt, k3 KL 0.04 to the reference, one update per rollout).
+   TRL: ``GRPOTrainer`` on the same work: the same prompts x ``--grpo-n`` generations per
+   optimizer step, beta = our ``kl_coef`` (so both run a reference forward), the same
+   temperature/top-p, loss_type ``grpo``, group std scaling, one iteration per generation,
+   rewarded by our reward set as in 1. Target: ours <= 1.0 x TRL. Written to
+   ``bench/results/peers_grpo.json`` with ``--grpo-only``, else inside ``peers.json``.
 3. A plain hand-written ReMax step (sample + greedy ``generate``, the same reward scoring,
    reference forward, policy forward/backward with ``logits_to_keep``, AdamW), a reference
    point for what the step costs without any framework.
@@ -78,9 +85,13 @@ TRL_MISSING = (
     f"TRL not installed: pip install -e '.[bench]' (trl=={TRL_PIN}) to run the peer comparison"
 )
 # ours / TRL seconds per step must not exceed these
-TARGETS = {"remax_vs_rloo": 0.6, "dpo_vs_trl_dpo": 0.7}
+TARGETS = {"remax_vs_rloo": 0.6, "dpo_vs_trl_dpo": 0.7, "grpo_vs_trl_grpo": 1.0}
 LAUNCHER_ENV = ("LOCAL_RANK", "RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE")
-LABELS = {"remax_vs_rloo": "ReMax vs TRL RLOO", "dpo_vs_trl_dpo": "DPO vs TRL DPO"}
+LABELS = {
+    "remax_vs_rloo": "ReMax vs TRL RLOO",
+    "dpo_vs_trl_dpo": "DPO vs TRL DPO",
+    "grpo_vs_trl_grpo": "GRPO vs TRL GRPO",
+}
 
 
 # ---- small helpers (tested) ---------------------------------------------------------------------
@@ -409,6 +420,115 @@ def bench_remax(args, trl: bool, tmp: str) -> tuple[dict[str, Any], list]:
     return out, batch
 
 
+# ---- 4. GRPO vs TRL GRPOTrainer ----------------------------------------------------------------
+def bench_grpo(args, trl: bool, tmp: str) -> dict[str, Any]:
+    """Seconds per GRPO step, ours and TRL's, interleaved round by round (round 1 dropped)."""
+    from common.data.formatting import format_prompt
+    from drbo.grpo_trainer import GRPOLoop
+    from experiments.compose import compose_config
+
+    rounds, n = args.steps + 1, args.grpo_n
+    cfg = compose_config(
+        "+exp=shopping_mmlu",
+        "trainer=grpo",
+        f"trainer.n_samples={n}",
+        f"model.name_or_path={args.model}",
+        f"trainer.steps={rounds}",
+        f"trainer.batch_size={args.prompts}",
+        "trainer.standardize_k=8",
+        *QUIET_RUN,
+        output_dir=tmp,
+    )
+    for task in cfg.dataset.max_new_tokens:
+        cfg.dataset.max_new_tokens[task] = args.new_tokens
+    loop = GRPOLoop(cfg, tmp)
+    loop.prepare()
+    _gen_tokens(loop.model, args.new_tokens)
+    batch = loop.batch_for(1)
+    prompts = [format_prompt(loop.tokenizer, ex.prompt) for ex in batch]
+    score = mixed_reward(loop, batch)
+    tr = loop.cfg.trainer
+    counter = iter(range(1, 10**9))
+    parts: list[dict] = []
+
+    def ours() -> None:
+        fig = loop.train_step(next(counter), batch)
+        parts.append({k[5:-2]: v for k, v in fig.items() if k.startswith("time/")})
+
+    trainer, trl_cfg = None, None
+    if trl:
+        from datasets import Dataset
+        from trl import GRPOConfig, GRPOTrainer
+
+        def reward_func(prompts, completions, row, **kw):
+            return score(completions, row)
+
+        with single_process_env():
+            config = GRPOConfig(
+                **_trl_common(os.path.join(tmp, "grpo"), rounds, args.trl_gradient_checkpointing),
+                per_device_train_batch_size=n * len(prompts),
+                num_generations=n,
+                max_completion_length=args.new_tokens,
+                generation_kwargs={"min_new_tokens": args.new_tokens},
+                beta=float(tr.kl_coef),
+                temperature=float(tr.temperature),
+                top_p=float(tr.top_p),
+                loss_type="grpo",
+                num_iterations=1,
+                learning_rate=float(tr.lr),
+            )
+            data = Dataset.from_list([{"prompt": p, "row": i} for i, p in enumerate(prompts)])
+            trainer = GRPOTrainer(
+                model=_model_source(args.model, tmp),
+                reward_funcs=reward_func,
+                args=config,
+                train_dataset=data,
+                processing_class=copy.deepcopy(loop.tokenizer),
+            )
+        trl_cfg = {
+            "num_generations": config.num_generations,
+            "per_device_train_batch_size": config.per_device_train_batch_size,
+            "beta": config.beta,
+            "loss_type": config.loss_type,
+            "scale_rewards": str(config.scale_rewards),
+            "gradient_checkpointing": config.gradient_checkpointing,
+            "distributed_type": check_single_process(trainer),
+        }
+    times = interleaved(rounds, {"ours": ours}, trainer)
+    ours_s, trl_s = median(times["ours"][1:]), median(times.get("trl", [])[1:])
+    r = ratio(ours_s, trl_s)
+    return {
+        "settings": {
+            "model": args.model,
+            "prompts": args.prompts,
+            "n_samples": n,
+            "new_tokens": args.new_tokens,
+            "steps_measured": args.steps,
+            "threads": args.threads,
+        },
+        "ours_s": ours_s,
+        "trl_s": trl_s,
+        "ours_parts_s": {k: median([p[k] for p in parts[1:]]) for k in parts[0]},
+        "samples_s": times,
+        "trl_config": trl_cfg,
+        "ratio": r,
+        "verdict": verdict(r, TARGETS["grpo_vs_trl_grpo"]),
+        "peak_rss_gb": peak_rss_gb(),
+    }
+
+
+def print_grpo(g: dict[str, Any]) -> None:
+    s = g["settings"]
+    print(
+        f"GRPO on {s['model']}: {s['prompts']} prompts x {s['n_samples']} samples, "
+        f"{s['new_tokens']} new tokens, median of {s['steps_measured']} steps after 1 warm-up"
+    )
+    for name, v in (("GRPO step (ours: GRPOLoop)", g["ours_s"]), ("TRL GRPOTrainer", g["trl_s"])):
+        print(f"{name:<48}{'-' if v is None else f'{v:.2f}':>10}")
+    print("ours GRPO parts: " + ", ".join(f"{k} {v:.2f}" for k, v in g["ours_parts_s"].items()))
+    print(f"{LABELS['grpo_vs_trl_grpo']}: {g['verdict']}")
+
+
 # ---- 2. DPO ---------------------------------------------------------------------------------------
 def laser_loop(args, tmp: str):
     from experiments.compose import compose_config
@@ -676,18 +796,32 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="keep TRL's default gradient checkpointing (ours runs without it)",
     )
+    ap.add_argument("--grpo", action="store_true", help="also GRPO vs TRL GRPOTrainer")
+    ap.add_argument("--grpo-only", action="store_true", help="only GRPO vs TRL GRPOTrainer")
+    ap.add_argument("--grpo-n", type=int, default=4, help="GRPO samples per prompt")
     add_threads_option(ap)
     args = ap.parse_args(argv)
     apply_threads(args.threads)
-    if args.steps < 1 or args.prompts < 1 or args.new_tokens < 1:
-        ap.error("--steps, --prompts and --new-tokens must be >= 1")
+    if args.steps < 1 or args.prompts < 1 or args.new_tokens < 1 or args.grpo_n < 2:
+        ap.error("--steps, --prompts and --new-tokens must be >= 1, --grpo-n >= 2")
     trl = trl_version()
     if trl is None:
         print(TRL_MISSING)
+    RESULTS.mkdir(exist_ok=True)
+    if args.grpo_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            g = bench_grpo(args, trl is not None, tmp)
+        g["versions"] = versions()
+        print_grpo(g)
+        (RESULTS / "peers_grpo.json").write_text(json.dumps(g, indent=2))
+        return
     t0 = time.perf_counter()
     res = report(measure(args, trl is not None), trl, args, time.perf_counter() - t0)
     print_report(res)
-    RESULTS.mkdir(exist_ok=True)
+    if args.grpo:
+        with tempfile.TemporaryDirectory() as tmp:
+            res["grpo"] = bench_grpo(args, trl is not None, tmp)
+        print_grpo(res["grpo"])
     (RESULTS / "peers.json").write_text(json.dumps(res, indent=2))
 
 

@@ -100,3 +100,9 @@ def test_report_computes_ratios_when_trl_ran(monkeypatch):
     assert res["ratios"]["dpo_vs_trl_dpo"] == pytest.approx(0.8)
     assert res["verdicts"]["dpo_vs_trl_dpo"].startswith("FAIL")
     assert res["trl"]["version"] == "1.16.0"
+
+
+def test_grpo_options_are_checked():
+    with pytest.raises(SystemExit):
+        bp.main(["--grpo-only", "--grpo-n", "1"])
+    assert bp.TARGETS["grpo_vs_trl_grpo"] == 1.0 and "grpo_vs_trl_grpo" in bp.LABELS
