@@ -232,6 +232,22 @@ def run_value(run: Run, key: str) -> str | None:
     return str(value)
 
 
+def default_label_parts(run: Run) -> list[str]:
+    """``method`` and ``mixer`` of a run's default row label. Variants that change what is
+    trained get their own row: Dr. GRPO (``trainer.loss_type=dr_grpo``) is ``dr_grpo``, and
+    the mixer carries ``+gdpo`` (``balancer.normalize=gdpo``) and ``+cond`` (conditioned
+    rewards), e.g. ``grpo/average+gdpo``."""
+    method = run.method
+    if method == "grpo" and run_value(run, "trainer.loss_type") == "dr_grpo":
+        method = "dr_grpo"
+    mixer = run_value(run, "balancer.name") or "?"
+    if run_value(run, "balancer.normalize") == "gdpo":
+        mixer += "+gdpo"
+    if _select(run.cfg, "balancer.conditions", None):
+        mixer += "+cond"
+    return [method, mixer]
+
+
 def _short_model(name: str) -> str:
     return Path(name).name or name
 
@@ -262,7 +278,7 @@ def group_runs(runs: Sequence[Run], group_by: Sequence[str] | None = None) -> di
         several_models = len({r.model for r in runs}) > 1
         several_exps = len({r.exp for r in runs}) > 1
         for run in runs:
-            parts = [run.method, run_value(run, "balancer.name") or "?"]
+            parts = default_label_parts(run)
             if several_models:
                 parts.append(_short_model(run.model))
             if several_exps:

@@ -402,3 +402,34 @@ def test_intervals_table_from_each_runs_eval_ci(tmp_path):
     assert (out / "intervals.csv").exists()
     run = next(r for r in results["runs"] if r["path"].endswith("r0"))
     assert run["eval_ci"]["difference"]["acc"]["within_noise"] is False
+
+
+def test_grpo_family_rows_are_named_by_their_variant(tmp_path):
+    variants = {
+        "grpo": ({}, {}),
+        "drgrpo": ({"loss_type": "dr_grpo"}, {}),
+        "gdpo": ({}, {"normalize": "gdpo"}),
+        "cond": ({}, {"conditions": {"fmt": {"gate": "acc", "threshold": 1.0}}}),
+    }
+    for folder, (trainer_keys, balancer_keys) in variants.items():
+        make_run(
+            tmp_path / folder,
+            method="grpo",
+            trainer="grpo",
+            balancer="average",
+            seed=0,
+            before={"acc": 0.1},
+            after={"acc": 0.2},
+        )
+        path = tmp_path / folder / ".hydra" / "config.yaml"
+        cfg = OmegaConf.load(path)
+        cfg.trainer.update(trainer_keys)
+        cfg.balancer.update({"normalize": "none", "conditions": {}, **balancer_keys})
+        OmegaConf.save(cfg, path)
+    runs = [load_run(d) for d in find_run_dirs([tmp_path])[0]]
+    assert list(group_runs(runs)) == [
+        "dr_grpo/average",
+        "grpo/average",
+        "grpo/average+cond",
+        "grpo/average+gdpo",
+    ]
