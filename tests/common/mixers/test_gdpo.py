@@ -90,3 +90,13 @@ def test_reward_step_condition_on_the_raw_gate():
 def test_reward_step_refuses_unknown_normalization():
     with pytest.raises(ValueError, match="balancer.normalize='z'"):
         _step(normalize="z")
+
+
+def test_reward_step_feeds_mo_grpo_the_per_sample_rewards():
+    rs = RewardSet(NAMES, "all", OPTIONS)
+    step = RewardStep(build_mixer("mo_grpo", NAMES), rs)
+    decision = step.decide(1)
+    step.feedback(decision, step.score(decision, EX, TEXTS, n=2), loss=0.0)
+    # within-group stds: fmt 1/2, short 1/6, long 1/24; eps 0.01
+    raw = 1 / (np.array([1 / 2, 1 / 6, 1 / 24]) + 0.01)
+    np.testing.assert_allclose(step.decide(2).weights, raw / raw.sum())
