@@ -46,7 +46,6 @@ def _spy(loop):
     return seen
 
 
-@pytest.mark.slow
 def test_grpo_learns_and_logs_the_contract(tmp_path):
     cfg = compose_config(
         *TINY, "trainer=grpo", "balancer=inverse", "balancer.every=1", "trainer.steps=2"
@@ -84,7 +83,6 @@ def test_the_mixers_arm_decides_the_reward_before_the_advantage(tmp_path):
     assert not scored.table.mask[:, 1 - j].any()  # the other source was not even scored
 
 
-@pytest.mark.slow
 def test_rloo_reuses_the_rollout_with_the_clip(tmp_path):
     cfg = compose_config(
         *TINY,
@@ -126,7 +124,6 @@ DONE_WHEN = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("overrides", DONE_WHEN, ids=lambda o: " ".join(o[1:]))
 def test_done_when_compositions_run(tmp_path, overrides):
     from experiments.trainers import trainer_class
