@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from common.rollout import rollout_logprobs, sequence_logprobs
+from common.rollout import rollout_logprobs
 from drbo.grpo import clipped_surrogate_loss, group_advantages, leave_one_out_advantages
 from drbo.trainer import ReMaxLoop, _to
 
@@ -65,9 +65,7 @@ class GRPOLoop(ReMaxLoop):
         logp_ref = None
         if tr.kl_coef:
             with torch.no_grad(), self.reference.model(self.engine.module) as ref:
-                logp_ref = sequence_logprobs(
-                    ref, rollout.input_ids, rollout.attention_mask, rollout.response_ids.shape[1]
-                )
+                logp_ref = rollout_logprobs(ref, rollout)  # the policy's (shared-prompt) path
         self.engine.engine.train()
         t_optimizer = 0.0
         logp_old = None
