@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -86,17 +87,8 @@ def generate(
     With ``num_return_sequences = n`` each prompt's n responses are adjacent, so the output
     has B = n * len(prompts) rows in the order p0r0, p0r1, ..., p1r0, ...
     """
-    if tokenizer.padding_side != "left":
-        raise ValueError("batched generation needs tokenizer.padding_side == 'left'")
     device = next(model.parameters()).device
-    enc = tokenizer(
-        list(prompts),
-        return_tensors="pt",
-        padding=True,
-        truncation=max_prompt_tokens is not None,
-        max_length=max_prompt_tokens,
-        add_special_tokens=False,
-    ).to(device)
+    enc = _encode_prompts(tokenizer, prompts, max_prompt_tokens, device)
     was_training = model.training
     model.eval()
     start = time.perf_counter()
@@ -267,17 +259,8 @@ def generate_sampled_and_greedy(
     Returns:
         (sampled, greedy): two G-row rollouts.
     """
-    if tokenizer.padding_side != "left":
-        raise ValueError("batched generation needs tokenizer.padding_side == 'left'")
     device = next(model.parameters()).device
-    enc = tokenizer(
-        list(prompts),
-        return_tensors="pt",
-        padding=True,
-        truncation=max_prompt_tokens is not None,
-        max_length=max_prompt_tokens,
-        add_special_tokens=False,
-    ).to(device)
+    enc = _encode_prompts(tokenizer, prompts, max_prompt_tokens, device)
     G = enc["input_ids"].shape[0]
     if not _plain_decoding(model.generation_config):
         # Logits processors this loop does not apply: two generate calls keep them.
@@ -455,3 +438,17 @@ def rollout_logprobs(model, rollout: Rollout) -> torch.Tensor:
         rollout.response_mask,
         prompt_index,
     )
+
+
+def _encode_prompts(tokenizer: Any, prompts: Sequence[str], max_prompt_tokens: int | None, device):
+    """Left-padded prompt ids and attention mask, shape (G, P), on ``device``."""
+    if tokenizer.padding_side != "left":
+        raise ValueError("batched generation needs tokenizer.padding_side == 'left'")
+    return tokenizer(
+        list(prompts),
+        return_tensors="pt",
+        padding=True,
+        truncation=max_prompt_tokens is not None,
+        max_length=max_prompt_tokens,
+        add_special_tokens=False,
+    ).to(device)
