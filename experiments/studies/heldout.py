@@ -1,0 +1,123 @@
+"""One policy's greedy predictions on a study's held-out prompts and its per-prompt scores.
+
+The prompts are the evaluation split of the study's experiment with the study-wide
+overrides (never a condition's): every condition is scored on the same N prompts with the
+same metrics. Predictions are cached beside the policy (``heldout_predictions.jsonl``), so
+re-reporting costs no generation.
+
+Per-prompt scores are ``{metric: (num (N,), den (N,))}`` (see
+:mod:`experiments.studies.seed_bootstrap`):
+- ``ifeval``: IFEval's official accuracies (``prompt_strict``/``prompt_loose``: 1 when every
+  instruction of the prompt passes; ``instruction_strict``/``instruction_loose``: passed /
+  instructions) and the strict instruction-level accuracy of each constraint family
+  (``if_<family>``: that family's passed / its instructions in the prompt, den 0 where the
+  prompt has none), checked by ``if-verifiable`` (common/evaluation_ifeval.py).
+- ``reward_set``: the experiment's reward set scores each prediction; a metric's den is 1
+  where routing lets it score the prompt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.studies.spec import StudySpec
+
+PREDICTIONS = "heldout_predictions.jsonl"
+
+
+def study_config(spec: StudySpec, output_dir: Path):
+    from experiments.compose import compose_config
+
+    return compose_config(f"+exp={spec.exp}", *spec.overrides, output_dir=output_dir)
+
+
+def heldout_examples(cfg) -> list:
+    from common.run_data import load_run_data
+
+    _, evals = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
+    return evals
+
+
+def predictions_for(model_spec: str, folder: Path, cfg, examples, eval_opts: dict) -> list[str]:
+    """Greedy predictions of ``model_spec`` (a run folder or the base model), cached in
+    ``folder``; a cache for another number of prompts is regenerated."""
+    cache = folder / PREDICTIONS
+    if cache.is_file():
+        rows = [json.loads(line)["prediction"] for line in cache.open(encoding="utf-8")]
+        if len(rows) == len(examples):
+            return rows
+    from common.assets import load_trained_policy
+    from common.evaluation import generate_predictions
+    from common.precision import dtype_name
+    from common.run_data import max_new_tokens_for, prompt_token_limit
+
+    dtype = dtype_name("auto") if cfg.model.get("precision", "auto") == "auto" else "float32"
+    model, tok = load_trained_policy(model_spec, dtype=dtype)
+    budget = eval_opts.get("max_new_tokens")
+    texts = generate_predictions(
+        model,
+        tok,
+        examples,
+        (lambda ex: int(budget)) if budget else (lambda ex: max_new_tokens_for(cfg.dataset, ex)),
+        batch_size=int(eval_opts.get("batch_size", 16)),
+        max_prompt_tokens=prompt_token_limit(cfg.dataset, None),
+        desc=f"held-out {folder.name}",
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(cache, "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"prediction": t}, ensure_ascii=False) + "\n")
+    return texts
+
+
+def ifeval_rows(examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """IFEval accuracies and per-family strict accuracy, per prompt (see module doc)."""
+    from common.data.ifeval import family_metric
+    from common.evaluation_ifeval import check_predictions
+
+    checks = check_predictions(examples, predictions)
+    n = len(checks)
+    out: dict[str, list[np.ndarray]] = {}
+    ones = np.ones(n)
+    strict_all = np.array([all(c.strict for c in row) for row in checks], dtype=float)
+    loose_all = np.array([all(c.loose for c in row) for row in checks], dtype=float)
+    counts = np.array([len(row) for row in checks], dtype=float)
+    out["prompt_strict"] = (strict_all, ones)
+    out["instruction_strict"] = (
+        np.array([sum(c.strict for c in r) for r in checks], float),
+        counts,
+    )
+    out["prompt_loose"] = (loose_all, ones)
+    out["instruction_loose"] = (np.array([sum(c.loose for c in r) for r in checks], float), counts)
+    fam: dict[str, tuple[np.ndarray, np.ndarray]] = defaultdict(lambda: (np.zeros(n), np.zeros(n)))
+    for i, (ex, row) in enumerate(zip(examples, checks, strict=True)):
+        registry = ex.gold.get("registry", "ifeval")
+        for c in row:
+            num, den = fam[family_metric(c.instruction_id, registry)]
+            num[i] += c.strict
+            den[i] += 1
+    out.update(sorted(fam.items()))
+    return out
+
+
+def reward_set_rows(cfg, examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The experiment's reward-set scores per prompt; den is the routing mask."""
+    from common.rewards.reward_set import RewardSet
+
+    rs = RewardSet(cfg.rewards.names, cfg.rewards.routing, cfg.rewards.get("options"))
+    table = rs.score(examples, list(predictions))
+    mask = table.mask.astype(float)
+    return {
+        name: (table.scores[:, j] * mask[:, j], mask[:, j]) for j, name in enumerate(table.names)
+    }
+
+
+def score_rows(spec: StudySpec, cfg, examples, predictions) -> dict[str, Any]:
+    if spec.eval_kind == "ifeval":
+        return ifeval_rows(examples, predictions)
+    return reward_set_rows(cfg, examples, predictions)

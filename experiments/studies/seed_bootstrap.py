@@ -1,0 +1,110 @@
+"""Intervals for a study's cells: a two-level bootstrap over seeds and prompts.
+
+A cell (condition x metric) holds, for each of S seeds, N per-prompt pairs (num, den) on the
+same N held-out prompts; its value is the mean over seeds of each seed's ratio
+
+    value = 1/S * sum_s  sum_n num[s, n] / sum_n den[s, n]
+
+(a masked mean: num = score, den = 1 where the metric applies and 0 elsewhere; IFEval's
+instruction-level accuracy: num = instructions passed, den = instructions). Each bootstrap
+resample draws S seeds with replacement and N prompts with replacement and recomputes the
+value (Davison & Hinkley 1997, "Bootstrap Methods and their Application", sec. 3.8: resampling
+both stages of a two-stage design). So an interval carries both the training-seed
+variance and the sampling of prompts. With S = 3 the seed stage has only 10 distinct
+multisets: intervals are honest but coarse. Differences between two conditions resample the
+prompts once for both sides (paired on prompts) and the seeds of each side on their own
+(independent training runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from common.stats import CONFIDENCE, RESAMPLES, SEED, Interval, percentile_interval
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Per-seed, per-prompt numerators and denominators, each shape (S, N)."""
+
+    num: np.ndarray
+    den: np.ndarray
+
+    def __post_init__(self) -> None:
+        num = np.atleast_2d(np.asarray(self.num, dtype=np.float64))
+        den = np.atleast_2d(np.asarray(self.den, dtype=np.float64))
+        if num.shape != den.shape:
+            raise ValueError(f"num {num.shape} and den {den.shape} differ in shape")
+        object.__setattr__(self, "num", num)
+        object.__setattr__(self, "den", den)
+
+    @property
+    def seeds(self) -> int:
+        return self.num.shape[0]
+
+    @property
+    def n(self) -> int:
+        """Prompts the metric applies to (den > 0 for some seed), times seeds."""
+        return int((self.den > 0).any(axis=0).sum()) * self.seeds
+
+    def per_seed(self) -> np.ndarray:
+        """Each seed's value, shape (S,)."""
+        return _ratio(self.num.sum(axis=1), self.den.sum(axis=1))
+
+    def value(self) -> float:
+        return float(self.per_seed().mean())
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
+
+
+def _resampled(cell: Cell, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The cell's value on each resample: rows (R, N) prompt indices; seeds drawn here.
+    Returns shape (R,)."""
+    num = cell.num[:, rows].sum(axis=2).T  # (R, S): each seed's sums on each resample
+    den = cell.den[:, rows].sum(axis=2).T
+    seeds = rng.integers(0, cell.seeds, size=num.shape)  # (R, S)
+    pick = np.take_along_axis
+    return _ratio(pick(num, seeds, 1), pick(den, seeds, 1)).mean(axis=1)
+
+
+def cell_interval(
+    cell: Cell, resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = SEED
+) -> Interval:
+    """The cell's value and its two-level bootstrap interval (``n`` = prompts x seeds)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, cell.num.shape[1], size=(resamples, cell.num.shape[1]))
+    lo, hi = percentile_interval(_resampled(cell, rows, rng), confidence)
+    return Interval(cell.value(), lo, hi, cell.n)
+
+
+def difference_interval(
+    a: Cell,
+    b: Cell,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> Interval:
+    """``a - b`` on the same N prompts: prompts resampled once for both, seeds separately."""
+    if a.num.shape[1] != b.num.shape[1]:
+        raise ValueError(
+            f"paired difference needs the same prompts: {a.num.shape[1]} vs {b.num.shape[1]}"
+        )
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, a.num.shape[1], size=(resamples, a.num.shape[1]))
+    diffs = _resampled(a, rows, rng) - _resampled(b, rows, rng)
+    lo, hi = percentile_interval(diffs, confidence)
+    return Interval(a.value() - b.value(), lo, hi, min(a.n, b.n))
+
+
+def mean_of_cells(cells: list[Cell]) -> Cell:
+    """The unweighted mean over metrics of per-prompt masked means, as one cell: each
+    prompt's value is the mean of the metrics that apply to it (den 1 where any applies)."""
+    ratios = [_ratio(c.num, c.den) for c in cells]
+    applies = np.stack([c.den > 0 for c in cells])  # (M, S, N)
+    total = np.sum([np.where(m, r, 0.0) for r, m in zip(ratios, applies, strict=True)], axis=0)
+    count = applies.sum(axis=0)
+    return Cell(_ratio(total, count.astype(np.float64)), (count > 0).astype(np.float64))
