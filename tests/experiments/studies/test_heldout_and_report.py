@@ -64,3 +64,23 @@ def test_report_files_and_values(tmp_path, rows_and_answers):
     assert "| inverse | 3 |" in table and "n=" in table
     assert json.loads((tmp_path / "results.json").read_text())["study"] == "ifeval_balancers"
     assert np.isfinite(diff["lo"]) and diff["lo"] <= diff["value"] <= diff["hi"]
+
+
+def test_shopbench_samples_are_paired_between_prediction_sets():
+    """The evaluator's row resamples depend only on the rows and the seed: the same
+    predictions give identical samples, so a study's paired difference is exactly 0."""
+    from common.data.shopbench import load_shopbench
+    from experiments.studies.heldout import shopbench_rows
+
+    examples = [
+        ex
+        for ex in load_shopbench(bundled_path("shopping_sample"))
+        if ex.metric in ("mc_accuracy", "hit_at_3")
+    ][:30]
+    preds = [str(ex.gold) if i % 2 else "0" for i, ex in enumerate(examples)]
+    a = shopbench_rows(examples, preds, resamples=50)
+    b = shopbench_rows(examples, list(preds), resamples=50)
+    assert set(a) >= {"overall", "mc_accuracy"}
+    assert np.array_equal(a["overall"]["samples"], b["overall"]["samples"])
+    assert a["overall"]["rows"] == len(examples)
+    assert min(a["overall"]["samples"]) <= a["overall"]["value"] <= max(a["overall"]["samples"])

@@ -81,3 +81,21 @@ def test_mean_of_cells_averages_the_metrics_each_prompt_carries():
     mean = mean_of_cells([a, b])
     assert mean.num[0].tolist() == pytest.approx([0.5, 0.5, 0.0])
     assert mean.den[0].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_resampled_cell_adds_the_seed_stage_to_row_samples():
+    from experiments.studies.seed_bootstrap import ResampledCell
+
+    # Two seeds; sample r of both used the same rows. Seed values 0.2 and 0.4.
+    samples = np.stack([np.full(200, 0.2), np.full(200, 0.4)])
+    cell = ResampledCell([0.2, 0.4], samples, rows=10)
+    iv = cell_interval(cell, resamples=200)
+    assert iv.value == pytest.approx(0.3) and iv.n == 20
+    assert iv.lo == pytest.approx(0.2) and iv.hi == pytest.approx(0.4)  # all-low .. all-high
+    same = difference_interval(cell, cell, resamples=200)
+    assert same.value == 0.0
+    one_seed = ResampledCell([0.5], np.linspace(0.4, 0.6, 200)[None, :], rows=10)
+    other = ResampledCell([0.3], np.linspace(0.2, 0.4, 200)[None, :], rows=10)
+    diff = difference_interval(one_seed, other, resamples=200)
+    # paired sample by sample: every difference is exactly 0.2
+    assert diff.lo == pytest.approx(0.2) and diff.hi == pytest.approx(0.2)
