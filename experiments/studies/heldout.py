@@ -118,11 +118,21 @@ def ifeval_rows(examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray
     return out
 
 
-def reward_set_rows(cfg, examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The experiment's reward-set scores per prompt; den is the routing mask."""
+def reward_set_rows(
+    cfg, examples, predictions, metrics=None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The experiment's reward-set scores per prompt (only ``metrics`` when given, e.g. the
+    goal's exact-match without the judge arms); den is the routing mask."""
     from common.rewards.reward_set import RewardSet
 
-    rs = RewardSet(cfg.rewards.names, cfg.rewards.routing, cfg.rewards.get("options"))
+    names = list(metrics) if metrics else list(cfg.rewards.names)
+    unknown = sorted(set(names) - set(cfg.rewards.names))
+    if unknown:
+        raise ValueError(
+            f"eval.metrics {unknown}: not rewards of the experiment {list(cfg.rewards.names)}"
+        )
+    options = {k: v for k, v in (cfg.rewards.get("options") or {}).items() if k in names}
+    rs = RewardSet(names, cfg.rewards.routing, options)
     table = rs.score(examples, list(predictions))
     mask = table.mask.astype(float)
     return {
@@ -162,4 +172,4 @@ def score_rows(spec: StudySpec, cfg, examples, predictions, resamples: int = 100
         return ifeval_rows(examples, predictions)
     if spec.eval_kind == "shopbench":
         return shopbench_rows(examples, predictions, resamples)
-    return reward_set_rows(cfg, examples, predictions)
+    return reward_set_rows(cfg, examples, predictions, spec.eval.get("metrics"))
