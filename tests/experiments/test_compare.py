@@ -71,6 +71,20 @@ def make_run(folder, *, method, trainer, balancer, seed, before, after, arms=Non
     return folder
 
 
+def make_remax_run(folder, balancer="inverse", seed=0, before=0.1, after=0.2, **kw):
+    """A finished DRBO (ReMax) run scoring one metric, ``acc``."""
+    return make_run(
+        folder,
+        method="drbo",
+        trainer="remax",
+        balancer=balancer,
+        seed=seed,
+        before={"acc": before},
+        after={"acc": after},
+        **kw,
+    )
+
+
 def _pick(scores, i):
     return {m: v[i] for m, v in scores.items()}
 
@@ -274,26 +288,26 @@ def test_phase_before_and_metrics_option(tmp_path):
     assert header == "method,n,fmt,avg"
 
 
-def test_unknown_baseline_or_metric_is_an_error(tmp_path, capsys):
-    root = make_runs(tmp_path / "runs")
-    assert main([str(root), "--out", str(tmp_path / "o"), "--baseline", "nope"]) == 1
-    assert "--baseline 'nope'" in capsys.readouterr().err
-    assert main([str(root), "--out", str(tmp_path / "o"), "--metrics", "bleu"]) == 1
-    assert "bleu" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("folder", "options", "message"),
+    [
+        ("runs", ["--baseline", "nope"], "--baseline 'nope' is not a row"),
+        ("runs", ["--metrics", "acc,bleu"], "--metrics bleu: not in any run's eval.after"),
+        ("empty", [], "no run directory (a folder with summary.json) under"),
+        ("missing", [], "missing is not a directory"),
+    ],
+)
+def test_bad_input_exits_1_with_a_message_naming_it(tmp_path, capsys, folder, options, message):
+    make_runs(tmp_path / "runs")
+    (tmp_path / "empty").mkdir()
+    assert main([str(tmp_path / folder), "--out", str(tmp_path / "o"), *options]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o" / "table.md").exists()
 
 
 def test_default_label_adds_exp_only_when_runs_span_several(tmp_path):
     for i, exp in enumerate(["gsm", "mmlu"]):
-        make_run(
-            tmp_path / exp,
-            method="drbo",
-            trainer="remax",
-            balancer="inverse",
-            seed=i,
-            before={"acc": 0.1},
-            after={"acc": 0.2},
-            exp=exp,
-        )
+        make_remax_run(tmp_path / exp, seed=i, exp=exp)
     runs = [load_run(d) for d in find_run_dirs([tmp_path])[0]]
     assert list(group_runs(runs)) == ["drbo/inverse/gsm", "drbo/inverse/mmlu"]
     assert list(group_runs(runs[:1])) == ["drbo/inverse"]
@@ -308,15 +322,7 @@ def test_plots_are_non_empty_pngs(default_outputs):
 
 
 def test_arm_plot_is_skipped_without_bandit_runs(tmp_path):
-    make_run(
-        tmp_path / "r",
-        method="drbo",
-        trainer="remax",
-        balancer="inverse",
-        seed=0,
-        before={"acc": 0.1},
-        after={"acc": 0.2},
-    )
+    make_remax_run(tmp_path / "r")
     compare([tmp_path / "r"], tmp_path / "out")
     assert (tmp_path / "out" / "weights.png").exists()
     assert not (tmp_path / "out" / "arm_utilization.png").exists()
@@ -325,14 +331,8 @@ def test_arm_plot_is_skipped_without_bandit_runs(tmp_path):
 def test_sweep_layout_is_found_and_default_out_is_next_to_it(tmp_path, capsys):
     sweep = tmp_path / "multirun" / "toy" / "2024-01-01_00-00-00"
     for i, (balancer, seed) in enumerate([("average", 0), ("average", 1), ("inverse", 0)]):
-        make_run(
-            sweep / f"{i}_balancer={balancer},seed={seed}",
-            method="drbo",
-            trainer="remax",
-            balancer=balancer,
-            seed=seed,
-            before={"acc": 0.1},
-            after={"acc": 0.2 + 0.1 * i},
+        make_remax_run(
+            sweep / f"{i}_balancer={balancer},seed={seed}", balancer, seed, after=0.2 + 0.1 * i
         )
     (sweep / "0_balancer=average,seed=0" / "plots").mkdir()  # a run's own subfolder: not a run
     assert main([str(tmp_path / "multirun"), "--no-plots"]) == 0
@@ -344,16 +344,8 @@ def test_sweep_layout_is_found_and_default_out_is_next_to_it(tmp_path, capsys):
     assert (tmp_path / "multirun" / "compare" / "table.md").exists()
 
 
-def test_no_run_directory_exits_non_zero_with_a_message(tmp_path, capsys):
-    (tmp_path / "empty").mkdir()
-    assert main([str(tmp_path / "empty")]) == 1
-    assert "no run directory" in capsys.readouterr().err
-    assert main([str(tmp_path / "missing")]) == 1
-    assert "not a directory" in capsys.readouterr().err
-
-
 def test_load_run_config_stays_importable_from_laser_analysis():
-    from common.run_dirs import load_run_config
+    from common.runs import load_run_config
 
     assert reexported_load_run_config is load_run_config
 
@@ -365,31 +357,16 @@ def test_intervals_table_from_each_runs_eval_ci(tmp_path):
     def rows(values):
         return RewardOutput("acc", np.asarray(values, float), np.zeros(len(values), bool))
 
-    before, after = rows([0.0] * 10 + [1.0] * 10), rows([1.0] * 20)
-    folder = make_run(
-        tmp_path / "r0",
-        method="drbo",
-        trainer="remax",
-        balancer="inverse",
-        seed=0,
-        before={"acc": 0.5},
-        after={"acc": 1.0},
-    )
-    summary = json.loads((folder / "summary.json").read_text())
-    summary["eval_ci"] = eval_intervals({"acc": "mean"}, {"acc": before}, {"acc": after})
-    (folder / "summary.json").write_text(json.dumps(summary))
-    same = make_run(
-        tmp_path / "r1",
-        method="drbo",
-        trainer="remax",
-        balancer="average",
-        seed=0,
-        before={"acc": 0.5},
-        after={"acc": 0.5},
-    )
-    summary = json.loads((same / "summary.json").read_text())
-    summary["eval_ci"] = eval_intervals({"acc": "mean"}, {"acc": before}, {"acc": before})
-    (same / "summary.json").write_text(json.dumps(summary))
+    half, all_right = rows([0.0] * 10 + [1.0] * 10), rows([1.0] * 20)
+    # inverse: 0.5 -> 1.0 (a real gain); average: 0.5 -> 0.5 (within noise)
+    for folder, balancer, after, score in (
+        ("r0", "inverse", all_right, 1.0),
+        ("r1", "average", half, 0.5),
+    ):
+        run = make_remax_run(tmp_path / folder, balancer, before=0.5, after=score)
+        summary = json.loads((run / "summary.json").read_text())
+        summary["eval_ci"] = eval_intervals({"acc": "mean"}, {"acc": half}, {"acc": after})
+        (run / "summary.json").write_text(json.dumps(summary))
 
     out = tmp_path / "cmp"
     results = compare([tmp_path], out=out, plots=False)
