@@ -285,3 +285,10 @@ def test_per_query_arms_count_once_per_prompt():
     by_category = arm_utilization_by_category(rows)
     assert by_category["math"] == {"fmt": 1.0, "short": 0.0, "long": 0.0}
     assert by_category["code"] == {"fmt": 0.0, "short": 1.0, "long": 0.0}
+
+
+def test_load_run_config_stays_importable_from_laser_analysis():
+    from common.runs import load_run_config
+    from laser.analysis import load_run_config as reexported
+
+    assert reexported is load_run_config
