@@ -75,26 +75,22 @@ def _pick(scores, i):
 
 def make_runs(root):
     """2 methods x 3 seeds under ``root`` plus one failed run (no summary.json)."""
+    methods = (  # balancer, method, trainer, before, after, arms logged per step
+        ("average", "drbo", "remax", AVERAGE_BEFORE, AVERAGE_AFTER, None),
+        ("exp3", "laser", "laser_dpo", EXP3_BEFORE, EXP3_AFTER, ["acc", "acc", "fmt", "acc"]),
+    )
     for seed in range(3):
-        make_run(
-            root / f"average_s{seed}",
-            method="drbo",
-            trainer="remax",
-            balancer="average",
-            seed=seed,
-            before=_pick(AVERAGE_BEFORE, seed),
-            after=_pick(AVERAGE_AFTER, seed),
-        )
-        make_run(
-            root / f"exp3_s{seed}",
-            method="laser",
-            trainer="laser_dpo",
-            balancer="exp3",
-            seed=seed,
-            before=_pick(EXP3_BEFORE, seed),
-            after=_pick(EXP3_AFTER, seed),
-            arms=["acc", "acc", "fmt", "acc"],
-        )
+        for balancer, method, trainer, before, after, arms in methods:
+            make_run(
+                root / f"{balancer}_s{seed}",
+                method=method,
+                trainer=trainer,
+                balancer=balancer,
+                seed=seed,
+                before=_pick(before, seed),
+                after=_pick(after, seed),
+                arms=arms,
+            )
     failed = root / "exp3_s3_crashed"
     (failed / ".hydra").mkdir(parents=True)
     (failed / "metrics.jsonl").write_text(json.dumps({"step": 1}) + "\n")
