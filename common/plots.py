@@ -3,40 +3,29 @@ and arm utilization for runs whose mixer picks one source per step."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: clusters and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from common.tracking import read_metrics  # noqa: E402
+from common.runs import arm_counts, metric_series, read_run_metrics, running_mean  # noqa: E402
 
 
-def _series(rows: list[dict], prefix: str) -> dict[str, tuple[list[int], list[float]]]:
-    out: dict[str, tuple[list[int], list[float]]] = {}
-    for r in rows:
-        for k, v in r.items():
-            if k.startswith(prefix) and isinstance(v, (int, float)):
-                steps, values = out.setdefault(k[len(prefix) :], ([], []))
-                steps.append(r["step"])
-                values.append(float(v))
-    return out
-
-
-def _running_mean(values: list[float]) -> list[float]:
-    out, total = [], 0.0
-    for i, v in enumerate(values, 1):
-        total += v
-        out.append(total / i)
-    return out
+def tab10_colors(names: Sequence[str]) -> dict[str, Any]:
+    """A colour per name from matplotlib's ``tab10`` cycle, in order (the 11th repeats the
+    1st): one method or arm keeps its colour across a figure's panels."""
+    cmap = plt.get_cmap("tab10")
+    return {name: cmap(i % 10) for i, name in enumerate(names)}
 
 
 def _line_plot(series, title: str, ylabel: str, path: Path, running: bool = False) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, (steps, values) in sorted(series.items()):
-        ax.plot(steps, _running_mean(values) if running else values, label=name, marker=".")
+        ax.plot(steps, running_mean(values) if running else values, label=name, marker=".")
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -51,16 +40,16 @@ def _line_plot(series, title: str, ylabel: str, path: Path, running: bool = Fals
 def plot_run(run_dir: str | Path) -> list[Path]:
     """Write ``plots/*.png`` for the run in ``run_dir``; returns the files written."""
     run_dir = Path(run_dir)
-    rows = read_metrics(run_dir / "metrics.jsonl")
+    rows = read_run_metrics(run_dir)
     if not rows:
         return []
     out = run_dir / "plots"
     out.mkdir(exist_ok=True)
     written = []
-    weights = _series(rows, "weight/")
+    weights = metric_series(rows, "weight/")
     if weights:
         written.append(_line_plot(weights, "reward weights", "weight", out / "weights.png"))
-    rewards = _series(rows, "reward/")
+    rewards = metric_series(rows, "reward/")
     if rewards:
         written.append(
             _line_plot(
@@ -71,7 +60,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
                 running=True,
             )
         )
-    scaled = _series(rows, "scaled/")
+    scaled = metric_series(rows, "scaled/")
     if scaled:
         written.append(
             _line_plot(
@@ -82,13 +71,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
                 running=True,
             )
         )
-    # per batch one ``arm`` a step; per query (``arms``) one per prompt
-    arms = Counter(
-        a
-        for r in rows
-        for a in (str(r["arms"]).split(",") if r.get("arms") else [r.get("arm")])
-        if a
-    )
+    arms = arm_counts(rows)  # per batch one ``arm`` a step; per query one per prompt
     if arms:
         fig, ax = plt.subplots(figsize=(7, 4))
         names = sorted(arms)

@@ -1,10 +1,6 @@
 import json
 
-from common.plots import _running_mean, plot_run
-
-
-def test_running_mean_by_hand():
-    assert _running_mean([1.0, 3.0, 2.0]) == [1.0, 2.0, 2.0]
+from common.plots import plot_run
 
 
 def test_plots_written_for_weights_rewards_and_arms(tmp_path):

@@ -11,7 +11,6 @@ from laser.analysis import (
     arm_utilization,
     arm_utilization_by_category,
     collect_pair_scores,
-    load_run_config,
     main,
     noise_robustness,
     preferences,
@@ -50,17 +49,6 @@ def _write_run(folder, rows, config=None, summary=None):
 
 
 # ---- utilization -------------------------------------------------------------------------------
-def test_overall_utilization_counts_steps_and_keeps_unpicked_arms():
-    # fmt picked on 3 of 4 steps, short on 1, long never (still listed from weight/long)
-    assert arm_utilization(ROWS) == {"fmt": 0.75, "short": 0.25, "long": 0.0}
-
-
-def test_ensemble_rows_without_an_arm_are_ignored():
-    rows = [*ROWS, {"step": 5, "weight/fmt": 0.5, "categories": "math"}]
-    assert arm_utilization(rows) == arm_utilization(ROWS)
-    assert arm_utilization([{"step": 1, "weight/fmt": 1.0}]) == {}
-
-
 def test_per_category_utilization_counts_each_prompt():
     # math prompts: step 1 (2 x fmt), step 2 (1 x short), step 4 (1 x fmt) -> fmt 3/4, short 1/4
     # code prompts: step 2 (1 x short), step 3 (2 x fmt), step 4 (1 x fmt) -> fmt 3/4, short 1/4
@@ -168,15 +156,6 @@ def test_noise_robustness_needs_one_noised_source(tmp_path):
     c = _write_run(tmp_path / "c", ROWS, _noise_config(0.2, name="long"))
     with pytest.raises(ValueError, match="'fmt', 'long'"):
         noise_robustness([b, c])
-
-
-def test_run_config_resolves_hydra_interpolations_from_hydra_yaml(tmp_path):
-    run = _write_run(
-        tmp_path / "run", ROWS, "seed: 3\ndataset:\n  path: ${hydra:runtime.cwd}/d.jsonl\n"
-    )
-    (run / ".hydra" / "hydra.yaml").write_text("hydra:\n  runtime:\n    cwd: /somewhere\n")
-    assert load_run_config(run).dataset.path == "/somewhere/d.jsonl"
-    assert load_run_config(tmp_path) is None
 
 
 # ---- wall clock --------------------------------------------------------------------------------
@@ -306,3 +285,10 @@ def test_per_query_arms_count_once_per_prompt():
     by_category = arm_utilization_by_category(rows)
     assert by_category["math"] == {"fmt": 1.0, "short": 0.0, "long": 0.0}
     assert by_category["code"] == {"fmt": 0.0, "short": 1.0, "long": 0.0}
+
+
+def test_load_run_config_stays_importable_from_laser_analysis():
+    from common.runs import load_run_config
+    from laser.analysis import load_run_config as reexported
+
+    assert reexported is load_run_config

@@ -1,0 +1,152 @@
+"""Finding run directories under the inputs, loading them and grouping them into table rows."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from omegaconf import DictConfig, ListConfig
+
+from common.runs import RunDir, select
+
+log = logging.getLogger("experiments.compare")
+
+ZERO_SHOT = "zero-shot"
+MAX_DEPTH = 4  # how deep below an input folder run directories are looked for
+
+
+class CompareError(Exception):
+    """A user-facing problem with the inputs (no runs, unknown baseline or metric)."""
+
+
+def _looks_like_run(folder: Path) -> bool:
+    return (folder / ".hydra").is_dir() or (folder / "metrics.jsonl").exists()
+
+
+def find_run_dirs(inputs: Sequence[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Run directories under the inputs.
+
+    Returns:
+        (runs, failed): folders with ``summary.json``, and run-looking folders (``.hydra/`` or
+        ``metrics.jsonl``) without one; both sorted, without duplicates. A run directory's own
+        subfolders are not searched.
+
+    Raises:
+        CompareError: an input does not exist.
+    """
+    runs: set[Path] = set()
+    failed: set[Path] = set()
+
+    def walk(folder: Path, depth: int) -> None:
+        if (folder / "summary.json").exists():
+            runs.add(folder)
+        elif _looks_like_run(folder):
+            failed.add(folder)
+        elif depth < MAX_DEPTH:
+            for child in sorted(folder.iterdir()):
+                if child.is_dir() and not child.name.startswith("."):
+                    walk(child, depth + 1)
+
+    for item in inputs:
+        path = Path(item)
+        if not path.is_dir():
+            raise CompareError(f"{path} is not a directory")
+        walk(path.resolve(), 0)
+    return sorted(runs), sorted(failed)
+
+
+def load_run(run_dir: str | Path) -> RunDir:
+    """The finished run in ``run_dir``, its ``summary.json`` read now (the other files on
+    first use).
+
+    Raises:
+        FileNotFoundError: ``run_dir`` has no ``summary.json``.
+    """
+    run = RunDir(Path(run_dir))
+    if not (run.path / "summary.json").exists():
+        raise FileNotFoundError(f"{run.path / 'summary.json'} not found: not a finished run")
+    run.summary  # noqa: B018 - read now, so a broken file fails here, not mid-table
+    return run
+
+
+def run_value(run: RunDir, key: str) -> str | None:
+    """A run's value for a ``--group-by`` key: the config's (a config group gives its
+    ``name``), else the overrides', else Hydra's group choice, else the summary's; None when
+    none has it."""
+    value = select(run.cfg, key, None)
+    if isinstance(value, DictConfig):
+        value = value.get("name")
+    if value is None or isinstance(value, ListConfig):
+        value = run.overrides.get(key, run.choices.get(key, run.summary.get(key)))
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def default_label_parts(run: RunDir) -> list[str]:
+    """``method`` and ``mixer`` of a run's default row label. Variants that change what is
+    trained get their own row: Dr. GRPO (``trainer.loss_type=dr_grpo``) is ``dr_grpo``, and
+    the mixer carries ``+gdpo`` (``balancer.normalize=gdpo``) and ``+cond`` (conditioned
+    rewards), e.g. ``grpo/average+gdpo``."""
+    method = run.method
+    if method == "grpo" and run_value(run, "trainer.loss_type") == "dr_grpo":
+        method = "dr_grpo"
+    mixer = run_value(run, "balancer.name") or "?"
+    if run_value(run, "balancer.normalize") == "gdpo":
+        mixer += "+gdpo"
+    if select(run.cfg, "balancer.conditions", None):
+        mixer += "+cond"
+    return [method, mixer]
+
+
+def _group_by_parts(
+    runs: Sequence[RunDir], first_parts: Callable[[RunDir], list[str]]
+) -> dict[str, list[RunDir]]:
+    """Runs by label ``first_parts(run)`` joined by ``/``, plus the model (last path part of
+    ``model.name_or_path``) and the exp when the runs span several; labels sorted."""
+    several_models = len({r.model for r in runs}) > 1
+    several_exps = len({r.exp for r in runs}) > 1
+    groups: dict[str, list[RunDir]] = defaultdict(list)
+    for run in runs:
+        parts = list(first_parts(run))
+        if several_models:
+            parts.append(Path(run.model).name or run.model)
+        if several_exps:
+            parts.append(run.exp)
+        groups["/".join(parts)].append(run)
+    return dict(sorted(groups.items()))
+
+
+def group_runs(
+    runs: Sequence[RunDir], group_by: Sequence[str] | None = None
+) -> dict[str, list[RunDir]]:
+    """Runs by row label: the ``group_by`` values joined by ``/``; by default
+    ``trainer.method/balancer.name`` plus model and exp when the runs span several.
+
+    Returns:
+        {label: runs}, labels sorted.
+    """
+    if not group_by:
+        return _group_by_parts(runs, default_label_parts)
+    groups: dict[str, list[RunDir]] = defaultdict(list)
+    missing: dict[str, int] = defaultdict(int)
+    for run in runs:
+        parts = []
+        for key in group_by:
+            value = run_value(run, key)
+            if value is None:
+                missing[key] += 1
+            parts.append("?" if value is None else value)
+        groups["/".join(parts)].append(run)
+    for key, count in missing.items():
+        log.warning("--group-by %s: no value in %d of %d runs (shown as ?)", key, count, len(runs))
+    return dict(sorted(groups.items()))
+
+
+def zero_shot_groups(runs: Sequence[RunDir]) -> dict[str, list[RunDir]]:
+    """Runs with ``eval.before`` scores by (model, exp): label ``zero-shot``, or
+    ``zero-shot/<model>/<exp>`` (only the parts that vary) when there are several."""
+    with_before = [r for r in runs if r.scores("before")]
+    return _group_by_parts(with_before, lambda run: [ZERO_SHOT])

@@ -1,0 +1,92 @@
+"""Finding, loading and grouping runs into rows (experiments.compare.discovery)."""
+
+import json
+import logging
+
+import pytest
+from omegaconf import OmegaConf
+
+from experiments.compare import compare, find_run_dirs, group_runs, load_run, main
+from tests.experiments.compare.fake_runs import make_remax_run, make_run, make_runs
+
+
+def test_group_by_changes_the_rows(tmp_path):
+    root = make_runs(tmp_path / "runs")
+    by_seed = compare([root], tmp_path / "a", group_by=["seed"], plots=False)
+    assert [r["label"] for r in by_seed["rows"]] == ["zero-shot", "0", "1", "2"]
+    # seed 0: acc (.10 + .30) / 2 = .20
+    assert by_seed["rows"][1]["mean"]["acc"] == pytest.approx(0.2)
+    by_group = compare([root], tmp_path / "b", group_by=["balancer", "trainer.name"], plots=False)
+    assert [r["label"] for r in by_group["rows"]] == [
+        "zero-shot",
+        "average/remax",
+        "exp3/laser_dpo",
+    ]
+    # a config group without ``name`` reads Hydra's choice from .hydra/hydra.yaml
+    by_model = compare([root], tmp_path / "c", group_by=["model"], plots=False)
+    assert [r["label"] for r in by_model["rows"]] == ["zero-shot", "tiny_gpt2"]
+
+
+def test_default_label_adds_exp_only_when_runs_span_several(tmp_path):
+    for i, exp in enumerate(["gsm", "mmlu"]):
+        make_remax_run(tmp_path / exp, seed=i, exp=exp)
+    runs = [load_run(d) for d in find_run_dirs([tmp_path])[0]]
+    assert list(group_runs(runs)) == ["drbo/inverse/gsm", "drbo/inverse/mmlu"]
+    assert list(group_runs(runs[:1])) == ["drbo/inverse"]
+
+
+def test_grpo_family_rows_are_named_by_their_variant(tmp_path):
+    variants = {
+        "grpo": ({}, {}),
+        "drgrpo": ({"loss_type": "dr_grpo"}, {}),
+        "gdpo": ({}, {"normalize": "gdpo"}),
+        "cond": ({}, {"conditions": {"fmt": {"gate": "acc", "threshold": 1.0}}}),
+    }
+    for folder, (trainer_keys, balancer_keys) in variants.items():
+        make_run(
+            tmp_path / folder,
+            method="grpo",
+            trainer="grpo",
+            balancer="average",
+            seed=0,
+            before={"acc": 0.1},
+            after={"acc": 0.2},
+        )
+        path = tmp_path / folder / ".hydra" / "config.yaml"
+        cfg = OmegaConf.load(path)
+        cfg.trainer.update(trainer_keys)
+        cfg.balancer.update({"normalize": "none", "conditions": {}, **balancer_keys})
+        OmegaConf.save(cfg, path)
+    runs = [load_run(d) for d in find_run_dirs([tmp_path])[0]]
+    assert list(group_runs(runs)) == [
+        "dr_grpo/average",
+        "grpo/average",
+        "grpo/average+cond",
+        "grpo/average+gdpo",
+    ]
+
+
+def test_sweep_layout_is_found_and_default_out_is_next_to_it(tmp_path, capsys):
+    sweep = tmp_path / "multirun" / "toy" / "2024-01-01_00-00-00"
+    for i, (balancer, seed) in enumerate([("average", 0), ("average", 1), ("inverse", 0)]):
+        make_remax_run(
+            sweep / f"{i}_balancer={balancer},seed={seed}", balancer, seed, after=0.2 + 0.1 * i
+        )
+    (sweep / "0_balancer=average,seed=0" / "plots").mkdir()  # a run's own subfolder: not a run
+    assert main([str(tmp_path / "multirun"), "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    # average: seeds 0, 1 score .2, .3 -> 25.00 ± 7.07; inverse: one seed, .4 (best)
+    assert "| drbo/average | 2 | 25.00 ± 7.07 | 25.00 ± 7.07 |" in printed
+    assert "| drbo/inverse | 1 | **40.00** | **40.00** |" in printed
+    assert "| zero-shot | 2 | 10.00 ± 0.00 | 10.00 ± 0.00 |" in printed
+    assert (tmp_path / "multirun" / "compare" / "table.md").exists()
+
+
+def test_failed_run_is_skipped_with_a_warning(default_outputs):
+    out, records = default_outputs
+    warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+    assert any("exp3_s3_crashed" in w and "summary.json" in w for w in warnings)
+    results = json.loads((out / "results.json").read_text())
+    assert [p.endswith("exp3_s3_crashed") for p in results["skipped"]] == [True]
+    assert len(results["runs"]) == 6
+    assert all("crashed" not in r["path"] for r in results["runs"])
