@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from common.runs import arm_counts, read_run_metrics  # noqa: E402
 from common.stats import format_mean_ci, method_record  # noqa: E402
 from experiments.studies.seed_bootstrap import (  # noqa: E402
     Cell,
@@ -117,13 +118,6 @@ def differences_md(diffs: dict, metrics: list[str]) -> str:
     return "\n".join(lines) + "\n" + note
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
-
-
 def training_traces(runs_by_row: dict[str, list[Path]]) -> dict[str, Any]:
     """Per condition: mean weight per metric per step over seeds, arm counts, first-step
     K-sample means (``mean/<metric>``: the training-side strength of each metric), and the
@@ -135,7 +129,7 @@ def training_traces(runs_by_row: dict[str, list[Path]]) -> dict[str, Any]:
         start_means: dict[str, list[float]] = defaultdict(list)
         timers: dict[str, list[float]] = defaultdict(list)
         for d in dirs:
-            rows = read_metrics(d)
+            rows = read_run_metrics(d)
             sums: dict[str, float] = defaultdict(float)
             for i, r in enumerate(rows):
                 for k, v in r.items():
@@ -145,8 +139,7 @@ def training_traces(runs_by_row: dict[str, list[Path]]) -> dict[str, Any]:
                         sums[k[5:]] += float(v)
                     elif k.startswith("mean/") and i == 0 and isinstance(v, int | float):
                         start_means[k[5:]].append(float(v))
-                if isinstance(r.get("arm"), str):
-                    arms[r["arm"]] += 1
+            arms.update(arm_counts(rows))  # per batch: steps; per query: prompts
             for k, v in sums.items():
                 timers[k].append(v)
         out[row] = {
