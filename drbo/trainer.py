@@ -5,7 +5,7 @@ Per step t (Algorithm 1 of the DRBO paper), the mixing parts done by the one rew
     1. the balancer gives weights w (N,) and samples a metric j (line 5);
     2. multi-type data (``rewards.routing=by_example`` or ``listed``): the batch is drawn
        from the training rows metric j applies to, or, for a mixer that samples no metric,
-       each row's task is drawn from w (:func:`common.mixers.step.rows_per_source`);
+       each row's task is drawn from w (:func:`common.mixers.decision.rows_per_source`);
        single-task data: any training rows;
     3. one sampled and one greedy response per prompt; both scored by the chosen metrics,
        standardized with the mean/std of K samples of the untrained policy;

@@ -11,6 +11,8 @@ counts: DRBO's balancers (``average``, ``inverse``, ``delta``, ``static``, ``sim
   is one module) and :func:`mix_rewards`;
 - :mod:`common.mixers.step`: :class:`RewardStep`, decide -> score the chosen sources -> mix
   -> feedback -> log, identical on every rank;
+- :mod:`common.mixers.decision`: what a step hands its trainer (``StepDecision``,
+  ``StepRewards``) and ``rows_per_source``, the weights' rule for multi-type batches;
 - :mod:`common.mixers.context`: the bandit context from the policy;
 - :mod:`common.mixers.mab_reward`: LASeR's quantile-scaled MAB reward.
 """

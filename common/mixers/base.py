@@ -185,7 +185,7 @@ def mix_rewards(scores: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np
     In single-task runs every source applies (M = 1) and R_i = sum_j w_j s_ij. In multi-type
     runs (``rewards.routing=by_example``) each sample has one metric, so R_i is that metric's
     reward whatever its weight: there the weights act through which rows are drawn (the rule
-    of :func:`common.mixers.step.rows_per_source`, DRBO Algorithm 1 line 5), and a zero
+    of :func:`common.mixers.decision.rows_per_source`, DRBO Algorithm 1 line 5), and a zero
     weight gives its rows reward 0.
 
     Args:

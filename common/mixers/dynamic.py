@@ -44,7 +44,7 @@ class DynamicBalancer(RewardMixer):
         reward over the steps that observed it. In single-task runs every metric scores every
         batch; in multi-type runs (Shopping MMLU) a batch holds the sampled metric's task only
         (or, with ``sample_metric=False``, the tasks drawn row by row from the weights:
-        :func:`common.mixers.step.rows_per_source`), so feedback may carry a subset of the
+        :func:`common.mixers.decision.rows_per_source`), so feedback may carry a subset of the
         metrics and only those are folded in.
       - Before the first recompute (steps 1..every) the weights are W normalized.
       - W is always normalized to sum 1 (uniform W = 1/N), also where it multiplies (delta).
