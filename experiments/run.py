@@ -2,7 +2,7 @@
 
 Compose -> validate (before any model loads) -> lock the run directory -> check what
 ``resume`` will do -> seed -> instantiate the trainer -> fit -> write ``summary.json`` in the
-run directory (contract in ARCHITECTURE.md).
+run directory (data flow and the run-directory contract: docs/architecture.md).
 """
 
 from __future__ import annotations
