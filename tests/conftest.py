@@ -1,4 +1,6 @@
-"""Shared fixtures: offline environment, tiny models, the shared benchmark file."""
+"""Shared fixtures: offline environment, tiny models, the shared benchmark file, and the
+helpers several test packages use (parameter snapshots, an injected death at a step, metrics
+rows without timings, a child process's environment)."""
 
 from __future__ import annotations
 
@@ -45,3 +47,63 @@ def tiny_lm():
     from common.assets import load_causal_lm
 
     return load_causal_lm("tiny-gpt2", seed=0)
+
+
+# ---- helpers shared by the trainer tests (tests/drbo, tests/laser, tests/common) -------------
+class Killed(Exception):
+    """A process death injected into a training loop at a chosen step (:func:`kill_at_step`)."""
+
+
+@pytest.fixture
+def param_snapshot():
+    """``snapshot(loop) -> {name: tensor}``: a copy of every parameter of a loop's engine
+    module, to tell which weights a step changed."""
+
+    def snapshot(loop) -> dict:
+        return {n: p.detach().clone() for n, p in loop.engine.module.named_parameters()}
+
+    return snapshot
+
+
+@pytest.fixture
+def kill_at_step():
+    """``kill(loop, step)``: make ``loop.train_step`` raise :class:`Killed` when it reaches
+    ``step`` (the steps before it run as usual); returns :class:`Killed` for ``pytest.raises``."""
+
+    def kill(loop, step: int) -> type[Killed]:
+        original = loop.train_step
+
+        def dies_at(s, batch):
+            if s == step:
+                raise Killed
+            return original(s, batch)
+
+        loop.train_step = dies_at
+        return Killed
+
+    return kill
+
+
+@pytest.fixture
+def without_timings():
+    """``strip(rows)``: metrics.jsonl rows without the figures that differ between two runs of
+    the same trajectory (``time/*``, ``tokens_per_s``); everything else must match."""
+
+    def strip(rows: list[dict]) -> list[dict]:
+        return [
+            {k: v for k, v in r.items() if not k.startswith(("time/", "tokens_per_s"))}
+            for r in rows
+        ]
+
+    return strip
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    """The environment for a child process (``python -m experiments.run``, torchrun): this
+    one's without the rendezvous variables an in-process DeepSpeed test may have set (the
+    child picks its own free port), offline."""
+    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
+    env = {k: v for k, v in os.environ.items() if k not in dist}
+    env.update(HF_HUB_OFFLINE="1", WANDB_MODE="offline")
+    return env

@@ -6,7 +6,6 @@ each trainer's tests.)"""
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
@@ -148,15 +147,6 @@ def test_a_failing_reward_model_stops_the_step_and_keeps_the_checkpoint(
     assert loop.checkpoints.latest().name == "step-00000002"
 
 
-def _env() -> dict[str, str]:
-    """The parent's environment without an in-process DeepSpeed test's rendezvous variables
-    (the child picks its own port), offline."""
-    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    env = {k: v for k, v in os.environ.items() if k not in dist}
-    env.update(HF_HUB_OFFLINE="1", WANDB_MODE="offline")
-    return env
-
-
 def _run_args(run_dir: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
@@ -172,12 +162,12 @@ def _run_args(run_dir: Path, *extra: str) -> list[str]:
     ]
 
 
-def test_sigkill_mid_training_then_resume_completes_without_duplicate_steps(tmp_path):
+def test_sigkill_mid_training_then_resume_completes_without_duplicate_steps(tmp_path, child_env):
     """SIGKILL (no handler, no last checkpoint) once step 2's checkpoint exists; the rerun
     with resume=true continues from the newest complete checkpoint and logs each step once."""
     run_dir = tmp_path / "run"
     log = (tmp_path / "first.log").open("w")  # a file, not a pipe nobody drains
-    proc = subprocess.Popen(_run_args(run_dir), cwd=REPO, env=_env(), stdout=log, stderr=log)
+    proc = subprocess.Popen(_run_args(run_dir), cwd=REPO, env=child_env, stdout=log, stderr=log)
     deadline = time.monotonic() + 300
     try:
         while not (run_dir / "checkpoints" / "step-00000002").exists():
@@ -193,7 +183,7 @@ def test_sigkill_mid_training_then_resume_completes_without_duplicate_steps(tmp_
     done = subprocess.run(
         _run_args(run_dir, "resume=true"),
         cwd=REPO,
-        env=_env(),
+        env=child_env,
         capture_output=True,
         text=True,
         timeout=600,

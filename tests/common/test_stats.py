@@ -106,20 +106,3 @@ def test_eval_intervals_of_a_run():
     assert ci["difference"]["f1"]["value"] == 0.0 and ci["difference"]["f1"]["within_noise"]
     assert ci["difference"]["avg"]["value"] == pytest.approx(0.25)
     assert set(eval_intervals({"acc": "mean"}, None, {"acc": after["acc"]})) == {"method", "after"}
-
-
-def test_run_table_prints_intervals_and_noise_marks():
-    from experiments.run import format_table
-
-    before = {"acc": rows([0.0] * 10 + [1.0] * 10)}
-    after = {"acc": rows([1.0] * 20)}
-    ci = eval_intervals({"acc": "mean"}, before, after)
-    table = format_table({"acc": 0.5}, {"acc": 1.0}, ci)
-    line = next(x for x in table.splitlines() if x.startswith("| acc "))
-    # +0.5 with every resample's difference in about [0.28, 0.72]: not noise
-    assert "| 20 | 50.00 ± " in line and "| 100.00 ± 0.00 |" in line and "+50.00 ± " in line
-    assert "within noise" not in line
-    assert any(x.startswith("| avg ") for x in table.splitlines())
-    same = format_table({"acc": 0.5}, {"acc": 0.5}, eval_intervals({"acc": "mean"}, before, before))
-    assert "within noise" in same
-    assert "| acc |  | 50.00 | 100.00 | +50.00 |" in format_table({"acc": 0.5}, {"acc": 1.0})

@@ -103,7 +103,7 @@ def test_flat_metric_firing_later_collapses_delta_under_the_old_rule_not_under_t
 
 
 @pytest.mark.slow  # two 3-step runs; the bit-for-bit unit check is in test_standardize.py
-def test_where_every_metric_varies_the_run_is_identical_to_the_old_rule(tmp_path):
+def test_where_every_metric_varies_the_run_is_identical_to_the_old_rule(tmp_path, without_timings):
     """No flat metric (answer_format left out, both length metrics vary at fit time) and no
     scaled reward near the clip: every logged figure equals the old rule's, bit for bit."""
     both = (
@@ -114,11 +114,5 @@ def test_where_every_metric_varies_the_run_is_identical_to_the_old_rule(tmp_path
     new = _run(tmp_path / "new", *both, fire=False)
     old = _run(tmp_path / "old", *both, *OLD_RULE, fire=False)
 
-    def strip(rows):  # timings differ between runs; everything else must not
-        return [
-            {k: v for k, v in r.items() if not k.startswith(("time/", "tokens_per_s"))}
-            for r in rows
-        ]
-
     assert all(r["std/len_short"] > 0.01 and r["std/len_long"] > 0.01 for r in new)
-    assert strip(new) == strip(old)
+    assert without_timings(new) == without_timings(old)

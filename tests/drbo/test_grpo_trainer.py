@@ -24,10 +24,6 @@ TINY = (
 )
 
 
-def _params(loop):
-    return {n: p.detach().clone() for n, p in loop.engine.module.named_parameters()}
-
-
 def _spy(loop):
     """Record each step's StepRewards and the (G, n) rewards the advantages were built from."""
     seen = {"scored": [], "adv_in": []}
@@ -46,16 +42,16 @@ def _spy(loop):
     return seen
 
 
-def test_grpo_learns_and_logs_the_contract(tmp_path):
+def test_grpo_learns_and_logs_the_contract(tmp_path, param_snapshot):
     cfg = compose_config(
         *TINY, "trainer=grpo", "balancer=inverse", "balancer.every=1", "trainer.steps=2"
     )
     validate_config(cfg)
     loop = GRPOLoop(cfg, tmp_path)
-    before = _params(loop)
+    before = param_snapshot(loop)
     seen = _spy(loop)
     loop.fit()
-    assert any(not torch.equal(before[n], p) for n, p in _params(loop).items())
+    assert any(not torch.equal(before[n], p) for n, p in param_snapshot(loop).items())
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2]
     for r in rows:

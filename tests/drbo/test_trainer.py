@@ -23,15 +23,11 @@ TINY = (
 )
 
 
-def _params(loop):
-    return {n: p.detach().clone() for n, p in loop.engine.module.named_parameters()}
-
-
-def test_parameters_change_loss_finite_and_contract_logged(tmp_path):
+def test_parameters_change_loss_finite_and_contract_logged(tmp_path, param_snapshot):
     loop = ReMaxLoop(compose_config(*TINY, "trainer.steps=2"), tmp_path)
-    before = _params(loop)
+    before = param_snapshot(loop)
     loop.fit()
-    after = _params(loop)
+    after = param_snapshot(loop)
     assert any(not torch.equal(before[n], after[n]) for n in before)
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2]
@@ -45,25 +41,17 @@ def test_parameters_change_loss_finite_and_contract_logged(tmp_path):
         assert sum(r[f"weight/{m}"] for m in ("sent_sim", "multilingual_sim")) == pytest.approx(1)
 
 
-def test_killed_run_resumes_to_the_same_trajectory(tmp_path):
+def test_killed_run_resumes_to_the_same_trajectory(
+    tmp_path, param_snapshot, kill_at_step, without_timings
+):
     overrides = (*TINY, "trainer.steps=4", "trainer.save_every=2")
     full_dir, cut_dir = tmp_path / "full", tmp_path / "cut"
     full = ReMaxLoop(compose_config(*overrides), full_dir)
     full.fit()
-    full_weights = _params(full)
-
-    class Killed(Exception):
-        pass
+    full_weights = param_snapshot(full)
 
     cut = ReMaxLoop(compose_config(*overrides), cut_dir)
-    original = cut.train_step
-
-    def dies_at_step_3(step, batch):
-        if step == 3:
-            raise Killed
-        return original(step, batch)
-
-    cut.train_step = dies_at_step_3
+    Killed = kill_at_step(cut, 3)
     with pytest.raises(Killed):
         cut.fit()
     cut.tracker.finish()
@@ -72,35 +60,29 @@ def test_killed_run_resumes_to_the_same_trajectory(tmp_path):
     assert resumed.start_step == 1  # resume happens inside fit
     resumed.fit()
     assert resumed.start_step == 3
-    for n, p in _params(resumed).items():
+    for n, p in param_snapshot(resumed).items():
         torch.testing.assert_close(p, full_weights[n], rtol=0, atol=0)
     a = read_metrics(full_dir / "metrics.jsonl")
     b = read_metrics(cut_dir / "metrics.jsonl")
     assert [r["step"] for r in b] == [1, 2, 3, 4]
 
-    def strip(rows):  # timings differ between runs; everything else must not
-        return [
-            {k: v for k, v in r.items() if not k.startswith(("time/", "tokens_per_s"))}
-            for r in rows
-        ]
-
-    assert strip(a) == strip(b)
+    assert without_timings(a) == without_timings(b)
     state = json.loads(
         (cut_dir / "checkpoints" / "step-00000004" / "trainer_state.json").read_text()
     )
     assert state["mixer"]["observed"] and state["standardizer"]
 
 
-def test_lora_run_trains_only_adapters_and_exports_them(tmp_path):
+def test_lora_run_trains_only_adapters_and_exports_them(tmp_path, param_snapshot):
     from common.assets import load_trained_policy
 
     loop = ReMaxLoop(
         compose_config(*TINY, "trainer.steps=2", "model.lora.enabled=true", "model.lora.r=4"),
         tmp_path,
     )
-    before = _params(loop)
+    before = param_snapshot(loop)
     loop.fit()
-    after = _params(loop)
+    after = param_snapshot(loop)
     changed = {n for n in before if not torch.equal(before[n], after[n])}
     assert changed and all("lora_" in n for n in changed)
     assert (tmp_path / "final_model" / "adapter_config.json").exists()
@@ -109,7 +91,7 @@ def test_lora_run_trains_only_adapters_and_exports_them(tmp_path):
 
 
 def test_sigterm_mid_training_checkpoints_that_step_and_a_requeued_run_finishes_the_same(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, param_snapshot
 ):
     """SIGTERM during step 3 (no periodic checkpoint due): the step finishes, a checkpoint of
     step 3 is written, the process exits with 143; the requeued job (SLURM_RESTART_COUNT=1,
@@ -142,13 +124,15 @@ def test_sigterm_mid_training_checkpoints_that_step_and_a_requeued_run_finishes_
     resumed = ReMaxLoop(compose_config(*overrides), tmp_path / "cut")
     resumed.fit()
     assert resumed.start_step == 4
-    for n, p in _params(resumed).items():
-        torch.testing.assert_close(p, _params(full)[n], rtol=0, atol=0)
+    for n, p in param_snapshot(resumed).items():
+        torch.testing.assert_close(p, param_snapshot(full)[n], rtol=0, atol=0)
     steps = [r["step"] for r in read_metrics(tmp_path / "cut" / "metrics.jsonl")]
     assert steps == [1, 2, 3, 4]
 
 
-def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(
+    tmp_path, monkeypatch, param_snapshot
+):
     """The loss of step 3 turns NaN: FloatingPointError naming the step, raised before the
     optimizer step (weights unchanged), checkpoints of steps 1-2 untouched, 3 never logged."""
     import hashlib
@@ -175,14 +159,14 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(tmp_
 
     def snapshot_before_step_3(step, batch):
         if step == 3:
-            seen.update(weights=_params(loop), checkpoints=files(tmp_path / "checkpoints"))
+            seen.update(weights=param_snapshot(loop), checkpoints=files(tmp_path / "checkpoints"))
         return original(step, batch)
 
     loop.train_step = snapshot_before_step_3
     with pytest.raises(FloatingPointError, match=r"^step 3: loss is nan .*before the optimizer"):
         loop.fit()
     loop.tracker.finish()
-    for n, p in _params(loop).items():
+    for n, p in param_snapshot(loop).items():
         assert torch.equal(p, seen["weights"][n]), n
     assert files(tmp_path / "checkpoints") == seen["checkpoints"]
     assert loop.checkpoints.latest().name == "step-00000002"

@@ -1,7 +1,6 @@
 """The entry point end to end on a tiny model: the run directory contract (sweeps: test_sweeps.py)."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +8,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    # Drop the rendezvous variables an in-process DeepSpeed test may have set: the child must
-    # pick its own free port.
-    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    env = {k: v for k, v in os.environ.items() if k not in dist}
-    env.update(HF_HUB_OFFLINE="1", WANDB_MODE="offline")
+def _run(env: dict[str, str], *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """``python -m experiments.run ARGS`` in a child process with ``env`` (the ``child_env``
+    fixture: no rendezvous variables, offline)."""
     return subprocess.run(
         [sys.executable, "-m", "experiments.run", *args],
         cwd=cwd,
@@ -25,14 +21,14 @@ def _run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     )
 
 
-def test_cfg_job_prints_the_composed_config():
-    r = _run("+exp=shopping_mmlu", "--cfg", "job")
+def test_cfg_job_prints_the_composed_config(child_env):
+    r = _run(child_env, "+exp=shopping_mmlu", "--cfg", "job")
     assert r.returncode == 0, r.stderr
     assert "exp_name: shopping_mmlu" in r.stdout and "rewards:" in r.stdout
 
 
-def test_debug_run_writes_the_run_directory_contract(tmp_path):
-    r = _run("+exp=debug", f"hydra.run.dir={tmp_path}", "logger=wandb_offline")
+def test_debug_run_writes_the_run_directory_contract(tmp_path, child_env):
+    r = _run(child_env, "+exp=debug", f"hydra.run.dir={tmp_path}", "logger=wandb_offline")
     assert r.returncode == 0, r.stderr[-3000:]
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows] == [1, 2]
@@ -55,18 +51,16 @@ def test_debug_run_writes_the_run_directory_contract(tmp_path):
     assert list((tmp_path / "wandb").glob("offline-run-*"))
 
 
-def test_bad_value_fails_before_the_model_loads(tmp_path):
-    r = _run("+exp=debug", f"hydra.run.dir={tmp_path}", "trainer.batch_size=-2")
+def test_bad_value_fails_before_the_model_loads(tmp_path, child_env):
+    r = _run(child_env, "+exp=debug", f"hydra.run.dir={tmp_path}", "trainer.batch_size=-2")
     assert r.returncode != 0
     assert "trainer.batch_size=-2" in r.stderr
     assert not (tmp_path / "metrics.jsonl").exists()
 
 
-def test_two_processes_under_torchrun(tmp_path):
+def test_two_processes_under_torchrun(tmp_path, child_env):
     """Data-parallel DRBO with gloo: one metrics file, one summary, a collective checkpoint."""
-    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    env = {k: v for k, v in os.environ.items() if k not in dist}
-    env.update(HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    env = {**child_env, "OMP_NUM_THREADS": "1"}
     r = subprocess.run(
         [
             sys.executable,

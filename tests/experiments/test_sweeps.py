@@ -1,7 +1,6 @@
 """A 2 x 2 sweep on a tiny model through each launcher, then the comparison table from it."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +12,8 @@ from experiments.compare import main as compare_main
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _multirun(sweep_dir: Path, *extra: str) -> subprocess.CompletedProcess:
-    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    env = {k: v for k, v in os.environ.items() if k not in dist}
-    env.update(HF_HUB_OFFLINE="1", WANDB_MODE="offline", OMP_NUM_THREADS="1")
+def _multirun(env: dict[str, str], sweep_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**env, "OMP_NUM_THREADS": "1"}
     return subprocess.run(
         [
             sys.executable,
@@ -44,10 +41,10 @@ def _multirun(sweep_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     "launcher",
     ["basic", "submitit_local"],
 )
-def test_two_by_two_sweep_then_comparison_table(tmp_path, launcher):
+def test_two_by_two_sweep_then_comparison_table(tmp_path, launcher, child_env):
     sweep = tmp_path / "sweep"
     extra = [] if launcher == "basic" else [f"hydra/launcher={launcher}"]
-    r = _multirun(sweep, *extra, "logger=wandb_offline")
+    r = _multirun(child_env, sweep, *extra, "logger=wandb_offline")
     assert r.returncode == 0, r.stderr[-3000:]
     summaries = sorted(sweep.glob("*/summary.json"))
     assert len(summaries) == 4

@@ -4,7 +4,6 @@ with the same mixer state (issue 20, defects 2 and 3)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +14,9 @@ REPO = Path(__file__).resolve().parents[3]
 WORKER = Path(__file__).with_name("two_ranks.py")
 
 
-def run_two_ranks(out: Path, *overrides: str, **extra_env: str) -> list[dict]:
-    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    env = {k: v for k, v in os.environ.items() if k not in dist}
-    env.update(HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), **extra_env)
+def run_two_ranks(env: dict[str, str], out: Path, *overrides: str, **extra_env: str) -> list[dict]:
+    """torchrun with two ranks of the worker; ``env`` is the ``child_env`` fixture."""
+    env = {**env, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), **extra_env}
     r = subprocess.run(
         [
             sys.executable,
@@ -60,8 +58,8 @@ LASER_TIES = (
 
 @pytest.mark.slow
 @pytest.mark.parametrize("granularity", ["batch", "query"])
-def test_laser_with_ties_finishes_and_ranks_keep_one_bandit(tmp_path, granularity):
-    ranks = run_two_ranks(tmp_path, *LASER_TIES, f"balancer.granularity={granularity}")
+def test_laser_with_ties_finishes_and_ranks_keep_one_bandit(tmp_path, granularity, child_env):
+    ranks = run_two_ranks(child_env, tmp_path, *LASER_TIES, f"balancer.granularity={granularity}")
     assert ranks[0]["state"] == ranks[1]["state"]  # LinUCB's A^-1, b, RNG; the MAB history
     f0, f1 = ranks[0]["figures"], ranks[1]["figures"]
     assert [r["mab_reward"] for r in f0] == [r["mab_reward"] for r in f1]
@@ -74,11 +72,11 @@ def test_laser_with_ties_finishes_and_ranks_keep_one_bandit(tmp_path, granularit
 
 
 @pytest.mark.slow
-def test_a_rank_without_pairs_still_joins_the_update(tmp_path):
+def test_a_rank_without_pairs_still_joins_the_update(tmp_path, child_env):
     """Issue 20, defect 2: rank 1 never builds a pair while rank 0 trains. Rank 1 must still
     enter DeepSpeed's gradient all-reduce (a zero-weighted dummy pair), or rank 0 waits in
     it forever; both then apply the same averaged update."""
-    ranks = run_two_ranks(tmp_path, *LASER_TIES, "trainer.steps=2", NO_PAIRS_ON_RANK="1")
+    ranks = run_two_ranks(child_env, tmp_path, *LASER_TIES, "trainer.steps=2", NO_PAIRS_ON_RANK="1")
     f0, f1 = ranks[0]["figures"], ranks[1]["figures"]
     assert all(r["pairs"] == 0 and r["loss"] is None for r in f1)
     trained = [r for r in f0 if r["pairs"] > 0]
@@ -88,8 +86,9 @@ def test_a_rank_without_pairs_still_joins_the_update(tmp_path):
 
 
 @pytest.mark.slow
-def test_drbo_ranks_keep_one_balancer(tmp_path):
+def test_drbo_ranks_keep_one_balancer(tmp_path, child_env):
     ranks = run_two_ranks(
+        child_env,
         tmp_path,
         "+exp=debug",
         "trainer.eval_before=false",
