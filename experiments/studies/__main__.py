@@ -57,18 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    walls_file = root / "train_walls.json"
-    walls = json.loads(walls_file.read_text()) if walls_file.is_file() else {}
     if not args.report_only:
-        try:
-            walls.update(train_all(spec, todo))
-        finally:
-            root.mkdir(parents=True, exist_ok=True)
-            walls_file.write_text(json.dumps(walls, indent=2) + "\n")
+        train_all(spec, todo)
     cfg = study_config(spec, root)
     examples = heldout_examples(cfg, spec, root)
     per_row: dict[str, list] = {}
     runs_by_row: dict[str, list[Path]] = {}
+    walls: dict[str, float | None] = {}
+    commits: dict[str, list[str]] = {}  # commit -> the runs trained from it
     if spec.zero_shot:
         preds = predictions_for(cfg.model.name_or_path, root / ZERO_SHOT, cfg, examples, spec.eval)
         per_row[ZERO_SHOT] = [score_rows(spec, cfg, examples, preds, args.resamples)]
@@ -79,15 +75,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         scored = score_rows(spec, cfg, examples, preds, args.resamples)
         per_row.setdefault(run.condition, []).append(scored)
         runs_by_row.setdefault(run.condition, []).append(run.folder)
+        # the run's own wall time (summary.json), whichever invocation trained it
+        summary = json.loads((run.folder / "summary.json").read_text())
+        walls[f"{run.condition}/seed{run.seed}"] = summary.get("wall_s")
+        info = run.folder / "run_info.json"
+        if info.is_file():
+            git = json.loads(info.read_text()).get("git") or {}
+            commits.setdefault(str(git.get("commit")), []).append(f"{run.condition}/seed{run.seed}")
     if len(per_row) <= int(spec.zero_shot):
         print(f"error: no finished runs under {root}", file=sys.stderr)
         return 1
     provenance = {
         "command": "python -m experiments.studies "
         + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "git": git_state(),
+        "git": git_state(),  # of the report
+        "run_commits": commits,
         "heldout_prompts": len(examples),
         "train_wall_s": walls,
+        "train_wall_s_total": round(sum(w for w in walls.values() if w), 1),
         "report_wall_s": round(time.perf_counter() - start, 1),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
