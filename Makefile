@@ -54,6 +54,16 @@ debug: ## the whole pipeline on a tiny random GPT-2 in under a minute
 reproduce-shopping: ## DRBO average/inverse/delta vs zero-shot on a held-out file (Table 3 layout)
 	$(PY) -m experiments.reproduce_shopping $(ARGS)
 
+# One target per study in conf/study/ (resumable; results/<name>/ gets the report):
+#   make reproduce-ifeval_balancers   H1, H2: DRBO inverse/average/static/single, testbed
+#   make reproduce-ifeval_bandit      H3: LinUCB vs random/best single/ensemble, testbed
+STUDIES := $(basename $(notdir $(wildcard conf/study/*.yaml)))
+.PHONY: $(addprefix reproduce-,$(STUDIES)) studies
+studies: ## list the studies (make reproduce-<name> runs one; ARGS="--seeds 0" runs part)
+	@for s in $(STUDIES); do echo "  make reproduce-$$s"; done
+$(addprefix reproduce-,$(STUDIES)): reproduce-%:
+	$(PY) -m experiments.studies $* $(ARGS)
+
 test: ## fast test suite (not slow, not gpu)
 	$(PY) -m pytest -q
 

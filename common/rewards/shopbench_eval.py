@@ -40,6 +40,7 @@ def score_shopbench(
     scorers: MutableMapping[str, Scorer] | None = None,
     resamples: int = RESAMPLES,
     seed: int = SEED,
+    keep_samples: bool = False,
 ) -> dict[str, Any]:
     """Score ``predictions[i]`` against ``examples[i]`` with each example's metric.
 
@@ -50,6 +51,10 @@ def score_shopbench(
             missing ones are built with default options and added to it.
         resamples, seed: the bootstrap behind ``ci`` (:mod:`common.stats`); 0 resamples
             leaves ``ci`` out.
+        keep_samples: also return each score's bootstrap samples under ``samples``
+            (``{"overall": (R,), "per_metric": {metric: (R,)}}``). The row resamples depend
+            only on the examples and ``seed``, so samples of two prediction sets for the same
+            file are paired row by row (a study's differences rely on that).
 
     Returns:
         ``{"per_task": {task: score}, "per_metric": {metric: score}, "overall": score,
@@ -113,7 +118,10 @@ def score_shopbench(
         },
     }
     if resamples > 0 and per_task:
-        result["ci"] = _intervals(result, groups, rows_of_group, resamples, seed)
+        samples: dict[str, Any] = {}
+        result["ci"] = _intervals(result, groups, rows_of_group, resamples, seed, samples)
+        if keep_samples:
+            result["samples"] = samples
     return result
 
 
@@ -123,10 +131,12 @@ def _intervals(
     rows_of_group: dict[tuple[str, str], tuple[RewardOutput, str]],
     resamples: int,
     seed: int,
+    samples_out: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Bootstrap intervals of every reported score, each recomputed per resample exactly as
     the point value: a task = its groups weighted by rows, a metric = the mean over its
-    groups, overall = the mean over tasks."""
+    groups, overall = the mean over tasks. ``samples_out`` receives the overall and
+    per-metric samples, shape (R,) each."""
     samples = resample_groups(rows_of_group, resamples, seed)
     task_samples = {}
     for task in result["per_task"]:
@@ -137,6 +147,9 @@ def _intervals(
         m: np.mean([samples[g] for g in groups if g[1] == m], axis=0) for m in result["per_metric"]
     }
     rows = result["rows"]
+    overall_samples = np.mean(list(task_samples.values()), axis=0)
+    if samples_out is not None:
+        samples_out.update(overall=overall_samples, per_metric=metric_samples)
     return {
         "per_task": {
             t: interval_from(v, task_samples[t], rows["per_task"][t]).to_dict()
@@ -147,9 +160,7 @@ def _intervals(
             for m, v in result["per_metric"].items()
         },
         "overall": interval_from(
-            result["overall"],
-            np.mean(list(task_samples.values()), axis=0),
-            sum(rows["per_task"].values()),
+            result["overall"], overall_samples, sum(rows["per_task"].values())
         ).to_dict(),
         "method": method_record(resamples, seed=seed),
     }

@@ -66,17 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             root.mkdir(parents=True, exist_ok=True)
             walls_file.write_text(json.dumps(walls, indent=2) + "\n")
     cfg = study_config(spec, root)
-    examples = heldout_examples(cfg)
+    examples = heldout_examples(cfg, spec, root)
     per_row: dict[str, list] = {}
     runs_by_row: dict[str, list[Path]] = {}
     if spec.zero_shot:
         preds = predictions_for(cfg.model.name_or_path, root / ZERO_SHOT, cfg, examples, spec.eval)
-        per_row[ZERO_SHOT] = [score_rows(spec, cfg, examples, preds)]
+        per_row[ZERO_SHOT] = [score_rows(spec, cfg, examples, preds, args.resamples)]
     for run in plan_runs(spec, root):  # every finished run, whatever this call trained
         if not run.finished:
             continue
         preds = predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
-        per_row.setdefault(run.condition, []).append(score_rows(spec, cfg, examples, preds))
+        scored = score_rows(spec, cfg, examples, preds, args.resamples)
+        per_row.setdefault(run.condition, []).append(scored)
         runs_by_row.setdefault(run.condition, []).append(run.folder)
     if len(per_row) <= int(spec.zero_shot):
         print(f"error: no finished runs under {root}", file=sys.stderr)

@@ -14,6 +14,11 @@ Per-prompt scores are ``{metric: (num (N,), den (N,))}`` (see
   prompt has none), checked by ``if-verifiable`` (common/evaluation_ifeval.py).
 - ``reward_set``: the experiment's reward set scores each prediction; a metric's den is 1
   where routing lets it score the prompt.
+- ``shopbench``: the official ShopBench scores (overall = mean over tasks, each metric as the
+  starter kit aggregates it) of a ShopBench-format file — ``eval.data`` when set, else
+  ``../shared/data/shopbench_dev.jsonl`` beside the checkout, else the bundled held-out split
+  — as ``{score: {"value", "samples" (R,), "rows"}}`` with the evaluator's seeded row
+  bootstrap (the same row resamples for every policy, so differences are paired).
 """
 
 from __future__ import annotations
@@ -36,7 +41,15 @@ def study_config(spec: StudySpec, output_dir: Path):
     return compose_config(f"+exp={spec.exp}", *spec.overrides, output_dir=output_dir)
 
 
-def heldout_examples(cfg) -> list:
+def heldout_examples(cfg, spec: StudySpec | None = None, root: Path | None = None) -> list:
+    if spec is not None and spec.eval_kind == "shopbench":
+        from common.data.shopbench import load_shopbench
+        from experiments.reproduce_shopping import heldout_file
+
+        data = spec.eval.get("data")
+        path, where = heldout_file(Path(data) if data else None, root, list(spec.overrides))
+        print(f"[{spec.name}] held-out file: {where}")
+        return load_shopbench(path)
     from common.run_data import load_run_data
 
     _, evals = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
@@ -105,11 +118,21 @@ def ifeval_rows(examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray
     return out
 
 
-def reward_set_rows(cfg, examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The experiment's reward-set scores per prompt; den is the routing mask."""
+def reward_set_rows(
+    cfg, examples, predictions, metrics=None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The experiment's reward-set scores per prompt (only ``metrics`` when given, e.g. the
+    goal's exact-match without the judge arms); den is the routing mask."""
     from common.rewards.reward_set import RewardSet
 
-    rs = RewardSet(cfg.rewards.names, cfg.rewards.routing, cfg.rewards.get("options"))
+    names = list(metrics) if metrics else list(cfg.rewards.names)
+    unknown = sorted(set(names) - set(cfg.rewards.names))
+    if unknown:
+        raise ValueError(
+            f"eval.metrics {unknown}: not rewards of the experiment {list(cfg.rewards.names)}"
+        )
+    options = {k: v for k, v in (cfg.rewards.get("options") or {}).items() if k in names}
+    rs = RewardSet(names, cfg.rewards.routing, options)
     table = rs.score(examples, list(predictions))
     mask = table.mask.astype(float)
     return {
@@ -117,7 +140,36 @@ def reward_set_rows(cfg, examples, predictions) -> dict[str, tuple[np.ndarray, n
     }
 
 
-def score_rows(spec: StudySpec, cfg, examples, predictions) -> dict[str, Any]:
+_SHOPBENCH_SCORERS: dict[str, Any] = {}  # embedding models load once per study
+
+
+def shopbench_rows(examples, predictions, resamples: int) -> dict[str, dict[str, Any]]:
+    """Official ShopBench overall and per-metric scores with their row-bootstrap samples."""
+    from common.rewards.shopbench_eval import score_shopbench
+
+    result = score_shopbench(
+        examples, predictions, _SHOPBENCH_SCORERS, resamples=resamples, seed=0, keep_samples=True
+    )
+    rows = result["rows"]
+    out = {
+        "overall": {
+            "value": result["overall"],
+            "samples": result["samples"]["overall"],
+            "rows": sum(rows["per_task"].values()),
+        }
+    }
+    for metric, value in result["per_metric"].items():
+        out[metric] = {
+            "value": value,
+            "samples": result["samples"]["per_metric"][metric],
+            "rows": rows["per_metric"][metric],
+        }
+    return out
+
+
+def score_rows(spec: StudySpec, cfg, examples, predictions, resamples: int = 1000) -> dict:
     if spec.eval_kind == "ifeval":
         return ifeval_rows(examples, predictions)
-    return reward_set_rows(cfg, examples, predictions)
+    if spec.eval_kind == "shopbench":
+        return shopbench_rows(examples, predictions, resamples)
+    return reward_set_rows(cfg, examples, predictions, spec.eval.get("metrics"))

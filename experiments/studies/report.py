@@ -21,11 +21,25 @@ import numpy as np  # noqa: E402
 from common.stats import format_mean_ci, method_record  # noqa: E402
 from experiments.studies.seed_bootstrap import (  # noqa: E402
     Cell,
+    ResampledCell,
     cell_interval,
     difference_interval,
 )
 
-HEADLINE = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
+HEADLINE = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose", "overall")
+
+
+def _cell(seeds: list[dict], m: str):
+    """One cell from each seed's entry for metric ``m``: (num, den) rows, or a resampled
+    score ``{"value", "samples", "rows"}``."""
+    first = seeds[0][m]
+    if isinstance(first, dict):
+        return ResampledCell(
+            [s[m]["value"] for s in seeds],
+            np.stack([s[m]["samples"] for s in seeds]),
+            first["rows"],
+        )
+    return Cell(np.stack([s[m][0] for s in seeds]), np.stack([s[m][1] for s in seeds]))
 
 
 def build_cells(per_row: dict[str, list[dict[str, tuple]]]) -> dict[str, dict[str, Cell]]:
@@ -33,11 +47,7 @@ def build_cells(per_row: dict[str, list[dict[str, tuple]]]) -> dict[str, dict[st
     cells: dict[str, dict[str, Cell]] = {}
     for row, seeds in per_row.items():
         metrics = sorted(set().union(*(s.keys() for s in seeds)))
-        cells[row] = {
-            m: Cell(np.stack([s[m][0] for s in seeds]), np.stack([s[m][1] for s in seeds]))
-            for m in metrics
-            if all(m in s for s in seeds)
-        }
+        cells[row] = {m: _cell(seeds, m) for m in metrics if all(m in s for s in seeds)}
     return cells
 
 

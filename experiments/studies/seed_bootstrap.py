@@ -14,6 +14,12 @@ variance and the sampling of prompts. With S = 3 the seed stage has only 10 dist
 multisets: intervals are honest but coarse. Differences between two conditions resample the
 prompts once for both sides (paired on prompts) and the seeds of each side on their own
 (independent training runs).
+
+A score that is not a ratio of row sums (ShopBench's overall: micro-F1 per task, then the
+mean over tasks) comes as a :class:`ResampledCell`: each seed's value and its bootstrap
+samples over rows, drawn with the same row indices for every seed and condition (the
+evaluator's seeded resampling, :func:`common.rewards.shopbench_eval.score_shopbench`); the
+seed stage is added on top in the same way.
 """
 
 from __future__ import annotations
@@ -57,13 +63,49 @@ class Cell:
         return float(self.per_seed().mean())
 
 
+@dataclass(frozen=True)
+class ResampledCell:
+    """Each seed's value, shape (S,), and its row-bootstrap samples, shape (S, R); sample r
+    of every seed (and of every other cell on the same rows) used the same row indices."""
+
+    values: np.ndarray
+    samples: np.ndarray
+    rows: int
+
+    def __post_init__(self) -> None:
+        values = np.atleast_1d(np.asarray(self.values, dtype=np.float64))
+        samples = np.atleast_2d(np.asarray(self.samples, dtype=np.float64))
+        if samples.shape[0] != values.shape[0]:
+            raise ValueError(f"{values.shape[0]} seed values but {samples.shape[0]} sample rows")
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "samples", samples)
+
+    @property
+    def seeds(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def n(self) -> int:
+        return int(self.rows) * self.seeds
+
+    def per_seed(self) -> np.ndarray:
+        return self.values
+
+    def value(self) -> float:
+        return float(self.values.mean())
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
-def _resampled(cell: Cell, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The cell's value on each resample: rows (R, N) prompt indices; seeds drawn here.
-    Returns shape (R,)."""
+def _resampled(cell, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The cell's value on each resample: rows (R, N) prompt indices (ignored by a
+    :class:`ResampledCell`, whose samples carry their own); seeds drawn here. Shape (R,)."""
+    if isinstance(cell, ResampledCell):
+        R = min(rows.shape[0], cell.samples.shape[1])
+        seeds = rng.integers(0, cell.seeds, size=(R, cell.seeds))
+        return cell.samples[seeds, np.arange(R)[:, None]].mean(axis=1)
     num = cell.num[:, rows].sum(axis=2).T  # (R, S): each seed's sums on each resample
     den = cell.den[:, rows].sum(axis=2).T
     seeds = rng.integers(0, cell.seeds, size=num.shape)  # (R, S)
@@ -71,30 +113,34 @@ def _resampled(cell: Cell, rows: np.ndarray, rng: np.random.Generator) -> np.nda
     return _ratio(pick(num, seeds, 1), pick(den, seeds, 1)).mean(axis=1)
 
 
+def _prompts(cell) -> int:
+    return cell.rows if isinstance(cell, ResampledCell) else cell.num.shape[1]
+
+
 def cell_interval(
-    cell: Cell, resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = SEED
+    cell, resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = SEED
 ) -> Interval:
     """The cell's value and its two-level bootstrap interval (``n`` = prompts x seeds)."""
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, cell.num.shape[1], size=(resamples, cell.num.shape[1]))
+    rows = rng.integers(0, _prompts(cell), size=(resamples, _prompts(cell)))
     lo, hi = percentile_interval(_resampled(cell, rows, rng), confidence)
     return Interval(cell.value(), lo, hi, cell.n)
 
 
 def difference_interval(
-    a: Cell,
-    b: Cell,
+    a,
+    b,
     resamples: int = RESAMPLES,
     confidence: float = CONFIDENCE,
     seed: int = SEED,
 ) -> Interval:
     """``a - b`` on the same N prompts: prompts resampled once for both, seeds separately."""
-    if a.num.shape[1] != b.num.shape[1]:
+    if _prompts(a) != _prompts(b):
         raise ValueError(
-            f"paired difference needs the same prompts: {a.num.shape[1]} vs {b.num.shape[1]}"
+            f"paired difference needs the same prompts: {_prompts(a)} vs {_prompts(b)}"
         )
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, a.num.shape[1], size=(resamples, a.num.shape[1]))
+    rows = rng.integers(0, _prompts(a), size=(resamples, _prompts(a)))
     diffs = _resampled(a, rows, rng) - _resampled(b, rows, rng)
     lo, hi = percentile_interval(diffs, confidence)
     return Interval(a.value() - b.value(), lo, hi, min(a.n, b.n))

@@ -26,7 +26,7 @@ from omegaconf import OmegaConf
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY_CONF = REPO / "conf" / "study"
-EVAL_KINDS = ("ifeval", "reward_set")
+EVAL_KINDS = ("ifeval", "reward_set", "shopbench")
 ZERO_SHOT = "zero_shot"
 
 
