@@ -23,6 +23,7 @@ from common.data.formatting import fit_prompts
 from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
 from common.evaluation import generate_predictions
+from common.evaluation_ifeval import official_scores
 from common.plots import plot_run
 from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
 from common.resume import check_compatible, copy_hydra_files, plan_resume, resolved_config
@@ -108,6 +109,8 @@ class TrainingLoop:
         self.start_step = 1
         self.last_step = 0
         self.eval_before: dict[str, float] | None = None
+        self.eval_before_official: dict[str, float] = {}
+        self.last_eval_official: dict[str, float] = {}
         # Rows behind the last evaluation (metric -> RewardOutput), for the intervals.
         self.last_eval_rows: dict[str, Any] = {}
         self.eval_before_rows: dict[str, Any] = {}
@@ -215,6 +218,9 @@ class TrainingLoop:
             scores[name] = scorer.aggregate(rows)
             self.eval_aggregations[name] = scorer.aggregation
         self.last_eval_rows = dict(table.outputs)
+        # IFEval-format rows (the testbed, IFEval, IFBench) also get IFEval's four official
+        # accuracies; {} for any other data.
+        self.last_eval_official = official_scores(self.eval_examples, texts)
         return scores
 
     # ---- the method ---------------------------------------------------------------------
@@ -322,6 +328,7 @@ class TrainingLoop:
         if self.eval_before is None:
             self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
+            self.eval_before_official = self.last_eval_official if self.eval_before else {}
         before = self.eval_before
         self.prepare()
         self.prompts_truncated = 0  # counted per training step from here on
@@ -377,6 +384,12 @@ class TrainingLoop:
             "eval": {"before": before, "after": after},
             # n, 95 % bootstrap intervals and paired after-before differences (common.stats)
             "eval_ci": eval_intervals(self.eval_aggregations, self.eval_before_rows, after_rows),
+            # official IFEval accuracies (IFEval-format eval rows only; "before" only when
+            # evaluated in this process, not restored by a resume)
+            "eval_official": {
+                "before": self.eval_before_official,
+                "after": self.last_eval_official if after else {},
+            },
             "steps": int(self.last_step),
             "wall_s": round(time.perf_counter() - start, 3),
         }

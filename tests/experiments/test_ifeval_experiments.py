@@ -66,7 +66,16 @@ def test_ifeval_drbo_runs_two_steps_on_a_tiny_model(tmp_path):
         assert r["arm"] in FAMILIES and f"reward/{r['arm']}" in r
     after = summary["eval"]["after"]
     assert set(after) == set(FAMILIES) and all(0 <= v <= 1 for v in after.values())
-    assert json.loads((tmp_path / "summary.json").read_text())["exp"] == "ifeval_drbo"
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["exp"] == "ifeval_drbo"
+    official = written["eval_official"]
+    assert official["before"] == {}  # trainer.eval_before=false
+    assert set(official["after"]) == {
+        f"ifeval/{k}"
+        for k in ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
+    }
+    # loose accepts whatever strict accepts
+    assert official["after"]["ifeval/prompt_loose"] >= official["after"]["ifeval/prompt_strict"]
 
 
 def test_ifeval_laser_runs_two_steps_on_a_tiny_model(tmp_path):

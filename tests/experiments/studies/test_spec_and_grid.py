@@ -12,12 +12,14 @@ from experiments.studies.spec import STUDY_CONF, load_spec
 
 @pytest.mark.parametrize("path", sorted(STUDY_CONF.glob("*.yaml")), ids=lambda p: p.stem)
 def test_committed_studies_load_and_compose(path):
+    from common.mixers.base import build_run_mixer
     from experiments.compose import compose_config
 
     spec = load_spec(path.stem)
     assert len(spec.seeds) >= 3, "a study uses >= 3 seeds"
-    for overrides in spec.conditions.values():  # every condition is a valid Hydra config
-        compose_config(f"+exp={spec.exp}", *spec.overrides, *overrides)
+    for overrides in spec.conditions.values():  # every condition composes and builds its mixer
+        cfg = compose_config(f"+exp={spec.exp}", *spec.overrides, *overrides)
+        build_run_mixer(cfg.balancer, list(cfg.rewards.names))
 
 
 def _write(tmp_path: Path, text: str) -> Path:
