@@ -159,6 +159,36 @@ def training_traces(runs_by_row: dict[str, list[Path]]) -> dict[str, Any]:
     return out
 
 
+def weights_md(traces: dict) -> str | None:
+    """Per condition that logs mixing weights: each metric's weight at the first and last
+    logged step and its maximum (means over seeds), under the metric's training-side
+    strength at the start (the K-sample mean reward before any update, ``mean/<metric>``)."""
+    rows = [r for r, t in traces.items() if t["weights"]]
+    if not rows:
+        return None
+    metrics = sorted(set().union(*(traces[r]["weights"] for r in rows)))
+    lines = ["| | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+    start = next((traces[r]["start_means"] for r in rows if traces[r]["start_means"]), {})
+    if start:
+        lines.append(
+            "| K-sample mean at start | "
+            + " | ".join(f"{start[m]:.2f}" if m in start else "" for m in metrics)
+            + " |"
+        )
+    for row in rows:
+        cells = []
+        for m in metrics:
+            by = traces[row]["weights"].get(m, {})
+            if not by:
+                cells.append("")
+                continue
+            steps = sorted(by)
+            cells.append(f"{by[steps[0]]:.3f} → {by[steps[-1]]:.3f} (max {max(by.values()):.3f})")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    note = "\nweight at the first → last step (max over steps); means over seeds.\n"
+    return "\n".join(lines) + "\n" + note
+
+
 def plot_metrics(ivs: dict, metrics: list[str], path: Path) -> Path:
     rows = list(ivs)
     x = np.arange(len(metrics))
@@ -238,6 +268,9 @@ def write_report(out: Path, spec, per_row, runs_by_row, provenance: dict, resamp
     seeds = {row: len(v) for row, v in per_row.items()}
     (out / "table.md").write_text(table_md(ivs, metrics, seeds), encoding="utf-8")
     (out / "differences.md").write_text(differences_md(diffs, metrics), encoding="utf-8")
+    weights = weights_md(traces)
+    if weights is not None:
+        (out / "weights.md").write_text(weights, encoding="utf-8")
     plots = [plot_metrics(ivs, metrics, out / "metrics.png"), plot_weights(traces, out / "weights.png"),
              plot_arms(traces, out / "arms.png")]  # fmt: skip
     result = {

@@ -84,3 +84,31 @@ def test_shopbench_samples_are_paired_between_prediction_sets():
     assert np.array_equal(a["overall"]["samples"], b["overall"]["samples"])
     assert a["overall"]["rows"] == len(examples)
     assert min(a["overall"]["samples"]) <= a["overall"]["value"] <= max(a["overall"]["samples"])
+
+
+def test_weights_table_from_run_metrics(tmp_path):
+    from experiments.studies.report import training_traces, weights_md
+
+    for seed, late in ((0, 0.6), (1, 0.8)):
+        d = tmp_path / f"seed{seed}"
+        d.mkdir()
+        rows = [
+            {
+                "step": 1,
+                "weight/a": 0.5,
+                "weight/b": 0.5,
+                "mean/a": 0.1,
+                "mean/b": 0.9,
+                "time/reward_s": 1.0,
+            },
+            {"step": 2, "weight/a": late, "weight/b": 1 - late, "arm": "a", "time/reward_s": 2.0},
+        ]
+        (d / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    traces = training_traces({"inverse": [tmp_path / "seed0", tmp_path / "seed1"]})
+    t = traces["inverse"]
+    assert t["weights"]["a"] == {1: 0.5, 2: pytest.approx(0.7)}
+    assert t["start_means"] == {"a": 0.1, "b": 0.9}
+    assert t["arm_counts"] == {"a": 2} and t["timers_s"]["reward_s"] == 3.0
+    table = weights_md(traces)
+    assert "| K-sample mean at start | 0.10 | 0.90 |" in table
+    assert "0.500 → 0.700 (max 0.700)" in table
