@@ -1,7 +1,8 @@
 """The training runs of a study: every condition with every seed, one subprocess each.
 
 A run lives in ``<root>/runs/<condition>/seed<k>/`` and counts as finished when its
-``summary.json`` and ``final_model/`` exist; finished runs are never trained again, so a
+``summary.json`` and ``final_model/`` exist (its checkpoints are then deleted: the study reads
+only ``final_model/`` and the logs); finished runs are never trained again, so a
 study interrupted (or run in parts) picks up where it stopped. A run that failed keeps its
 ``train.log``; the error names it and the command to re-run.
 """
@@ -9,6 +10,7 @@ study interrupted (or run in parts) picks up where it stopped. A run that failed
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -82,5 +84,9 @@ def train_all(spec: StudySpec, runs: list[Run], log=print) -> dict[str, float]:
                 f"{run.folder / 'train.log'}; command: {' '.join(cmd[1:])}"
             )
         walls[f"{run.condition}/seed{run.seed}"] = time.perf_counter() - start
+        # A finished run's checkpoints (model + optimizer state, ~3.6 GB for the 135M policy
+        # with two kept) are never read again: the study evaluates final_model/. A 12-run
+        # study would otherwise fill a small disk.
+        shutil.rmtree(run.folder / "checkpoints", ignore_errors=True)
         log(f"[{spec.name}]   done in {walls[f'{run.condition}/seed{run.seed}']:.0f} s")
     return walls

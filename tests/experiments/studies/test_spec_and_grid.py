@@ -77,6 +77,7 @@ def test_finished_runs_are_not_trained_again_and_failures_name_the_log(tmp_path,
         if folder.name == "seed2":
             return subprocess.CompletedProcess(cmd, 3)
         (folder / "final_model").mkdir()
+        (folder / "checkpoints" / "step-1").mkdir(parents=True)
         (folder / "summary.json").write_text("{}")
         return subprocess.CompletedProcess(cmd, 0)
 
@@ -85,3 +86,4 @@ def test_finished_runs_are_not_trained_again_and_failures_name_the_log(tmp_path,
         grid.train_all(spec, runs, log=lambda *_: None)
     assert len(calls) == 2  # seed 0 skipped, seed 1 trained, seed 2 failed
     assert runs[1].finished and not runs[2].finished
+    assert not (runs[1].folder / "checkpoints").exists()  # pruned once finished
