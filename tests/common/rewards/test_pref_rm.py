@@ -7,11 +7,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
-import torch
 
 from common.rewards import build_scorer
 from common.rewards.pref_pairs import REJECT_KINDS, generate_pref_pairs
-from common.rewards.pref_rm import N_CHEAP, PreferenceRM, cheap_features, train_head
+from common.rewards.pref_rm import N_CHEAP, PreferenceRM, cheap_features
 
 EMAIL_PROMPT = (
     "Write a short email to a customer named Laura to apologise that their keyboard order "
@@ -63,20 +62,6 @@ def test_cheap_features_by_hand():
     assert email[9] == 1.0 and email[15] == 1.0  # subject, greeting and sign-off
     loop = cheap_features("Describe a kettle.", "the kettle " * 20)
     assert loop[5] > 0.8 and loop[6] == 0.0  # repeated trigrams; no end mark
-
-
-def test_train_head_is_deterministic_and_centred():
-    rng = np.random.default_rng(0)
-    xc = rng.normal(size=(64, 8)).astype(np.float32) + 1.0
-    xr = rng.normal(size=(64, 8)).astype(np.float32)
-    held = np.arange(64) % 4 == 0
-    a, b = (train_head(xc, xr, held, seed=1, hidden=4, epochs=50) for _ in range(2))
-    for pa, pb in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
-        torch.testing.assert_close(pa, pb, rtol=0, atol=0)
-    with torch.no_grad():
-        fc, fr = a(torch.from_numpy(xc[~held]))[:, 0], a(torch.from_numpy(xr[~held]))[:, 0]
-    assert abs(float(fc.mean() + fr.mean()) / 2) < 1e-5  # the offset puts 0.5 between them
-    assert float((fc > fr).float().mean()) > 0.9
 
 
 @pytest.fixture(scope="module")
