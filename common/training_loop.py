@@ -71,6 +71,9 @@ class TrainingLoop:
     ``reward_set``, ``model``, ``tokenizer``, ``tracker``.
     """
 
+    # The method's label in summary.json, W&B and compare's rows (e.g. ``drbo`` for
+    # trainer=remax): set here only; the YAML's ``trainer.name`` picks the class
+    # (experiments/trainers.py).
     method = "base"
 
     def __init__(self, cfg: DictConfig, run_dir: str | Path) -> None:
@@ -120,7 +123,9 @@ class TrainingLoop:
         resumed = self._resume_from is not None
         # Rank 0 writes the run's figures; the other ranks compute the same ones.
         self.tracker = (
-            build_tracker(cfg, self.run_dir, resume=resumed) if is_main() else NullTracker()
+            build_tracker(cfg, self.run_dir, resume=resumed, method=self.method)
+            if is_main()
+            else NullTracker()
         )
 
     # ---- data -------------------------------------------------------------------------
