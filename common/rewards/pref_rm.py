@@ -3,10 +3,11 @@
 No reward model can be downloaded on the development machines, so LASeR's instruction-
 following arms include one this module trains: a Bradley-Terry MLP head over FROZEN
 all-MiniLM-L6-v2 embeddings of the prompt and the response plus cheap response features,
-trained on (prompt, chosen, rejected) pairs that :mod:`common.rewards.pref_pairs` writes
-from the bundled instruction prompts (``instruct_sample.jsonl``; chosen = a templated answer
-that does what was asked, rejected = off-topic, truncated, looping, wrongly formatted,
-empty-ish, echoed or generic). Score = sigmoid(head) in [0, 1].
+trained on the bundled (prompt, chosen, rejected) pairs that :mod:`common.rewards.pref_pairs`
+reads (generated at build time by ``tools/samplegen/pref_pairs.py`` from the bundled
+instruction prompts of ``instruct_sample.jsonl``; chosen = a templated answer that does what
+was asked, rejected = off-topic, truncated, looping, wrongly formatted, empty-ish, echoed or
+generic). Score = sigmoid(head) in [0, 1].
 
 Held-out pairwise accuracy (P(score(chosen) > score(rejected)) on the 240 pairs of the 20%
 of prompts never trained on; chance 0.5) with the defaults (150 prompts, seed 0, hidden 32,
@@ -43,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.pref_pairs import PrefPair, generate_pref_pairs
+from common.rewards.pref_pairs import PrefPair, load_pref_pairs
 from common.rewards.proxy_training import (
     accuracy_by_kind,
     atomic_save,
@@ -177,8 +178,12 @@ class PreferenceRM(Scorer):
         model_dir: a folder holding ``pref_rm.pt`` (written by :meth:`save`) or that file;
             None trains on the generated pairs, or loads the cached head trained with the
             same options.
-        seed: seeds the pair generator (phrasings, corruptions) and the head's init.
-        n_prompts: train on this many bundled prompts (None: all 150); fewer trains faster.
+        seed: seeds the head's init (the bundled pairs were generated with seed 0; write
+            pairs of another seed with ``python -m tools.samplegen.pref_pairs --seed S
+            --out FILE`` and pass ``pairs_file``).
+        n_prompts: train on the pairs of this many prompts, one category at a time in turn
+            (None: all 150); fewer trains faster.
+        pairs_file: a pairs file (default: the bundled ``pref_pairs.jsonl.gz``).
         hidden, epochs: the head's width and full-batch Adam steps.
         embedder: "default" (the bundled MiniLM) or a SentenceTransformer hub id / path.
         cache_dir: where trained heads are cached (default ``<cache>/pref_rm``).
@@ -197,6 +202,7 @@ class PreferenceRM(Scorer):
         model_dir: str | os.PathLike | None = None,
         seed: int = 0,
         n_prompts: int | None = None,
+        pairs_file: str | os.PathLike | None = None,
         hidden: int = 32,
         epochs: int = 200,
         embedder: str = "default",
@@ -222,9 +228,9 @@ class PreferenceRM(Scorer):
                     f"reads version {self.VERSION}; retrain it"
                 )
         else:
-            # milliseconds; the cache key hashes the pairs' text, so a changed prompt set or
-            # generator never reuses a stale head
-            pairs = generate_pref_pairs(seed=seed, n_prompts=n_prompts)
+            # milliseconds; the cache key hashes the pairs' text, so a changed pairs file
+            # never reuses a stale head
+            pairs = load_pref_pairs(n_prompts, pairs_file)
             digest = hashlib.sha1(f"{embedder}|{hidden}|{epochs}".encode())
             for pair in pairs:
                 digest.update(f"\0{pair.prompt}\0{pair.chosen}\0{pair.rejected}".encode())

@@ -1,15 +1,13 @@
-"""The project-trained preference RM: generated pairs, features, training (a small head on 30
+"""The project-trained preference RM: features, training (a small head on 30
 prompts, ~10 s), caching, saving/loading, scoring contract; the default recipe is slow."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 import pytest
 
 from common.rewards import build_scorer
-from common.rewards.pref_pairs import REJECT_KINDS, generate_pref_pairs
+from common.rewards.pref_pairs import REJECT_KINDS
 from common.rewards.pref_rm import N_CHEAP, PreferenceRM, cheap_features
 
 EMAIL_PROMPT = (
@@ -29,27 +27,6 @@ TENT_REPLY = (
     "groundsheet and put the tent on top.\n3. Push the poles through the sleeves and clip "
     "them in.\n4. Peg down the corners and throw the rainfly over the top."
 )
-
-
-def test_pairs_cover_every_kind_and_are_deterministic():
-    pairs = generate_pref_pairs(seed=3, n_prompts=12)
-    assert len(pairs) == 12 * len(REJECT_KINDS)
-    assert Counter(p.kind for p in pairs) == {k: 12 for k in REJECT_KINDS}
-    assert len({p.category for p in pairs}) == 6  # a small subset still has every category
-    assert pairs == generate_pref_pairs(seed=3, n_prompts=12)
-    assert pairs != generate_pref_pairs(seed=4, n_prompts=12)
-    assert all(p.chosen != p.rejected and p.chosen.strip() for p in pairs)
-    echo = [p for p in pairs if p.kind == "echo"]
-    assert all(p.prompt in p.rejected for p in echo)
-    truncated = [p for p in pairs if p.kind == "truncated"]
-    assert all(len(p.rejected.split()) < len(p.chosen.split()) for p in truncated)
-
-
-def test_pairs_come_from_the_bundled_prompts():
-    from common.data import load_dataset
-
-    bundled = {ex.prompt for ex in load_dataset("instruct", None)}
-    assert {p.prompt for p in generate_pref_pairs(n_prompts=30)} <= bundled
 
 
 def test_cheap_features_by_hand():
