@@ -1,4 +1,4 @@
-"""Greedy evaluation of a policy on held-out examples, scored per metric."""
+"""Greedy responses of a policy on held-out examples (the callers score them per metric)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from tqdm.auto import tqdm
 
 from common.data.formatting import fit_prompts
 from common.data.types import Example
-from common.rewards.reward_set import RewardSet
 from common.rollout import generate
 
 log = logging.getLogger(__name__)
@@ -63,19 +62,3 @@ def generate_predictions(
             bar.update(len(chunk))
     return texts
 
-
-def evaluate_policy(
-    model,
-    tokenizer,
-    examples: Sequence[Example],
-    reward_set: RewardSet,
-    budget_of: Callable[[Example], int],
-    batch_size: int = 8,
-    max_prompt_tokens: int | None = None,
-    desc: str = "eval",
-) -> dict[str, float]:
-    """Each metric's task-level score (0-1) of greedy responses on ``examples``."""
-    texts = generate_predictions(
-        model, tokenizer, examples, budget_of, batch_size, max_prompt_tokens, desc
-    )
-    return reward_set.aggregate(reward_set.score(examples, texts))

@@ -165,16 +165,19 @@ class NullTracker:
         pass
 
 
-def build_tracker(cfg: DictConfig, run_dir: str | Path, resume: bool = False) -> Tracker:
+def build_tracker(
+    cfg: DictConfig, run_dir: str | Path, resume: bool = False, *, method: str
+) -> Tracker:
     """Tracker from the ``logger`` config group and the run's resolved config.
 
     Besides the whole config, W&B gets flat ``method``, ``mixer`` and ``seed`` keys (the
     columns a sweep is compared by) and the run's provenance (``run_info.json``: git commit,
-    package versions) when the run directory has it.
+    package versions) when the run directory has it. ``method`` is the loop class's
+    ``method`` (e.g. ``drbo`` for ``trainer=remax``), the one place a trainer's label lives.
     """
     lg = cfg.logger
     config = OmegaConf.to_container(cfg, resolve=True)
-    config["method"] = OmegaConf.select(cfg, "trainer.method")
+    config["method"] = method
     config["mixer"] = OmegaConf.select(cfg, "balancer.name")
     info = Path(run_dir) / "run_info.json"
     if info.exists():

@@ -71,6 +71,7 @@ class TrainingLoop:
     ``reward_set``, ``model``, ``tokenizer``, ``tracker``.
     """
 
+    # The label in summary.json, W&B and compare (``drbo`` for trainer=remax), set only here.
     method = "base"
 
     def __init__(self, cfg: DictConfig, run_dir: str | Path) -> None:
@@ -119,9 +120,9 @@ class TrainingLoop:
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
         # Rank 0 writes the run's figures; the other ranks compute the same ones.
-        self.tracker = (
-            build_tracker(cfg, self.run_dir, resume=resumed) if is_main() else NullTracker()
-        )
+        self.tracker = NullTracker()
+        if is_main():
+            self.tracker = build_tracker(cfg, self.run_dir, resume=resumed, method=self.method)
 
     # ---- data -------------------------------------------------------------------------
     def batch_for(self, step: int, pool: list[Example] | None = None) -> list[Example]:

@@ -90,7 +90,7 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
     result = loop.fit()
     summary = {
         "exp": cfg.exp_name,
-        "method": cfg.trainer.method,
+        "method": loop.method,
         "seed": int(cfg.seed),
         **result,
     }

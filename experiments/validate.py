@@ -1,6 +1,10 @@
 """Config checks that run before any model loads, so a bad value costs seconds, not a queue slot.
 
-Every error names the config key and, where there is a closed set, the allowed values.
+Every error names the config key and, where there is a closed set, the allowed values. The
+rules on ``rewards.*`` and ``balancer.*`` are not repeated here: :func:`check_rewards_and_mixer`
+builds the reward set, the mixer and the reward step (cheap objects, no model) and reports
+what their constructors refuse. What is checked here is what no such object owns: the
+trainer's numbers, the data paths, the model's positions, the engine, the run directory.
 """
 
 from __future__ import annotations
@@ -141,26 +145,82 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
         raise ConfigError(f"{key}={v!r} must be {'> 0' if strict else '>= 0'}")
 
 
-def _validate_group_options(cfg: DictConfig, names: list[str]) -> None:
-    """``balancer.normalize``/``balancer.conditions`` (GDPO) and the GRPO/RLOO keys."""
-    from common.mixers.gdpo import NORMALIZATIONS, parse_conditions
+def _no_context(prompts: list[str]):
+    raise AssertionError("validation builds the reward step but never steps it")
 
-    bal, tr = cfg.balancer, cfg.trainer
-    normalize = bal.get("normalize") or "none"
-    if normalize not in NORMALIZATIONS:
-        raise ConfigError(
-            f"balancer.normalize={normalize!r}; allowed values: {', '.join(NORMALIZATIONS)}"
+
+def check_rewards_and_mixer(cfg: DictConfig) -> None:
+    """Build the run's reward set, mixer and reward step the way the run does
+    (:class:`common.rewards.reward_set.RewardSet`, :func:`common.mixers.build_run_mixer`,
+    :class:`common.mixers.step.RewardStep`), without a model: their constructors hold the
+    rules on ``rewards.*`` and ``balancer.*``, so each rule lives once. Their errors become
+    ConfigErrors naming the key; a mixer's own message names its parameter (``every must be
+    a positive integer``), which is ``balancer.<parameter>`` in the config."""
+    import common.rewards  # noqa: F401 - registers the scorers (models load lazily)
+    from common.mixers import build_run_mixer
+    from common.mixers.mab_reward import MABRewardScaler
+    from common.mixers.step import RewardStep
+    from common.rewards.reward_set import RewardSet
+
+    rw = cfg.rewards
+    try:
+        reward_set = RewardSet(
+            list(rw.names),
+            rw.get("routing", "by_example"),
+            rw.get("options"),
+            noise=rw.get("noise"),
+            max_resident=rw.get("max_resident"),
         )
+    except (KeyError, ValueError) as err:
+        raise ConfigError(_text(err)) from None
+    bal = cfg.get("balancer")
+    if bal is None:
+        return
+    options = OmegaConf.to_container(bal, resolve=True)
+    try:
+        mixer = build_run_mixer(options, reward_set.names)
+    except KeyError as err:
+        raise ConfigError(f"balancer.name: {_text(err)}") from None
+    except (TypeError, ValueError) as err:
+        text = _text(err)
+        key = text.split(" ", 1)[0]
+        raise ConfigError(
+            f"balancer.{text}" if key in options else f"balancer={bal.name}: {text}"
+        ) from None
+    try:
+        mab = MABRewardScaler(**dict(cfg.trainer.get("mab_reward") or {}))
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"trainer.mab_reward: {_text(err)}") from None
+    try:
+        RewardStep(
+            mixer,
+            reward_set,
+            granularity=bal.get("granularity") or "batch",
+            normalize=bal.get("normalize") or "none",
+            conditions=bal.get("conditions"),
+            context=_no_context,
+            mab=mab,
+        )
+    except ValueError as err:
+        raise ConfigError(_text(err)) from None
+
+
+def _text(err: Exception) -> str:
+    """The message of ``err`` (a KeyError's str() adds quotes)."""
+    return str(err.args[0]) if err.args else str(err)
+
+
+def _check_group_trainers(cfg: DictConfig) -> None:
+    """What GDPO and the GRPO family need of the trainer: n >= 2 samples a prompt, a known
+    loss type, positive clip settings."""
+    bal, tr = cfg.get("balancer"), cfg.trainer
+    normalize = (bal.get("normalize") if bal is not None else None) or "none"
     if normalize == "gdpo" and int(tr.get("n_samples") or 1) < 2:
         raise ConfigError(
             f"balancer.normalize=gdpo standardizes each reward within the n samples of a "
             f"prompt; trainer={tr.name} has trainer.n_samples={tr.get('n_samples')} "
             "(use trainer=grpo|rloo|laser_dpo with n_samples >= 2, or balancer.normalize=none)"
         )
-    try:
-        parse_conditions(bal.get("conditions"), names)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
     if tr.name in ("grpo", "rloo"):
         from drbo.grpo import LOSS_TYPES  # torch: only for runs that train with it
 
@@ -181,64 +241,15 @@ def _validate_group_options(cfg: DictConfig, names: list[str]) -> None:
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
-    import common.rewards  # noqa: F401 - registers the scorers (models load lazily)
-    from common.mixers import available_mixers
-    from common.mixers.step import GRANULARITIES
-    from common.rewards.registry import available_scorers
-
-    names = list(cfg.rewards.names)
-    if not names:
-        raise ConfigError("rewards.names is empty; list at least one metric")
-    options = cfg.rewards.get("options") or {}
-    extra = sorted(set(options) - set(names))
-    if extra:
-        raise ConfigError(f"rewards.options has keys {extra} that are not in rewards.names")
-    # an alias names its scorer in rewards.options.<name>.scorer
-    resolved = {n: (options.get(n) or {}).get("scorer", n) for n in names}
-    unknown = [n for n, s in resolved.items() if s not in available_scorers()]
-    if unknown:
-        raise ConfigError(
-            f"rewards.names has unknown metric(s) {unknown} (set rewards.options.<name>.scorer "
-            f"for an alias); allowed values: {', '.join(available_scorers())}"
-        )
-    if len(set(names)) != len(names):
-        raise ConfigError(f"rewards.names has duplicates: {names}")
-
-    bal = cfg.get("balancer")
-    if bal is not None:
-        if bal.name not in available_mixers():
-            raise ConfigError(
-                f"balancer.name={bal.name!r}; allowed values: {', '.join(available_mixers())}"
-            )
-        weights = bal.get("weights")
-        if weights is not None:
-            extra = sorted(set(weights) - set(names))
-            missing = sorted(set(names) - set(weights))
-            if extra or missing:
-                raise ConfigError(
-                    f"balancer.weights keys must match rewards.names: extra {extra}, "
-                    f"missing {missing}"
-                )
-            if any(float(v) < 0 for v in weights.values()):
-                raise ConfigError(f"balancer.weights must be >= 0, got {dict(weights)}")
-        metric = bal.get("metric")
-        if metric is not None and metric not in names:
-            raise ConfigError(f"balancer.metric={metric!r}; allowed values: {', '.join(names)}")
-        granularity = bal.get("granularity") or "batch"
-        if granularity not in GRANULARITIES:
-            raise ConfigError(
-                f"balancer.granularity={granularity!r}; allowed values: {', '.join(GRANULARITIES)}"
-            )
-        _positive(cfg, "balancer.every")
-        _positive(cfg, "balancer.temperature")
-        _validate_group_options(cfg, names)
-
     seed = cfg.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise ConfigError(f"seed={seed!r} must be an integer in [0, 2**32)")
     resume = cfg.get("resume", False)
     if resume not in (False, True, "must"):
         raise ConfigError(f"resume={resume!r}; allowed values: false, true, must")
+
+    check_rewards_and_mixer(cfg)  # after seed: mixers take ${seed}
+    _check_group_trainers(cfg)
 
     tr = cfg.trainer
     for key in ("steps", "batch_size", "eval_batch_size", "n_samples", "standardize_k"):

@@ -1,13 +1,13 @@
-"""Generated (prompt, chosen, rejected) pairs for training the project's preference reward
-model (:class:`common.rewards.pref_rm.PreferenceRM`).
+"""The (prompt, chosen, rejected) pairs the project's preference reward model
+(:class:`common.rewards.pref_rm.PreferenceRM`) trains on, read from a bundled file.
 
-No preference data set or reward model can be downloaded on the development machines, so the
-pairs are made from the bundled instruction-following prompts
-(:mod:`common.data.samplegen.instruct`, the prompts of ``instruct_sample.jsonl``):
+No preference data set can be downloaded on the development machines, so the project
+generates one at build time (``tools/samplegen/pref_pairs.py``, written by
+``python -m tools.samplegen.make_samples`` into ``common/data/samples/pref_pairs.jsonl.gz``):
+for each of the 150 prompts of ``instruct_sample.jsonl``, one pair per rejected kind below,
+the chosen answer a templated one that does what the prompt asks (on topic, requested format,
+30-90 words). Rejected kinds:
 
-- chosen: a templated answer that does what the prompt asks (on topic, requested format,
-  30-90 words), two phrasings per prompt;
-- rejected, one of each kind per prompt:
     ``off_topic_same``  a good answer to another prompt of the same category (right format,
                         wrong subject: the hardest kind),
     ``off_topic``       a good answer to a prompt of another category,
@@ -20,18 +20,21 @@ pairs are made from the bundled instruction-following prompts
     ``echo``            the prompt copied back,
     ``generic``         a vague answer that fits any prompt.
 
-Each rejected answer is paired with one of the two chosen ones. Everything is drawn from one
-``random.Random(seed)``, so the pairs are a pure function of ``(seed, n_prompts)``.
+The runtime never generates pairs: it reads that file (or another one the tool wrote, e.g.
+with another seed: ``python -m tools.samplegen.pref_pairs --seed 3 --out FILE``).
 """
 
 from __future__ import annotations
 
-import random
-import re
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
-from common.data.samplegen.instruct import InstructItem, good_response, instruct_items
+from common.data.bundled import bundled_path
+from common.data.errors import DataFormatError
+from common.data.jsonl import iter_jsonl, require
 
+PAIRS_FILE = "pref_pairs.jsonl.gz"  # in common/data/samples
 REJECT_KINDS = (
     "off_topic_same",
     "off_topic",
@@ -42,30 +45,6 @@ REJECT_KINDS = (
     "echo",
     "generic",
 )
-FILLERS = (
-    "OK.",
-    "Sure!",
-    "Yes.",
-    "I can help with that.",
-    "Here is the answer:",
-    "I don't know.",
-    "Thank you!",
-    "Good question.",
-    "...",
-    "Let me think about it.",
-)
-GENERIC = (
-    "It depends on what you need. There are many options out there, so do some research and "
-    "pick the one that is right for you.",
-    "That is a great question. Everyone has different preferences, so it is hard to say. I "
-    "hope this helps!",
-    "In general, you should think carefully about this and make a good decision. There are "
-    "pros and cons to everything.",
-    "Sure, here is some information. This is an important topic and many people ask about it. "
-    "Let me know if you have any other questions.",
-)
-_LIST_MARK = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -78,87 +57,60 @@ class PrefPair:
     group: int  # prompt index, so train/held-out splits never share a prompt
 
 
-def truncate(text: str, rng: random.Random) -> str:
-    """The first 20-45% of the words (at least 2), cut mid-sentence with no end mark."""
-    words = text.split()
-    keep = max(2, int(len(words) * rng.uniform(0.2, 0.45)))
-    return " ".join(words[:keep]).rstrip(".!?:,;")
+def read_pref_pairs(path: str | os.PathLike | None = None) -> list[PrefPair]:
+    """Every pair of a pairs file (default: the bundled one), in file order.
+
+    Raises:
+        DataFormatError: a row misses a field or has the wrong type, or names a rejected
+            kind outside :data:`REJECT_KINDS` (file and line in the message).
+    """
+    path = Path(path) if path is not None else bundled_path(PAIRS_FILE)
+    pairs = []
+    for line, row in iter_jsonl(path):
+        fields = {k: require(row, k, str, path, line) for k in ("prompt", "chosen", "rejected")}
+        kind = require(row, "kind", str, path, line)
+        if kind not in REJECT_KINDS:
+            raise DataFormatError(
+                path, line, "kind", f"{kind!r}; allowed values: {', '.join(REJECT_KINDS)}"
+            )
+        category = require(row, "category", str, path, line)
+        group = require(row, "group", int, path, line)
+        pairs.append(PrefPair(**fields, kind=kind, category=category, group=group))
+    return pairs
 
 
-def repeat_loop(text: str, rng: random.Random) -> str:
-    """Degenerate decoding: a few words of the answer, then a phrase or a whole sentence
-    repeated, as small LMs do when they get stuck."""
-    words = text.split()
-    if rng.random() < 0.5:
-        start = rng.randrange(max(1, len(words) - 4))
-        phrase = " ".join(words[start : start + rng.randint(1, 3)])
-        return " ".join(words[:start] + [phrase] * rng.randint(6, 14))
-    first = _SENTENCE.split(text.strip())[0]
-    return " ".join([first] * rng.randint(3, 6))
-
-
-def wrong_format(item: InstructItem, good: str, rng: random.Random) -> str:
-    """The content of ``good`` in a shape the prompt did not ask for."""
-    lines = [ln for ln in good.split("\n") if ln.strip()]
-    if item.category in ("list", "how_to"):  # a run-on paragraph instead of a list
-        items = [_LIST_MARK.sub("", ln) for ln in lines if _LIST_MARK.match(ln)]
-        return " ".join(items)
-    if item.category == "email":  # the body alone: no subject, greeting or sign-off
-        return max(lines, key=len)
-    if item.category == "summary":  # every review sentence as a bullet: no summarizing
-        review = str(item.slots["review"])
-        return "\n".join(f"- {s}" for s in _SENTENCE.split(review))
-    if item.category == "comparison":  # only one side of the comparison
-        return _SENTENCE.split(good)[rng.choice((0, 1))]
-    # product description as bare keyword bullets
-    s = item.slots
-    return "\n".join(f"- {x}" for x in (s["product"], s["name"], s["audience"]))
-
-
-def generate_pref_pairs(
-    seed: int = 0, n_prompts: int | None = None, prompt_seed: int = 0
+def load_pref_pairs(
+    n_prompts: int | None = None, path: str | os.PathLike | None = None
 ) -> list[PrefPair]:
-    """``8 * n_prompts`` pairs (one per rejected kind and prompt), deterministic in ``seed``.
+    """The training pairs: all of them, or those of ``n_prompts`` prompts.
 
     Args:
-        seed: draws the phrasings and corruptions.
-        n_prompts: use the first ``n_prompts`` prompts of each category in turn (None: all
-            150 prompts of the bundled sample).
-        prompt_seed: the seed of the prompt set; 0 is the bundled ``instruct_sample.jsonl``.
+        n_prompts: keep the pairs of the first ``n_prompts`` prompts taken one category at a
+            time in turn (so a small subset still covers every category), their ``group``
+            renumbered 0..n-1 in that order (None: every prompt, groups as in the file).
+        path: a pairs file (default: the bundled ``pref_pairs.jsonl.gz``).
+
+    Raises:
+        ValueError: fewer than 2 prompts remain (off-topic answers need another prompt).
     """
-    items = instruct_items(prompt_seed)
+    pairs = read_pref_pairs(path)
     if n_prompts is not None:
-        by_cat: dict[str, list[InstructItem]] = {}
-        for it in items:
-            by_cat.setdefault(it.category, []).append(it)
-        # interleave categories so a small subset still covers every category
-        rows = [it for group in zip(*by_cat.values(), strict=False) for it in group]
-        items = rows[:n_prompts]
-    if len(items) < 2:
-        raise ValueError(f"need at least 2 prompts to make off-topic answers, got {len(items)}")
-    rng = random.Random(seed)
-    chosen = [(good_response(it, rng), good_response(it, rng)) for it in items]
-    pairs: list[PrefPair] = []
-    for g, item in enumerate(items):
-        same = [j for j, it in enumerate(items) if it.category == item.category and j != g]
-        other = [j for j, it in enumerate(items) if it.category != item.category]
-        for k, kind in enumerate(REJECT_KINDS):
-            good = chosen[g][k % 2]
-            if kind == "off_topic_same":
-                bad = chosen[rng.choice(same or other)][0]
-            elif kind == "off_topic":
-                bad = chosen[rng.choice(other or same)][0]
-            elif kind == "truncated":
-                bad = truncate(chosen[g][1 - k % 2], rng)
-            elif kind == "repeated":
-                bad = repeat_loop(chosen[g][1 - k % 2], rng)
-            elif kind == "wrong_format":
-                bad = wrong_format(item, chosen[g][1 - k % 2], rng)
-            elif kind == "empty":
-                bad = rng.choice(FILLERS)
-            elif kind == "echo":
-                bad = rng.choice(("", "Sure! ", "You asked: ")) + item.prompt
-            else:
-                bad = rng.choice(GENERIC)
-            pairs.append(PrefPair(item.prompt, good, bad, kind, item.category, g))
+        category_of: dict[int, str] = {}
+        for pair in pairs:
+            category_of.setdefault(pair.group, pair.category)
+        by_cat: dict[str, list[int]] = {}
+        for group, category in category_of.items():
+            by_cat.setdefault(category, []).append(group)
+        # interleave categories; zip stops at the smallest category, as the generator does
+        order = [g for turn in zip(*by_cat.values(), strict=False) for g in turn][:n_prompts]
+        new_group = {g: i for i, g in enumerate(order)}
+        pairs = [
+            PrefPair(p.prompt, p.chosen, p.rejected, p.kind, p.category, new_group[p.group])
+            for g in order
+            for p in pairs
+            if p.group == g
+        ]
+    n = len({p.group for p in pairs})
+    if n < 2:
+        raise ValueError(f"need at least 2 prompts to make off-topic answers, got {n}")
     return pairs

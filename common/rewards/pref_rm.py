@@ -3,10 +3,11 @@
 No reward model can be downloaded on the development machines, so LASeR's instruction-
 following arms include one this module trains: a Bradley-Terry MLP head over FROZEN
 all-MiniLM-L6-v2 embeddings of the prompt and the response plus cheap response features,
-trained on (prompt, chosen, rejected) pairs that :mod:`common.rewards.pref_pairs` writes
-from the bundled instruction prompts (``instruct_sample.jsonl``; chosen = a templated answer
-that does what was asked, rejected = off-topic, truncated, looping, wrongly formatted,
-empty-ish, echoed or generic). Score = sigmoid(head) in [0, 1].
+trained on the bundled (prompt, chosen, rejected) pairs that :mod:`common.rewards.pref_pairs`
+reads (generated at build time by ``tools/samplegen/pref_pairs.py`` from the bundled
+instruction prompts of ``instruct_sample.jsonl``; chosen = a templated answer that does what
+was asked, rejected = off-topic, truncated, looping, wrongly formatted, empty-ish, echoed or
+generic). Score = sigmoid(head) in [0, 1].
 
 Held-out pairwise accuracy (P(score(chosen) > score(rejected)) on the 240 pairs of the 20%
 of prompts never trained on; chance 0.5) with the defaults (150 prompts, seed 0, hidden 32,
@@ -31,7 +32,6 @@ plausible but imperfect arm for a bandit, not a judge to report results with.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -44,7 +44,14 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.pref_pairs import PrefPair, generate_pref_pairs
+from common.rewards.pref_pairs import PrefPair, load_pref_pairs
+from common.rewards.proxy_training import (
+    accuracy_by_kind,
+    atomic_save,
+    mlp,
+    one_thread,
+    train_bt_head,
+)
 from common.rewards.registry import register_scorer
 from common.rewards.relevance import embed_texts, valid_response
 
@@ -150,71 +157,7 @@ def pair_features(
     return np.concatenate([u, v, u * v, np.abs(u - v), cheap], axis=1).astype(np.float32)
 
 
-# ----------------------------------------------------------------------------- head
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Train on one thread: on the shared 2-core machine two torch threads were slower than
-    one (they spin waiting for each other), and one thread is bit-reproducible."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _mlp(in_dim: int, hidden: int):
-    import torch
-
-    return torch.nn.Sequential(
-        torch.nn.Linear(in_dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
-    )
-
-
-def train_head(
-    x_chosen: np.ndarray,
-    x_rejected: np.ndarray,
-    heldout: np.ndarray,
-    seed: int = 0,
-    hidden: int = 32,
-    epochs: int = 200,
-):
-    """Fit the MLP head with the Bradley-Terry loss ``-log sigmoid(f(c) - f(r))``.
-
-    Args:
-        x_chosen, x_rejected: features of the pairs, shape (P, D) each.
-        heldout: bool mask of shape (P,): pairs left out of training.
-
-    The BT loss only sees differences, so it leaves the head's offset free; afterwards the
-    output bias is set so that the midpoint of the training pairs' mean chosen and mean
-    rejected logits maps to 0 (score 0.5): a chosen answer scores above 0.5, a rejected
-    one below, on average.
-
-    Returns:
-        the trained ``torch.nn.Sequential`` (eval mode).
-    """
-    import torch
-
-    xc, xr = torch.from_numpy(x_chosen), torch.from_numpy(x_rejected)
-    train = torch.from_numpy(~heldout)
-    with torch.random.fork_rng(devices=[]), _one_thread():
-        torch.manual_seed(seed)
-        net = _mlp(xc.shape[1], hidden)
-        opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-3)
-        for _ in range(epochs):  # full batch: ~1k pairs, deterministic and fast
-            opt.zero_grad()
-            margin = net(xc[train])[:, 0] - net(xr[train])[:, 0]
-            loss = -torch.nn.functional.logsigmoid(margin).mean()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            mid = (net(xc[train]).mean() + net(xr[train]).mean()) / 2
-            net[-1].bias -= mid
-    return net.eval()
+# ----------------------------------------------------------------------------- cache
 
 
 def _cache_path(cache_dir: Any, tag: str) -> Path:
@@ -223,15 +166,6 @@ def _cache_path(cache_dir: Any, tag: str) -> Path:
 
         cache_dir = default_cache() / "pref_rm"
     return Path(cache_dir) / f"pref_rm_{tag}.pt"
-
-
-def _atomic_save(blob: dict[str, Any], path: Path) -> None:
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)  # a concurrent reader never sees half a file
 
 
 @register_scorer("pref_rm")
@@ -244,8 +178,12 @@ class PreferenceRM(Scorer):
         model_dir: a folder holding ``pref_rm.pt`` (written by :meth:`save`) or that file;
             None trains on the generated pairs, or loads the cached head trained with the
             same options.
-        seed: seeds the pair generator (phrasings, corruptions) and the head's init.
-        n_prompts: train on this many bundled prompts (None: all 150); fewer trains faster.
+        seed: seeds the head's init (the bundled pairs were generated with seed 0; write
+            pairs of another seed with ``python -m tools.samplegen.pref_pairs --seed S
+            --out FILE`` and pass ``pairs_file``).
+        n_prompts: train on the pairs of this many prompts, one category at a time in turn
+            (None: all 150); fewer trains faster.
+        pairs_file: a pairs file (default: the bundled ``pref_pairs.jsonl.gz``).
         hidden, epochs: the head's width and full-batch Adam steps.
         embedder: "default" (the bundled MiniLM) or a SentenceTransformer hub id / path.
         cache_dir: where trained heads are cached (default ``<cache>/pref_rm``).
@@ -264,6 +202,7 @@ class PreferenceRM(Scorer):
         model_dir: str | os.PathLike | None = None,
         seed: int = 0,
         n_prompts: int | None = None,
+        pairs_file: str | os.PathLike | None = None,
         hidden: int = 32,
         epochs: int = 200,
         embedder: str = "default",
@@ -289,9 +228,9 @@ class PreferenceRM(Scorer):
                     f"reads version {self.VERSION}; retrain it"
                 )
         else:
-            # milliseconds; the cache key hashes the pairs' text, so a changed prompt set or
-            # generator never reuses a stale head
-            pairs = generate_pref_pairs(seed=seed, n_prompts=n_prompts)
+            # milliseconds; the cache key hashes the pairs' text, so a changed pairs file
+            # never reuses a stale head
+            pairs = load_pref_pairs(n_prompts, pairs_file)
             digest = hashlib.sha1(f"{embedder}|{hidden}|{epochs}".encode())
             for pair in pairs:
                 digest.update(f"\0{pair.prompt}\0{pair.chosen}\0{pair.rejected}".encode())
@@ -300,9 +239,9 @@ class PreferenceRM(Scorer):
                 blob = torch.load(path, map_location="cpu", weights_only=True)
             else:
                 blob = self._train(pairs, embedder, seed, hidden, epochs)
-                _atomic_save(blob, path)
+                atomic_save(blob, path)
         self.embedder = str(blob["embedder"])
-        self.net = _mlp(int(blob["in_dim"]), int(blob["hidden"]))
+        self.net = mlp(int(blob["in_dim"]), int(blob["hidden"]))
         self.net.load_state_dict(blob["state_dict"])
         self.net.eval()
         self.heldout_accuracy = float(blob["heldout_accuracy"])
@@ -317,19 +256,18 @@ class PreferenceRM(Scorer):
 
         t0 = time.time()
         prompts = [p.prompt for p in pairs]
-        with _one_thread():
+        with one_thread():
             xc = pair_features(prompts, [p.chosen for p in pairs], embedder)
             xr = pair_features(prompts, [p.rejected for p in pairs], embedder)
         # split by prompt so held-out pairs never share a prompt with training pairs
         heldout = np.array([p.group % 5 == 0 for p in pairs])
-        net = train_head(xc, xr, heldout, seed=seed, hidden=hidden, epochs=epochs)
+        net = train_bt_head(xc, xr, heldout, seed=seed, hidden=hidden, epochs=epochs)
         with torch.no_grad():
             held_c, held_r = torch.from_numpy(xc[heldout]), torch.from_numpy(xr[heldout])
             margin = net(held_c)[:, 0] - net(held_r)[:, 0]
         correct = (margin > 0).numpy()
         kinds = np.array([p.kind for p in pairs])[heldout]
-        by_kind = {str(k): float(correct[kinds == k].mean()) for k in sorted(set(kinds))}
-        acc = float(correct.mean())
+        acc, by_kind = accuracy_by_kind(correct, kinds)
         self.train_seconds = time.time() - t0
         log.info(
             "pref_rm trained in %.1fs on %d pairs; held-out pairwise accuracy %.3f %s",
@@ -354,7 +292,7 @@ class PreferenceRM(Scorer):
     def save(self, model_dir: str | os.PathLike) -> Path:
         """Write the head to ``model_dir/pref_rm.pt`` (load it with ``model_dir=...``)."""
         path = Path(model_dir) / HEAD_FILE
-        _atomic_save(self._blob, path)
+        atomic_save(self._blob, path)
         return path
 
     def logits(self, prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 
 from common.data.types import Example
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import build_scorer, scorer_class
+from common.rewards.registry import available_scorers, build_scorer
 
 Routing = Literal["by_example", "all", "listed"]
 ROUTINGS = ("by_example", "all", "listed")
@@ -78,6 +78,12 @@ class RewardSet:
         noise: Mapping[str, Any] | None = None,
         max_resident: int | None = None,
     ) -> None:
+        # Every rule on the ``rewards`` config group lives here; experiments/validate.py
+        # builds a RewardSet (no model loads) to check a config.
+        if not names:
+            raise ValueError("rewards.names is empty; list at least one metric")
+        if len(set(names)) != len(names):
+            raise ValueError(f"rewards.names has duplicates: {list(names)}")
         if routing not in ROUTINGS:
             raise ValueError(f"rewards.routing={routing!r}; allowed values: {', '.join(ROUTINGS)}")
         options = dict(options or {})
@@ -89,12 +95,17 @@ class RewardSet:
             )
         self.names = list(names)
         self.routing = routing
-        self._options = {n: dict(options.get(n, {})) for n in names}
+        self._options = {n: dict(options.get(n) or {}) for n in names}
         # A source may be an alias: options {scorer: <registry name>, ...} lets one scorer
         # class serve as several sources (two judge prompts, two reward models).
         self._scorer_names = {n: self._options[n].pop("scorer", n) for n in names}
-        for n in names:
-            scorer_class(self._scorer_names[n])  # fails fast with the allowed values
+        unknown = [n for n in names if self._scorer_names[n] not in available_scorers()]
+        if unknown:  # fails fast, before any scorer is built, with the allowed values
+            raise KeyError(
+                f"rewards.names has unknown metric(s) {unknown} (set "
+                f"rewards.options.<name>.scorer for an alias); allowed values: "
+                f"{', '.join(available_scorers())}"
+            )
         self.noise = dict(noise) if noise else None
         if self.noise is not None:
             if self.noise.get("name") not in self.names:

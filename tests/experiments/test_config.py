@@ -71,7 +71,7 @@ def test_negative_learning_rate_names_the_key():
 def test_weights_must_match_the_rewards():
     cfg = _valid()
     cfg.balancer.weights = {"ner_f1": 3.0, "bogus": 1.0}
-    with pytest.raises(ConfigError, match=r"balancer\.weights.*extra \['bogus'\].*missing"):
+    with pytest.raises(ConfigError, match=r"balancer\.weights.*extra keys: \['bogus'\].*missing"):
         validate_config(cfg)
 
 
@@ -135,7 +135,7 @@ def test_balancer_temperature_must_be_positive_or_null():
     assert cfg.balancer.name == "delta" and cfg.balancer.temperature is None
     validate_config(cfg)  # null = the step-dependent default
     cfg.balancer.temperature = 0.0
-    with pytest.raises(ConfigError, match=r"^balancer\.temperature=0\.0 must be > 0$"):
+    with pytest.raises(ConfigError, match=r"^balancer\.temperature must be > 0 or None, got 0\.0$"):
         validate_config(cfg)
 
 
@@ -143,7 +143,9 @@ def test_balancer_temperature_must_be_positive_or_null():
 def test_balancer_every_names_the_key_and_the_bound(every):
     cfg = _valid()
     cfg.balancer.every = every
-    with pytest.raises(ConfigError, match=rf"^balancer\.every={every} must be > 0$"):
+    with pytest.raises(
+        ConfigError, match=rf"^balancer\.every must be a positive integer, got {every}$"
+    ):
         validate_config(cfg)
 
 
@@ -249,3 +251,80 @@ def test_grpo_gdpo_and_a_condition_validate():
         f"+balancer.conditions.{names[0]}.threshold=0.5",
     )
     validate_config(cfg)
+
+
+# ---- rules that live in the reward set, the mixers and the reward step -------------------
+# validate_config builds those objects (no model loads), so a rule there is checked before
+# the run starts, and its message names the config key.
+
+
+@pytest.mark.parametrize(
+    "names, match",
+    [
+        ([], r"^rewards\.names is empty; list at least one metric$"),
+        (["ner_f1", "ner_f1"], r"^rewards\.names has duplicates: \['ner_f1', 'ner_f1'\]$"),
+        (["ner_f1", "rouge_1"], r"unknown metric\(s\) \['rouge_1'\].*allowed values:.*rouge_l"),
+    ],
+)
+def test_reward_names_rules_come_from_the_reward_set(names, match):
+    from common.rewards.reward_set import RewardSet
+
+    cfg = _valid()
+    cfg.rewards.names = names
+    cfg.balancer.weights = None
+    with pytest.raises(ConfigError, match=match):
+        validate_config(cfg)
+    with pytest.raises((KeyError, ValueError), match=match.strip("^$")):
+        RewardSet(names)  # the same rule, at its one home
+
+
+def test_reward_routing_and_noise_are_checked_before_the_run():
+    cfg = _valid()
+    cfg.rewards.routing = "some"
+    with pytest.raises(ConfigError, match=r"rewards\.routing='some'; allowed values: by_example"):
+        validate_config(cfg)
+    cfg = _valid()
+    cfg.rewards.noise = {"name": "bleu", "sigma": 0.1}
+    with pytest.raises(ConfigError, match=r"rewards\.noise\.name='bleu'; allowed values: ner_f1"):
+        validate_config(cfg)
+
+
+def test_unknown_balancer_name_lists_the_mixers():
+    cfg = _valid()
+    cfg.balancer.name = "inverted"
+    with pytest.raises(
+        ConfigError, match=r"^balancer\.name: .*'inverted'.*allowed values:.*inverse"
+    ):
+        validate_config(cfg)
+
+
+def test_an_option_the_balancer_does_not_take_is_named():
+    cfg = _valid()
+    cfg.balancer.ucb_k = 2.0
+    with pytest.raises(ConfigError, match=r"^balancer=.*ucb_k"):
+        validate_config(cfg)
+
+
+def test_single_metric_must_be_a_reward():
+    cfg = compose_config("+exp=debug", "balancer=single")
+    validate_config(cfg)
+    cfg.balancer.metric = "bleu"
+    with pytest.raises(ConfigError, match=r"^balancer\.metric 'bleu' is not one of the reward"):
+        validate_config(cfg)
+
+
+def test_query_granularity_with_a_learning_balancer_is_refused_before_the_run():
+    # the reward step's rule: a balancer that learns from per-source means cannot decide per
+    # prompt; before, validate_config let it through and the run failed after loading
+    cfg = _valid()
+    cfg.balancer.granularity = "query"
+    with pytest.raises(ConfigError, match=r"^balancer\.granularity=query: balancer .* learns"):
+        validate_config(cfg)
+
+
+def test_mab_reward_quantiles_name_the_key():
+    cfg = compose_config("+exp=debug", "trainer=laser_dpo", "balancer=linucb")
+    validate_config(cfg)
+    cfg.trainer.mab_reward.low_q = 0.9
+    with pytest.raises(ConfigError, match=r"^trainer\.mab_reward: need 0 <= low_q < high_q"):
+        validate_config(cfg)

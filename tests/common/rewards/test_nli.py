@@ -15,13 +15,8 @@ from transformers import (
 )
 
 from common.assets import gpt2_tokenizer_dir
-from common.rewards.nli import (
-    EmbeddingNLI,
-    HFSeq2SeqNLI,
-    HFSequenceClassificationNLI,
-    build_nli,
-    lexical_features,
-)
+from common.rewards.nli import EmbeddingNLI, build_nli, lexical_features
+from common.rewards.nli_hf import HFSeq2SeqNLI, HFSequenceClassificationNLI
 from common.rewards.nli_pairs import generate_pairs
 
 PREMISES = ["Title: Paris\nParis is the capital of France. It has 2 million people."] * 2 + [

@@ -1,17 +1,14 @@
-"""The project-trained preference RM: generated pairs, features, training (a small head on 30
+"""The project-trained preference RM: features, training (a small head on 30
 prompts, ~10 s), caching, saving/loading, scoring contract; the default recipe is slow."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pytest
-import torch
 
 from common.rewards import build_scorer
-from common.rewards.pref_pairs import REJECT_KINDS, generate_pref_pairs
-from common.rewards.pref_rm import N_CHEAP, PreferenceRM, cheap_features, train_head
+from common.rewards.pref_pairs import REJECT_KINDS
+from common.rewards.pref_rm import N_CHEAP, PreferenceRM, cheap_features
 
 EMAIL_PROMPT = (
     "Write a short email to a customer named Laura to apologise that their keyboard order "
@@ -32,27 +29,6 @@ TENT_REPLY = (
 )
 
 
-def test_pairs_cover_every_kind_and_are_deterministic():
-    pairs = generate_pref_pairs(seed=3, n_prompts=12)
-    assert len(pairs) == 12 * len(REJECT_KINDS)
-    assert Counter(p.kind for p in pairs) == {k: 12 for k in REJECT_KINDS}
-    assert len({p.category for p in pairs}) == 6  # a small subset still has every category
-    assert pairs == generate_pref_pairs(seed=3, n_prompts=12)
-    assert pairs != generate_pref_pairs(seed=4, n_prompts=12)
-    assert all(p.chosen != p.rejected and p.chosen.strip() for p in pairs)
-    echo = [p for p in pairs if p.kind == "echo"]
-    assert all(p.prompt in p.rejected for p in echo)
-    truncated = [p for p in pairs if p.kind == "truncated"]
-    assert all(len(p.rejected.split()) < len(p.chosen.split()) for p in truncated)
-
-
-def test_pairs_come_from_the_bundled_prompts():
-    from common.data import load_dataset
-
-    bundled = {ex.prompt for ex in load_dataset("instruct", None)}
-    assert {p.prompt for p in generate_pref_pairs(n_prompts=30)} <= bundled
-
-
 def test_cheap_features_by_hand():
     f = cheap_features("List 3 tips for a tent.", "1. Dry it.\n2. Fold it.\n3. Store it.")
     assert len(f) == N_CHEAP and all(0.0 <= x <= 1.0 for x in f)
@@ -63,20 +39,6 @@ def test_cheap_features_by_hand():
     assert email[9] == 1.0 and email[15] == 1.0  # subject, greeting and sign-off
     loop = cheap_features("Describe a kettle.", "the kettle " * 20)
     assert loop[5] > 0.8 and loop[6] == 0.0  # repeated trigrams; no end mark
-
-
-def test_train_head_is_deterministic_and_centred():
-    rng = np.random.default_rng(0)
-    xc = rng.normal(size=(64, 8)).astype(np.float32) + 1.0
-    xr = rng.normal(size=(64, 8)).astype(np.float32)
-    held = np.arange(64) % 4 == 0
-    a, b = (train_head(xc, xr, held, seed=1, hidden=4, epochs=50) for _ in range(2))
-    for pa, pb in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
-        torch.testing.assert_close(pa, pb, rtol=0, atol=0)
-    with torch.no_grad():
-        fc, fr = a(torch.from_numpy(xc[~held]))[:, 0], a(torch.from_numpy(xr[~held]))[:, 0]
-    assert abs(float(fc.mean() + fr.mean()) / 2) < 1e-5  # the offset puts 0.5 between them
-    assert float((fc > fr).float().mean()) > 0.9
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from common.data.samplegen.catalog import CATEGORIES, Category
+from tools.samplegen.catalog import CATEGORIES, Category
 
 HELDOUT_CATEGORIES = 12
 ROWS_PER_BASE = 2

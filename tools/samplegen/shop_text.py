@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
-from common.data.samplegen import lexicon
-from common.data.samplegen.catalog import AUDIENCES, CATEGORIES, COLORS, brands_of
-from common.data.samplegen.reviews import build_review
-from common.data.samplegen.shop_common import CONCEPTS, MULTILINGUAL, Row, row
+from tools.samplegen import lexicon
+from tools.samplegen.catalog import AUDIENCES, CATEGORIES, COLORS, brands_of
+from tools.samplegen.reviews import build_review
+from tools.samplegen.shop_common import CONCEPTS, MULTILINGUAL, Row, row
 
 
 def ner_query_entities(rng: random.Random) -> Row:

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from common.data.samplegen.eli5 import ELI5_TOPICS
+from tools.samplegen.eli5 import ELI5_TOPICS
 
 Doc = dict[str, str]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 
-from common.data.samplegen.catalog import BY_NAME, CATEGORIES, brands_of, far_categories
-from common.data.samplegen.reviews import ASPECTS, build_review, related
-from common.data.samplegen.shop_common import (
+from tools.samplegen.catalog import BY_NAME, CATEGORIES, brands_of, far_categories
+from tools.samplegen.reviews import ASPECTS, build_review, related
+from tools.samplegen.shop_common import (
     BEHAVIOR,
     COMPLEMENT,
     CONCEPTS,

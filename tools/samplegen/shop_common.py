@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from common.data.samplegen.catalog import COLORS, Category, brands_of
+from tools.samplegen.catalog import COLORS, Category, brands_of
 
 Row = dict[str, Any]
 

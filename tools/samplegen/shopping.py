@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import random
 
-from common.data.samplegen import lexicon
-from common.data.samplegen.shop_choice import (
+from tools.samplegen import lexicon
+from tools.samplegen.shop_choice import (
     mc_attribute_category,
     mc_complement,
     mc_department,
     mc_query_relation,
     mc_total_quantity,
 )
-from common.data.samplegen.shop_common import Row, unique_rows
-from common.data.samplegen.shop_lists import (
+from tools.samplegen.shop_common import Row, unique_rows
+from tools.samplegen.shop_lists import (
     ranking_query_products,
     retrieval_also_buy,
     retrieval_query_products,
     retrieval_review_aspects,
 )
-from common.data.samplegen.shop_text import (
+from tools.samplegen.shop_text import (
     gen_aspect_keyphrase,
     gen_category_explanations,
     gen_multilingual_description,

@@ -1,16 +1,20 @@
 """Write the bundled sample files into ``common/data/samples/`` (deterministic by seed).
 
-    python -m common.data.make_samples            # regenerate the committed files
-    python -m common.data.make_samples --check    # exit 1 if the committed files differ
+    python -m tools.samplegen.make_samples            # regenerate the committed files
+    python -m tools.samplegen.make_samples --check    # exit 1 if the committed files differ
 
 Every file is written by this project from hand-written catalogs and templates (see
-``common/data/samplegen``). Real benchmark files the project may redistribute (GSM8K, IFEval)
-live in ``common/data/corpora`` and are not generated.
+``tools/samplegen``); the runtime packages only read them. Real benchmark files the project
+may redistribute (GSM8K, IFEval) live in ``common/data/corpora`` and are not generated.
+``*.gz`` files are compared by their decompressed content (another zlib may compress the
+same rows to other bytes).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
 import sys
 import tempfile
@@ -18,12 +22,13 @@ from pathlib import Path
 
 from common.data.bundled import samples_dir
 from common.data.jsonl import write_jsonl
-from common.data.samplegen.alce_rows import alce_rows
-from common.data.samplegen.catalog import check_catalog
-from common.data.samplegen.ifeval_testbed import testbed_rows
-from common.data.samplegen.instruct import instruct_rows
-from common.data.samplegen.open_prompts import prompt_rows
-from common.data.samplegen.shopping import shopping_rows
+from tools.samplegen.alce_rows import alce_rows
+from tools.samplegen.catalog import check_catalog
+from tools.samplegen.ifeval_testbed import testbed_rows
+from tools.samplegen.instruct import instruct_rows
+from tools.samplegen.open_prompts import prompt_rows
+from tools.samplegen.pref_pairs import pref_pair_rows
+from tools.samplegen.shopping import shopping_rows
 
 DEFAULT_SEED = 0
 PER_CRITERION = 48
@@ -34,7 +39,23 @@ FILES = (
     "instruct_sample.jsonl",
     "ifeval_testbed_train.jsonl",
     "ifeval_testbed_heldout.jsonl",
+    "pref_pairs.jsonl.gz",
 )
+
+
+def write_jsonl_gz(path: Path, rows: list[dict]) -> None:
+    """``rows`` as gzip-compressed JSON lines with no name or time stamp in the gzip header,
+    so the same rows give the same bytes (with one zlib)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+        for row in rows:
+            gz.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
+    path.write_bytes(buffer.getvalue())
+
+
+def _content(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
 def write_samples(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
@@ -50,6 +71,7 @@ def write_samples(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     testbed = testbed_rows(seed)
     write_jsonl(out / "ifeval_testbed_train.jsonl", testbed["train"])
     write_jsonl(out / "ifeval_testbed_heldout.jsonl", testbed["heldout"])
+    write_jsonl_gz(out / "pref_pairs.jsonl.gz", pref_pair_rows(seed))
     return [out / name for name in FILES]
 
 
@@ -74,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             name
             for name in FILES
             if not (target / name).is_file()
-            or (Path(tmp) / name).read_bytes() != (target / name).read_bytes()
+            or _content(Path(tmp) / name) != _content(target / name)
         ]
     if stale:
-        print(f"out of date: {', '.join(stale)} (run python -m common.data.make_samples)")
+        print(f"out of date: {', '.join(stale)} (run python -m tools.samplegen.make_samples)")
         return 1
     print("bundled samples are up to date")
     return 0

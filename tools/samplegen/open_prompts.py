@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from common.data.samplegen.catalog import AUDIENCES, CATEGORIES
+from tools.samplegen.catalog import AUDIENCES, CATEGORIES
 
 TEMPLATES = (
     "Write a short product description for a {name} aimed at {audience}.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from common.data.samplegen.catalog import (
+from tools.samplegen.catalog import (
     AUDIENCES,
     BY_NAME,
     CATEGORIES,
@@ -17,7 +17,7 @@ from common.data.samplegen.catalog import (
     brands_of,
     far_categories,
 )
-from common.data.samplegen.shop_common import (
+from tools.samplegen.shop_common import (
     BEHAVIOR,
     CONCEPTS,
     QUERY_RELATIONS,
