@@ -80,6 +80,10 @@ def run_value(run: RunDir, key: str) -> str | None:
         value = value.get("name")
     if value is None or isinstance(value, ListConfig):
         value = run.overrides.get(key, run.choices.get(key, run.summary.get(key)))
+    if value is None and key == "trainer.method":
+        # the trainer's label lives on its class (summary.json's "method") since configs
+        # stopped repeating it; older runs still have it in the config
+        value = run.summary.get("method")
     if value is None or isinstance(value, (dict, list)):
         return None
     return str(value)

@@ -90,3 +90,16 @@ def test_failed_run_is_skipped_with_a_warning(default_outputs):
     assert [p.endswith("exp3_s3_crashed") for p in results["skipped"]] == [True]
     assert len(results["runs"]) == 6
     assert all("crashed" not in r["path"] for r in results["runs"])
+
+
+def test_group_by_trainer_method_reads_the_summary_of_new_runs(tmp_path):
+    """Configs no longer carry trainer.method (the trainer class is its label): the
+    summary's method stands in, and old runs that have it in the config still group."""
+    make_remax_run(tmp_path / "old", seed=0)
+    new = make_remax_run(tmp_path / "new", seed=1)
+    cfg_file = new / ".hydra" / "config.yaml"
+    cfg = OmegaConf.load(cfg_file)
+    del cfg.trainer["method"]
+    OmegaConf.save(cfg, cfg_file)
+    rows = compare([tmp_path], tmp_path / "out", group_by=["trainer.method"], plots=False)["rows"]
+    assert [r["label"] for r in rows if r["label"] != "zero-shot"] == ["drbo"]
