@@ -101,10 +101,16 @@ class RewardSet:
         self._scorer_names = {n: self._options[n].pop("scorer", n) for n in names}
         unknown = [n for n in names if self._scorer_names[n] not in available_scorers()]
         if unknown:  # fails fast, before any scorer is built, with the allowed values
+            aliases = [
+                f"rewards.options.{n}.scorer={self._scorer_names[n]!r}"
+                for n in unknown
+                if self._scorer_names[n] != n
+            ]
             raise KeyError(
-                f"rewards.names has unknown metric(s) {unknown} (set "
-                f"rewards.options.<name>.scorer for an alias); allowed values: "
-                f"{', '.join(available_scorers())}"
+                f"rewards.names has unknown metric(s) {unknown}"
+                + (f" (through {', '.join(aliases)})" if aliases else "")
+                + " (set rewards.options.<name>.scorer for an alias); allowed values: "
+                + ", ".join(available_scorers())
             )
         self.noise = dict(noise) if noise else None
         if self.noise is not None:

@@ -56,12 +56,14 @@ def test_unknown_metric_fails_at_construction_naming_the_allowed_values():
     with pytest.raises(KeyError) as err:
         RewardSet(["answer_format", "bleu5"], routing="all")
     msg = str(err.value)
-    assert "unknown reward metric 'bleu5'; allowed values:" in msg
+    assert "rewards.names has unknown metric(s) ['bleu5']" in msg and "allowed values:" in msg
     assert "answer_format" in msg and "length_reward" in msg and "bleu4" in msg
 
 
 def test_an_alias_to_an_unknown_scorer_fails_at_construction_too():
-    with pytest.raises(KeyError, match="unknown reward metric 'nope'"):
+    with pytest.raises(
+        KeyError, match=r"\['judge'\] \(through rewards.options.judge.scorer='nope'\)"
+    ):
         RewardSet(["judge"], routing="all", options={"judge": {"scorer": "nope"}})
 
 
