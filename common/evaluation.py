@@ -61,4 +61,3 @@ def generate_predictions(
                 texts[i] = t
             bar.update(len(chunk))
     return texts
-
