@@ -27,6 +27,7 @@ from experiments.studies.seed_bootstrap import (  # noqa: E402
     difference_interval,
 )
 
+ZERO_TOL = 1e-9
 HEADLINE = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose", "overall")
 
 
@@ -79,7 +80,10 @@ def differences(cells, pairs, reference, resamples: int, seed: int) -> dict[str,
         table = {}
         for m in sorted(set(cells[a]) & set(cells[b])):
             iv = difference_interval(cells[a][m], cells[b][m], resamples, seed=seed)
-            table[m] = iv.to_dict() | {"within_noise": iv.contains_zero}
+            # float sums of identical per-seed values can land 1e-17 off 0: a tolerance keeps
+            # "no difference at all" from reading as an interval that excludes 0
+            within = iv.lo <= ZERO_TOL and iv.hi >= -ZERO_TOL
+            table[m] = iv.to_dict() | {"within_noise": within}
         out[f"{a} - {b}"] = table
     return out
 

@@ -112,3 +112,14 @@ def test_weights_table_from_run_metrics(tmp_path):
     table = weights_md(traces)
     assert "| K-sample mean at start | 0.10 | 0.90 |" in table
     assert "0.500 → 0.700 (max 0.700)" in table
+
+
+def test_identical_cells_are_within_noise_despite_float_rounding():
+    from experiments.studies.report import differences
+    from experiments.studies.seed_bootstrap import ResampledCell
+
+    # three seeds of the same value whose float mean is not exactly the value
+    a = ResampledCell([0.1, 0.2, 0.3], np.tile([[0.1], [0.2], [0.3]], (1, 50)), rows=5)
+    b = ResampledCell([0.2, 0.2, 0.2], np.full((3, 50), 0.2), rows=5)
+    diffs = differences({"a": {"m": a}, "b": {"m": b}}, [("a", "b")], None, 50, 0)
+    assert diffs["a - b"]["m"]["within_noise"]
