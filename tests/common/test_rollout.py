@@ -118,7 +118,7 @@ def test_shared_prompt_with_one_token_responses(tiny_lm):
 def test_gradient_checkpointing_takes_the_concatenated_forward(tiny_lm, monkeypatch):
     """transformers refuses a KV cache while checkpointing in training mode, so the shared
     path must not be taken then."""
-    import common.rollout as rollout_mod
+    import common.logprobs as rollout_mod  # where rollout_logprobs looks its helpers up
 
     model, _ = tiny_lm
     ids = torch.tensor([[5, 6, 7], [5, 6, 7]])
