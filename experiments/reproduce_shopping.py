@@ -26,6 +26,7 @@ from pathlib import Path
 from common.data.shopbench import load_shopbench, write_shopbench
 from common.rewards.shopbench_eval import score_shopbench
 from experiments.evaluate import predict
+from experiments.studies.grid import DIST_VARS
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DEV = REPO.parent / "shared" / "data" / "shopbench_dev.jsonl"
@@ -75,8 +76,7 @@ def train(balancer: str, seed: int, run_dir: Path, overrides: list[str]) -> None
     print(f"[{balancer}] training: {' '.join(cmd[1:])}", flush=True)
     # Each training run is its own single-process job: it must not inherit a rendezvous
     # (port) that this process or a launcher set up.
-    dist = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    env = {k: v for k, v in os.environ.items() if k not in dist}
+    env = {k: v for k, v in os.environ.items() if k not in DIST_VARS}
     subprocess.run(cmd, cwd=REPO, check=True, env=env)
 
 

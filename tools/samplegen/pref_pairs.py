@@ -7,20 +7,9 @@ No preference data set or reward model can be downloaded on the development mach
 pairs are made from the bundled instruction-following prompts
 (:mod:`tools.samplegen.instruct`, the prompts of ``instruct_sample.jsonl``):
 
-- chosen: a templated answer that does what the prompt asks (on topic, requested format,
-  30-90 words), two phrasings per prompt;
-- rejected, one of each kind per prompt:
-    ``off_topic_same``  a good answer to another prompt of the same category (right format,
-                        wrong subject: the hardest kind),
-    ``off_topic``       a good answer to a prompt of another category,
-    ``truncated``       the chosen answer cut after 20-45% of its words,
-    ``repeated``        degenerate looping: a phrase or a sentence repeated,
-    ``wrong_format``    the content in the wrong shape (a paragraph instead of a list, an
-                        email without subject, greeting and sign-off, one side of a
-                        comparison...),
-    ``empty``           a filler such as "Sure!" or "I don't know.",
-    ``echo``            the prompt copied back,
-    ``generic``         a vague answer that fits any prompt.
+- chosen: a templated answer that does what the prompt asks, two phrasings per prompt;
+- rejected: one of each kind listed in :mod:`common.rewards.pref_pairs` (the reader, where
+  users look them up) per prompt.
 
 Each rejected answer is paired with one of the two chosen ones. Everything is drawn from one
 ``random.Random(seed)``, so the pairs are a pure function of ``(seed, n_prompts)``.
