@@ -81,13 +81,15 @@ def python(cmd: list[str]) -> list[str]:
 
 
 # ---- SLURM and run folders ---------------------------------------------------------------
-def wait_for(check: Callable[[], object], what: str, timeout: float = WAIT_S) -> object:
+def wait_for(
+    check: Callable[[], object], what: str, timeout: float = WAIT_S, poll: float = 1.0
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(1)
+        time.sleep(poll)
     raise AssertionError(f"waited {timeout:.0f} s for {what}")
 
 
@@ -206,7 +208,11 @@ class Preemption(threading.Thread):
     def run(self) -> None:
         try:
             self.run_dir = wait_for(self.find_run, "the run folder")
-            wait_for(lambda: metric_rows(self.run_dir), f"the first step in {self.run_dir}")
+            # A tenth of a second: on a quiet machine the tiny run's remaining steps take about
+            # a second, and a 1 s poll let the signal land after training (in the final eval).
+            wait_for(
+                lambda: metric_rows(self.run_dir), f"the first step in {self.run_dir}", poll=0.1
+            )
             self.job_id = starts(self.run_dir)[-1]["slurm"]["SLURM_JOB_ID"]
             cmd = [self.job_id if t == "JOB_ID" else t for t in self.scancel]
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
