@@ -13,12 +13,16 @@ from typing import Any
 
 import torch
 
-# Log-probs live in common/logprobs.py; these names stay importable from here.
+from common.decode import decode_from_shared_prefill
+
+# Log-probs live in common/logprobs.py, top-p in common/sampling.py; these names stay
+# importable from here.
 from common.logprobs import (  # noqa: F401
     rollout_logprobs,
     sequence_logprobs,
     shared_prompt_logprobs,
 )
+from common.sampling import top_p_filter  # noqa: F401
 
 
 @dataclass
@@ -98,6 +102,49 @@ def generate(
     was_training = model.training
     model.eval()
     start = time.perf_counter()
+    if _plain_decoding(model.generation_config):
+        # Token for token what model.generate returns, with each prompt prefilled once for
+        # its n rows (common.decode).
+        G = enc["input_ids"].shape[0]
+        response_ids = decode_from_shared_prefill(
+            model,
+            enc["input_ids"],
+            enc["attention_mask"],
+            torch.arange(G, device=device).repeat_interleave(num_return_sequences),
+            sampled=G * num_return_sequences if do_sample else 0,
+            max_new_tokens=max_new_tokens,
+            eos_ids=_eos_ids(model, tokenizer),
+            pad_id=tokenizer.pad_token_id,
+            temperature=temperature,
+            top_p=top_p,
+            min_new_tokens=int(model.generation_config.min_new_tokens or 0),
+        )
+    else:
+        response_ids = _hf_generate(
+            model,
+            tokenizer,
+            enc,
+            max_new_tokens,
+            do_sample,
+            temperature,
+            top_p,
+            num_return_sequences,
+        )
+    seconds = time.perf_counter() - start
+    model.train(was_training)
+    mask = response_mask_until_eos(response_ids, _eos_ids(model, tokenizer))
+    response_ids = response_ids.masked_fill(mask == 0, tokenizer.pad_token_id)
+    texts = tokenizer.batch_decode(response_ids, skip_special_tokens=True)
+    prompt_ids = enc["input_ids"].repeat_interleave(num_return_sequences, dim=0)
+    prompt_mask = enc["attention_mask"].repeat_interleave(num_return_sequences, dim=0)
+    return Rollout(prompt_ids, prompt_mask, response_ids, mask, texts, seconds)
+
+
+def _hf_generate(
+    model, tokenizer, enc, max_new_tokens, do_sample, temperature, top_p, num_return_sequences
+) -> torch.Tensor:
+    """(R, T) new tokens from ``model.generate`` (the generation_config's logits processors
+    applied)."""
     kwargs = dict(do_sample=do_sample, num_return_sequences=num_return_sequences)
     if do_sample:
         kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
@@ -111,117 +158,12 @@ def generate(
         use_cache=True,
         **kwargs,
     )
-    seconds = time.perf_counter() - start
-    model.train(was_training)
-    P = enc["input_ids"].shape[1]
-    response_ids = out[:, P:]
-    mask = response_mask_until_eos(response_ids, _eos_ids(model, tokenizer))
-    response_ids = response_ids.masked_fill(mask == 0, tokenizer.pad_token_id)
-    texts = tokenizer.batch_decode(response_ids, skip_special_tokens=True)
-    prompt_ids = enc["input_ids"].repeat_interleave(num_return_sequences, dim=0)
-    prompt_mask = enc["attention_mask"].repeat_interleave(num_return_sequences, dim=0)
-    return Rollout(prompt_ids, prompt_mask, response_ids, mask, texts, seconds)
-
-
-def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
-    """(R, V) logits with the tokens outside the nucleus set to -inf (transformers'
-    ``TopPLogitsWarper``: the smallest set whose probability reaches ``top_p``, at least one
-    token), so a row samples exactly as ``generate(do_sample=True, top_p=...)`` would."""
-    if top_p >= 1.0:
-        return logits
-    ordered, order = torch.sort(logits, descending=False)
-    cumulative = ordered.softmax(dim=-1).cumsum(dim=-1)
-    drop = cumulative <= (1 - top_p)
-    drop[:, -1:] = False  # keep the most likely token
-    return logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
-
-
-def _next_tokens(
-    logits: torch.Tensor, sampled: int, temperature: float, top_p: float
-) -> torch.Tensor:
-    """(R,) next tokens from (R, V) fp32 logits: the first ``sampled`` rows draw from the
-    tempered nucleus (one ``torch.multinomial`` over them, as ``generate`` draws), the others
-    take the argmax."""
-    greedy = logits[sampled:].argmax(dim=-1)
-    if sampled == 0:
-        return greedy
-    scores = top_p_filter(logits[:sampled] / temperature, top_p)
-    drawn = torch.multinomial(scores.softmax(dim=-1), num_samples=1).squeeze(1)
-    return torch.cat([drawn, greedy])
-
-
-@torch.no_grad()
-def decode_from_shared_prefill(
-    model,
-    prompt_ids: torch.Tensor,
-    prompt_mask: torch.Tensor,
-    rows: torch.Tensor,
-    sampled: int,
-    max_new_tokens: int,
-    eos_ids: Sequence[int],
-    pad_id: int,
-    temperature: float = 1.0,
-    top_p: float = 1.0,
-    min_new_tokens: int = 0,
-) -> torch.Tensor:
-    """Continue G prompts into R rows with one prefill per prompt.
-
-    The prompts run once (KV cache kept); the cache is then expanded to the R rows
-    (``rows[r]`` is row r's prompt) and every decode step feeds all rows together: the first
-    ``sampled`` rows sample (temperature, top-p), the others are greedy. A row that emitted an
-    EOS is padded; decoding stops when every row has. Per row this is what ``generate`` does
-    for that prompt alone (same positions, same masks, same sampling rule and, for the
-    sampled rows, the same draws from the global RNG), at the cost of G prompt forwards
-    instead of R.
-
-    Args:
-        prompt_ids: (G, P) left-padded prompts; prompt_mask: (G, P).
-        rows: (R,) long prompt index of each output row; sampled rows first.
-        min_new_tokens: EOS is not chosen before this many tokens (generation_config's).
-
-    Returns:
-        (R, T) generated ids, T <= max_new_tokens, pad after each row's first EOS.
-    """
-    position_ids = (prompt_mask.cumsum(dim=1) - 1).clamp(min=0)
-    out = model(
-        input_ids=prompt_ids,
-        attention_mask=prompt_mask,
-        position_ids=position_ids,
-        use_cache=True,
-        logits_to_keep=1,
-    )
-    cache = out.past_key_values
-    cache.batch_select_indices(rows)  # (G, ...) -> (R, ...)
-    logits = out.logits[rows, -1, :].float()
-    attention = prompt_mask[rows]
-    eos = torch.as_tensor(list(eos_ids), device=prompt_ids.device)
-    done = torch.zeros(rows.shape[0], dtype=torch.bool, device=prompt_ids.device)
-    tokens: list[torch.Tensor] = []
-    for t in range(max_new_tokens):
-        if t < min_new_tokens:  # as transformers' MinNewTokensLengthLogitsProcessor
-            logits[:, eos] = float("-inf")
-        nxt = _next_tokens(logits, sampled, temperature, top_p).masked_fill(done, pad_id)
-        tokens.append(nxt)
-        done |= torch.isin(nxt, eos)
-        if t == max_new_tokens - 1 or bool(done.all()):
-            break
-        attention = torch.cat([attention, attention.new_ones(attention.shape[0], 1)], dim=1)
-        logits = (
-            model(
-                input_ids=nxt[:, None],
-                attention_mask=attention,
-                position_ids=attention.sum(dim=1, keepdim=True) - 1,
-                cache=cache,
-                use_cache=True,
-            )
-            .logits[:, -1, :]
-            .float()
-        )
-    return torch.stack(tokens, dim=1)
+    return out[:, enc["input_ids"].shape[1] :]
 
 
 # generation_config fields whose default leaves the logits as they are; any other value needs
-# transformers' logits processors, which decode_from_shared_prefill does not apply.
+# transformers' logits processors or stopping criteria, which decode_from_shared_prefill does
+# not apply (generate then calls model.generate).
 _NEUTRAL_GENERATION = {
     "repetition_penalty": (None, 1.0),
     "no_repeat_ngram_size": (None, 0),
@@ -237,6 +179,12 @@ _NEUTRAL_GENERATION = {
     "min_p": (None,),
     "sequence_bias": (None,),
     "renormalize_logits": (None, False),
+    "min_length": (None, 0),
+    "exponential_decay_length_penalty": (None,),
+    "guidance_scale": (None, 1.0),
+    "watermarking_config": (None,),
+    "stop_strings": (None,),
+    "max_time": (None,),
 }
 
 

@@ -213,3 +213,44 @@ def test_top_p_filter_matches_transformers():
         want = TopPLogitsWarper(top_p=p)(None, logits.clone())
         assert torch.equal(top_p_filter(logits, p), want), p
     assert torch.equal(top_p_filter(logits, 1.0), logits)
+
+
+def _hf_tokens(model, tok, prompts, n_new, n=1, **sampling):
+    """New tokens of transformers' own generate (the reference the loop must reproduce)."""
+    enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    if sampling.get("do_sample"):
+        sampling.setdefault("top_k", 0)
+    else:
+        sampling.update(temperature=None, top_p=None, top_k=None)
+    out = model.generate(
+        **enc,
+        max_new_tokens=n_new,
+        num_return_sequences=n,
+        pad_token_id=tok.pad_token_id,
+        **sampling,
+    )
+    return out[:, enc["input_ids"].shape[1] :]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("temperature, top_p, n", [(1.0, 1.0, 1), (0.8, 0.8, 2), (0.7, 0.3, 3)])
+def test_generate_gives_transformers_tokens(tiny_lm, dtype, temperature, top_p, n):
+    """common.rollout.generate decodes with its own loop (one prefill per prompt, prepacked
+    weights, sort-free top-p): same tokens as model.generate under the same seed, sampled
+    with n rows per prompt, and greedy."""
+    import copy
+
+    from common.precision import cast_parameters
+
+    model, tok = tiny_lm
+    model = cast_parameters(copy.deepcopy(model), dtype)  # the fixture is shared
+    torch.manual_seed(5)
+    want = _hf_tokens(
+        model, tok, PROMPTS, 10, n, do_sample=True, temperature=temperature, top_p=top_p
+    )
+    torch.manual_seed(5)
+    got = generate(model, tok, PROMPTS, 10, True, temperature, top_p, num_return_sequences=n)
+    mask = response_mask_until_eos(want, [tok.eos_token_id])
+    assert torch.equal(got.response_ids, want.masked_fill(mask == 0, tok.pad_token_id))
+    greedy = generate(model, tok, PROMPTS, 10, do_sample=False)
+    assert torch.equal(greedy.response_ids, _hf_tokens(model, tok, PROMPTS, 10))
