@@ -1,7 +1,7 @@
 """Decode speed against the memory-bandwidth bound measured in the same run.
 
     python -m bench.bench_decode [--model default] [--precision auto] [--batch-size 4]
-        [--new-tokens 32] [--rounds 3] [--variants hf,loop,static,compile]
+        [--new-tokens 32] [--rounds 3] [--variants hf,loop,packed,sampled,static,compile]
 
 A decode step of a small model at batch 4 is memory-bound: every step reads every weight
 once (plus the KV cache). The floor of one step is therefore
@@ -17,8 +17,13 @@ anything): the copy, then every variant's per-token decode time, taken as
 
 so the prompt's prefill cancels out. Variants:
     hf       transformers ``generate`` (dynamic KV cache), greedy;
-    loop     ``common.rollout.decode_from_shared_prefill`` (the ReMax rollout: one forward
-             per token, no logits processors, no stopping-criteria objects);
+    loop     ``common.decode.decode_from_shared_prefill`` with plain ``F.linear`` layers
+             (one forward per token, no logits processors, no stopping-criteria objects);
+    packed   the same loop as the project runs it: linear layers on oneDNN-prepacked
+             weights (``common.prepacked``; packing is paid in both timed calls and cancels);
+    sampled  ``packed`` with the first half of the rows sampled at ReMax's settings
+             (temperature 0.8, top-p 0.8: the sort-free nucleus of ``common.sampling``), the
+             others greedy, as a ReMax rollout decodes;
     static   ``generate`` with ``cache_implementation="static"`` (pre-allocated KV cache);
     compile  ``static`` plus ``torch.compile`` of the decode forward (transformers compiles
              it when the cache is static); the first call pays the compilation, which is
@@ -48,7 +53,7 @@ from bench.bench_drbo import (
 )
 
 TARGET = 0.5
-VARIANTS = ("hf", "loop", "static", "compile")
+VARIANTS = ("hf", "loop", "packed", "sampled", "static", "compile")
 
 
 def copy_bandwidth(mib: int = 256, reps: int = 5) -> float:
@@ -100,17 +105,21 @@ class Decoder:
         m, enc = self.model, self.enc
         t0 = time.perf_counter()
         with torch.no_grad():
-            if variant == "loop":
+            if variant in ("loop", "packed", "sampled"):
+                B = enc["input_ids"].shape[0]
                 ids = decode_from_shared_prefill(
                     m,
                     enc["input_ids"],
                     enc["attention_mask"],
-                    torch.arange(enc["input_ids"].shape[0]),
-                    sampled=0,
+                    torch.arange(B),
+                    sampled=B // 2 if variant == "sampled" else 0,
                     max_new_tokens=n,
                     eos_ids=_eos_ids(m, self.tok),
                     pad_id=self.tok.pad_token_id,
+                    temperature=0.8,
+                    top_p=0.8,
                     min_new_tokens=n,
+                    prepack=variant != "loop",
                 )
                 assert ids.shape[1] == n
             else:
