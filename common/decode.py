@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
+from common.logprobs import _cache_of
 from common.prepacked import prepacked_linears
 from common.sampling import next_tokens
 
@@ -66,7 +67,7 @@ def decode_from_shared_prefill(
             use_cache=True,
             logits_to_keep=1,
         )
-        cache = out.past_key_values
+        cache = _cache_of(out)
         cache.batch_select_indices(rows)  # (G, ...) -> (R, ...)
         logits = out.logits[rows, -1, :].float()
         del out

@@ -98,7 +98,7 @@ def shared_prompt_logprobs(
     if T == 1:
         logits = first
     else:
-        cache = out.past_key_values
+        cache = _cache_of(out)
         cache.batch_select_indices(prompt_index)  # (G, ...) -> (B, ...), differentiable
         # The last response token predicts nothing that is scored, so it is not fed.
         mask = torch.cat([prompt_mask[prompt_index], response_mask[:, :-1]], dim=1)
@@ -137,3 +137,9 @@ def rollout_logprobs(model, rollout: Rollout) -> torch.Tensor:
         rollout.response_mask,
         prompt_index,
     )
+
+
+def _cache_of(out):
+    """The KV cache of a model output (``cache`` from transformers 5.24 on, where reading
+    ``past_key_values`` warns; ``past_key_values`` before)."""
+    return out["cache"] if "cache" in out else out.past_key_values
