@@ -17,7 +17,12 @@ of ``model`` (also the base and adapter layers inside peft's LoRA modules) compu
 ``x @ W.T + b`` with its packed weight; outside it nothing is changed. Not eligible, left as
 they are: CUDA or other devices, dtypes other than fp32/bf16, weights sharded by ZeRO-3
 (their data is gathered only inside the forward), modules whose ``forward`` something else
-already replaced, and any layer while autograd records (packing is for inference).
+already replaced, every layer while ``torch.nn.functional.linear`` is not torch's own
+(DeepSpeed ZeRO-3 replaces it with its memory-efficient linear for the rest of the process;
+packing would bypass that), and any call while autograd records (packing is for inference:
+a call that could need gradients takes ``F.linear`` on the plain weight, so autograd never
+sees a packed one). The packed copies are taken on entry: weights changed inside the block
+(an optimizer step, merging LoRA adapters) are not seen until the next block.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ import torch
 import torch.nn.functional as F
 
 _PACKABLE_DTYPES = (torch.float32, torch.bfloat16)
+# torch's own linear (what ``F.linear`` is until someone replaces it); the reference of the
+# build check, and the test of whether ``F.linear`` was replaced.
+_TORCH_LINEAR = torch._C._nn.linear
 
 
 @functools.cache
@@ -49,7 +57,7 @@ def prepacking_works(dtype: torch.dtype) -> bool:
         got = torch.ops.mkldnn._linear_pointwise(x, packed, b, "none", [], "")
     except (RuntimeError, AttributeError, NotImplementedError):
         return False
-    want = F.linear(x, w, b)
+    want = _TORCH_LINEAR(x, w, b)
     tol = 1e-2 if dtype == torch.bfloat16 else 1e-4
     return got.shape == want.shape and torch.allclose(got.float(), want.float(), atol=tol, rtol=tol)
 
@@ -65,6 +73,7 @@ def _eligible(module: torch.nn.Module) -> bool:
         and w.numel() > 0  # ZeRO-3 leaves an empty placeholder outside the forward
         and not hasattr(w, "ds_id")  # a ZeRO-3 partitioned parameter
         and (module.bias is None or module.bias.dtype == w.dtype)
+        and F.linear is _TORCH_LINEAR
         and prepacking_works(w.dtype)
     )
 
@@ -73,8 +82,11 @@ def _packed_forward(module: torch.nn.Linear, packed: torch.Tensor):
     weight, bias = module.weight, module.bias
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
-            return F.linear(x, weight, bias)  # training: autograd needs the plain op
+        if torch.is_grad_enabled() and (
+            x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
+        ):
+            # Autograd records: the packed op has no derivative, the plain one does.
+            return F.linear(x, weight, bias)
         if x.dtype != weight.dtype:
             return F.linear(x, weight, bias)
         return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
@@ -99,7 +111,7 @@ def prepacked_linears(model: Any, batch_hint: int = 4, enabled: bool = True) -> 
     Yields:
         The number of layers packed (0 when none is eligible).
     """
-    patched: list[torch.nn.Module] = []
+    patched: list[tuple[torch.nn.Module, Any]] = []
     try:
         if enabled:
             with torch.no_grad():
@@ -109,8 +121,12 @@ def prepacked_linears(model: Any, batch_hint: int = 4, enabled: bool = True) -> 
                             module.weight.detach(), batch_hint
                         )
                         module.forward = _packed_forward(module, packed)
-                        patched.append(module)
+                        patched.append((module, module.forward))
         yield len(patched)
     finally:
-        for module in patched:
-            del module.forward
+        # Also on an exception inside the block or while packing. A nested block on the same
+        # model finds these layers replaced and packs none of them, so only the outermost
+        # block restores them; a forward someone else set meanwhile is left to its owner.
+        for module, forward in patched:
+            if module.__dict__.get("forward") is forward:
+                del module.forward

@@ -1,4 +1,5 @@
-"""Shared fixtures: offline environment, tiny models, the shared benchmark file, and the
+"""Shared fixtures: offline environment, tiny models, the shared benchmark file, torch's own
+``F.linear`` restored after each test (DeepSpeed ZeRO-3 replaces it), and the
 helpers several test packages use (parameter snapshots, an injected death at a step, metrics
 rows without timings, a child process's environment)."""
 
@@ -30,6 +31,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def torch_linear_restored():
+    """Every test starts with torch's own ``torch.nn.functional.linear``.
+
+    Building a ZeRO-3 DeepSpeed engine replaces it, process-wide, with DeepSpeed's
+    memory-efficient linear and leaves it so ("This will persist unless manually reset"). A
+    later test in the same process would then run every ``nn.Linear`` through DeepSpeed's op:
+    in bf16 its bias is added after the product is rounded (not torch's fused result), and
+    its backward takes any parameter with a ``ds_id`` for a ZeRO-3 partitioned one.
+    """
+    yield
+    import torch
+
+    torch.nn.functional.linear = torch._C._nn.linear
 
 
 @pytest.fixture(scope="session")
