@@ -1,13 +1,18 @@
 """Peers: this project's ReMax and DPO steps against TRL's RLOO and DPO trainers.
 
     python -m bench.bench_peers [--steps 3] [--prompts 8] [--new-tokens 32] [--model default]
-                                [--threads N] [--trl-gradient-checkpointing]
+                                [--precision auto|fp32|bf16] [--threads N]
+                                [--trl-gradient-checkpointing]
 
 Everything runs in one process on the same policy (``--model``, the embedded SmolLM2-135M-
 Instruct by default), the same ``--prompts`` prompts (the first batch ``ReMaxLoop`` draws from
 the bundled shopping sample, chat-templated by ``format_prompt``) and responses of exactly
 ``--new-tokens`` tokens everywhere (EOS suppressed until then: ``min_new_tokens`` =
-``max_new_tokens``, so an early EOS never makes one side cheaper). fp32 on CPU for all.
+``max_new_tokens``, so an early EOS never makes one side cheaper). Every side runs in one
+precision, ``--precision`` resolved as ``model.precision`` resolves it (``auto``: bf16 on a CPU
+with AMX or AVX512-BF16): ours with ``model.precision=<it>`` (fp32 master weights and optimizer
+state, bf16 compute), TRL with ``bf16=True`` (accelerate's bf16 autocast over fp32 weights, the
+same split), the plain step under the same autocast.
 
 1. ReMax vs RLOO. Ours: ``ReMaxLoop.train_step`` on a fixed batch (``+exp=shopping_mmlu``,
    every task type's budget set to ``--new-tokens``, DeepSpeed ZeRO-0, no evaluation, no
@@ -216,11 +221,11 @@ def check_single_process(trainer) -> str:
     return kind
 
 
-def _trl_common(tmp: str, rounds: int, gc_on: bool) -> dict[str, Any]:
+def _trl_common(tmp: str, rounds: int, gc_on: bool, precision: str) -> dict[str, Any]:
     return dict(
         output_dir=tmp,
         use_cpu=True,
-        bf16=False,
+        bf16=precision == "bf16",
         max_steps=rounds,
         report_to="none",
         save_strategy="no",
@@ -251,6 +256,7 @@ def remax_loop(args, tmp: str):
     cfg = compose_config(
         "+exp=shopping_mmlu",
         f"model.name_or_path={args.model}",
+        f"model.precision={args.precision}",
         f"trainer.steps={args.steps + 1}",
         f"trainer.batch_size={args.prompts}",
         "trainer.standardize_k=8",
@@ -285,7 +291,9 @@ def mixed_reward(loop, batch) -> Callable[[list[str]], list[float]]:
 class PlainReMax:
     """ReMax written out by hand: no engine, no loop, one AdamW over the full policy."""
 
-    def __init__(self, model_name: str, prompts: list[str], score, new_tokens: int, tr) -> None:
+    def __init__(
+        self, model_name: str, prompts: list[str], score, new_tokens: int, tr, precision: str
+    ) -> None:
         import torch
 
         from common.assets import load_causal_lm
@@ -295,8 +303,15 @@ class PlainReMax:
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=float(tr.lr), betas=(0.9, 0.95))
         self.enc = self.tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         self.score, self.T, self.tr = score, new_tokens, tr
+        self.bf16 = precision == "bf16"  # bf16 autocast over fp32 weights, as TRL's bf16=True
 
     def step(self) -> None:
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            self._step()
+
+    def _step(self) -> None:
         import torch
         import torch.nn.functional as F
 
@@ -371,7 +386,12 @@ def bench_remax(args, trl: bool, tmp: str) -> tuple[dict[str, Any], list]:
 
         with single_process_env():
             config = RLOOConfig(
-                **_trl_common(os.path.join(tmp, "rloo"), rounds, args.trl_gradient_checkpointing),
+                **_trl_common(
+                    os.path.join(tmp, "rloo"),
+                    rounds,
+                    args.trl_gradient_checkpointing,
+                    args.precision,
+                ),
                 # one optimizer step = every prompt x 2 generations
                 per_device_train_batch_size=2 * len(prompts),
                 num_generations=2,
@@ -405,7 +425,9 @@ def bench_remax(args, trl: bool, tmp: str) -> tuple[dict[str, Any], list]:
     peak_trl = peak_rss_gb()
     trainer = None
     gc.collect()
-    plain = PlainReMax(args.model, prompts, score, args.new_tokens, loop.cfg.trainer)
+    plain = PlainReMax(
+        args.model, prompts, score, args.new_tokens, loop.cfg.trainer, args.precision
+    )
     vs_plain = interleaved(rounds, {"ours": ours, "plain": plain.step})
     out = {
         "ours_s": median(times["ours"][1:]),
@@ -433,6 +455,7 @@ def bench_grpo(args, trl: bool, tmp: str) -> dict[str, Any]:
         "trainer=grpo",
         f"trainer.n_samples={n}",
         f"model.name_or_path={args.model}",
+        f"model.precision={args.precision}",
         f"trainer.steps={rounds}",
         f"trainer.batch_size={args.prompts}",
         "trainer.standardize_k=8",
@@ -465,7 +488,12 @@ def bench_grpo(args, trl: bool, tmp: str) -> dict[str, Any]:
 
         with single_process_env():
             config = GRPOConfig(
-                **_trl_common(os.path.join(tmp, "grpo"), rounds, args.trl_gradient_checkpointing),
+                **_trl_common(
+                    os.path.join(tmp, "grpo"),
+                    rounds,
+                    args.trl_gradient_checkpointing,
+                    args.precision,
+                ),
                 per_device_train_batch_size=n * len(prompts),
                 num_generations=n,
                 max_completion_length=args.new_tokens,
@@ -537,6 +565,7 @@ def laser_loop(args, tmp: str):
     cfg = compose_config(
         "+exp=instruct_laser",
         f"model.name_or_path={args.model}",
+        f"model.precision={args.precision}",
         f"trainer.steps={args.steps + 1}",
         f"trainer.batch_size={args.prompts}",
         "trainer.n_samples=2",
@@ -629,7 +658,12 @@ def bench_dpo(args, trl: bool, tmp: str, batch) -> dict[str, Any]:
         lora = loop.cfg.model.lora
         with single_process_env():
             config = DPOConfig(
-                **_trl_common(os.path.join(tmp, "dpo"), rounds, args.trl_gradient_checkpointing),
+                **_trl_common(
+                    os.path.join(tmp, "dpo"),
+                    rounds,
+                    args.trl_gradient_checkpointing,
+                    args.precision,
+                ),
                 per_device_train_batch_size=len(prompts),
             )
             data = Dataset.from_list(
@@ -719,6 +753,7 @@ def report(measured: dict[str, Any], trl: str | None, args, bench_s: float) -> d
             "warmup_steps": 1,
             "trl_gradient_checkpointing": args.trl_gradient_checkpointing,
             "threads": args.threads,
+            "precision": args.precision,
         },
         "machine": {
             "python": platform.python_version(),
@@ -792,6 +827,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--new-tokens", type=int, default=32)
     ap.add_argument("--model", default="default")
     ap.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="every side's compute precision (auto: bf16 where the CPU runs it fast)",
+    )
+    ap.add_argument(
         "--trl-gradient-checkpointing",
         action="store_true",
         help="keep TRL's default gradient checkpointing (ours runs without it)",
@@ -802,6 +843,9 @@ def main(argv: list[str] | None = None) -> None:
     add_threads_option(ap)
     args = ap.parse_args(argv)
     apply_threads(args.threads)
+    from common.precision import resolve_precision
+
+    args.precision = resolve_precision(args.precision)  # one concrete precision for all sides
     if args.steps < 1 or args.prompts < 1 or args.new_tokens < 1 or args.grpo_n < 2:
         ap.error("--steps, --prompts and --new-tokens must be >= 1, --grpo-n >= 2")
     trl = trl_version()

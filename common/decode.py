@@ -6,7 +6,9 @@ greedy continuations, n samples per prompt) would have its prompt run once per r
 token ``generate`` walks logits-processor and stopping-criteria objects this loop does not
 need. On CPU the loop also runs the linear layers on oneDNN-prepacked weights
 (``common.prepacked``) and picks top-p nuclei without a full ``torch.sort``
-(``common.sampling``), the two largest per-token costs after the weights themselves.
+(``common.sampling``), the two largest per-token costs after the weights themselves; a
+LoRA policy first has its adapters folded into the base weights (``common.lora_merge``), so
+each adapted layer is one packed linear instead of peft's five operations.
 
 Shapes: G = prompts, R = output rows, P = padded prompt length, T = generated length.
 """
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 import torch
 
 from common.logprobs import _cache_of
+from common.lora_merge import lora_merged
 from common.prepacked import prepacked_linears
 from common.sampling import next_tokens
 
@@ -58,7 +61,8 @@ def decode_from_shared_prefill(
         (R, T) generated ids, T <= max_new_tokens, pad after each row's first EOS.
     """
     R = rows.shape[0]
-    with prepacked_linears(model, batch_hint=R, enabled=prepack):
+    # LoRA folded in first (one linear per adapted layer), then those weights packed.
+    with lora_merged(model), prepacked_linears(model, batch_hint=R, enabled=prepack):
         position_ids = (prompt_mask.cumsum(dim=1) - 1).clamp(min=0)
         out = model(
             input_ids=prompt_ids,

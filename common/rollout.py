@@ -22,6 +22,7 @@ from common.logprobs import (  # noqa: F401
     sequence_logprobs,
     shared_prompt_logprobs,
 )
+from common.lora_merge import lora_merged
 from common.sampling import top_p_filter  # noqa: F401
 
 
@@ -151,13 +152,14 @@ def _hf_generate(
     else:
         # Explicitly unset sampling knobs so a model's generation_config can't warn or sample.
         kwargs.update(temperature=None, top_p=None, top_k=None)
-    out = model.generate(
-        **enc,
-        max_new_tokens=max_new_tokens,
-        pad_token_id=tokenizer.pad_token_id,
-        use_cache=True,
-        **kwargs,
-    )
+    with lora_merged(model):  # one linear per LoRA layer while decoding (common.lora_merge)
+        out = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            use_cache=True,
+            **kwargs,
+        )
     return out[:, enc["input_ids"].shape[1] :]
 
 

@@ -81,6 +81,15 @@ def test_main_without_trl_reports_and_writes_null(monkeypatch, tmp_path, capsys)
     assert res["seconds_per_step"]["remax_ours"] == 4.0
     assert res["seconds_per_step"]["remax_plain"] == 5.0
     assert res["ratios"] == {"remax_vs_rloo": None, "dpo_vs_trl_dpo": None}
+    from common.precision import resolve_precision
+
+    assert res["settings"]["precision"] == resolve_precision("auto")  # resolved, not "auto"
+
+
+@pytest.mark.parametrize("precision, bf16", [("bf16", True), ("fp32", False)])
+def test_trl_runs_in_the_precision_ours_runs_in(precision, bf16):
+    common = bp._trl_common("/tmp/x", 2, False, precision)
+    assert common["bf16"] is bf16 and common["use_cpu"] is True
 
 
 def test_report_computes_ratios_when_trl_ran(monkeypatch):
@@ -93,6 +102,7 @@ def test_report_computes_ratios_when_trl_ran(monkeypatch):
         steps=3,
         trl_gradient_checkpointing=False,
         threads=None,
+        precision="bf16",
     )
     res = bp.report(measured, "1.16.0", args, 1.0)
     assert res["ratios"]["remax_vs_rloo"] == pytest.approx(0.5)
@@ -100,6 +110,7 @@ def test_report_computes_ratios_when_trl_ran(monkeypatch):
     assert res["ratios"]["dpo_vs_trl_dpo"] == pytest.approx(0.8)
     assert res["verdicts"]["dpo_vs_trl_dpo"].startswith("FAIL")
     assert res["trl"]["version"] == "1.16.0"
+    assert res["settings"]["precision"] == "bf16"
 
 
 def test_grpo_options_are_checked():
