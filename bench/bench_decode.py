@@ -25,9 +25,15 @@ so the prompt's prefill cancels out. Variants:
              (temperature 0.8, top-p 0.8: the sort-free nucleus of ``common.sampling``), the
              others greedy, as a ReMax rollout decodes;
     static   ``generate`` with ``cache_implementation="static"`` (pre-allocated KV cache);
-    compile  ``static`` plus ``torch.compile`` of the decode forward (transformers compiles
-             it when the cache is static); the first call pays the compilation, which is
-             reported apart and left out of the per-token time.
+    compile  ``static`` plus ``torch.compile`` (inductor) of the decode forward; transformers
+             compiles it only on accelerators unless its ``CompileConfig`` says all devices,
+             which this variant does; the first call pays the compilation, reported apart
+             and left out of the per-token time;
+    peft     (``--lora`` only) ``packed`` with the LoRA adapters run by peft (five small
+             operations per adapted layer) instead of folded into the base weights
+             (``common.lora_merge``, what ``packed`` does on a LoRA policy).
+``--lora`` wraps the policy in LoRA as LASeR does (``conf/model/smollm2.yaml``: r 16, alpha
+32, every linear layer) and writes ``decode_lora.json``.
 Target: bound_s / per-token time of the fastest variant >= 0.5 at batch 4.
 Writes ``bench/results/decode.json``.
 """
@@ -54,6 +60,7 @@ from bench.bench_drbo import (
 
 TARGET = 0.5
 VARIANTS = ("hf", "loop", "packed", "sampled", "static", "compile")
+LORA_VARIANTS = ("peft", "packed")
 
 
 def copy_bandwidth(mib: int = 256, reps: int = 5) -> float:
@@ -83,6 +90,16 @@ def bytes_per_step(model: Any, batch: int, context: int) -> dict[str, int]:
     return {"weights": weights, "kv_cache": kv, "total": weights + kv}
 
 
+def _cpu_compile_config():
+    """transformers' CompileConfig (inductor, static shapes) with compilation allowed on the
+    CPU (by default ``generate`` compiles only on CUDA/XPU/TPU and silently runs eager)."""
+    from transformers import CompileConfig
+
+    config = CompileConfig(fullgraph=False, dynamic=False, mode="default")
+    config._compile_all_devices = True
+    return config
+
+
 class Decoder:
     """The variants on one model and one pre-tokenized batch, each forced to N tokens."""
 
@@ -105,7 +122,7 @@ class Decoder:
         m, enc = self.model, self.enc
         t0 = time.perf_counter()
         with torch.no_grad():
-            if variant in ("loop", "packed", "sampled"):
+            if variant in ("loop", "packed", "sampled", "peft"):
                 B = enc["input_ids"].shape[0]
                 ids = decode_from_shared_prefill(
                     m,
@@ -120,6 +137,7 @@ class Decoder:
                     top_p=0.8,
                     min_new_tokens=n,
                     prepack=variant != "loop",
+                    merge_lora=variant != "peft",
                 )
                 assert ids.shape[1] == n
             else:
@@ -128,6 +146,8 @@ class Decoder:
                     kw["cache_implementation"] = "static"
                 if variant == "static":
                     kw["disable_compile"] = True
+                if variant == "compile":
+                    kw["compile_config"] = _cpu_compile_config()
                 out = m.generate(
                     **enc,
                     max_new_tokens=n,
@@ -153,6 +173,7 @@ def run(
     new_tokens: int = 32,
     rounds: int = 3,
     variants: tuple[str, ...] = VARIANTS,
+    lora: bool = False,
 ) -> dict[str, Any]:
     from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
@@ -162,8 +183,14 @@ def run(
 
     used = resolve_precision(precision)
     model, tok = load_causal_lm(model_name)
-    cast_parameters(model, torch_dtype(used)).eval()  # as the trained policy is cast
     cfg = compose_config("+exp=shopping_mmlu")
+    if lora:
+        from omegaconf import OmegaConf
+
+        from common.policy import apply_lora
+
+        model = apply_lora(model, OmegaConf.merge(cfg.model.lora, {"enabled": True}))
+    cast_parameters(model, torch_dtype(used)).eval()  # as the trained policy is cast
     train, _ = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
     # A batch as the trainer draws one (the first rows of the file are short questions).
     rows = random.Random(0).sample(train, batch_size)
@@ -211,6 +238,7 @@ def run(
         "machine": machine(),
         "load_average": list(os.getloadavg()),
         "model": model_name,
+        "lora": lora,
         "precision": used,
         "batch_size": batch_size,
         "prompt_tokens": P,
@@ -245,18 +273,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--new-tokens", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--variants", default=None, help="default: " + ",".join(VARIANTS))
+    ap.add_argument(
+        "--lora",
+        action="store_true",
+        help="a LoRA policy: LoRA folded in vs run by peft (variants default peft,packed)",
+    )
     ap.add_argument("--results-dir", default=str(RESULTS))
     add_threads_option(ap)
     args = ap.parse_args(argv)
     apply_threads(args.threads)
+    if "peft" in (args.variants or "").split(",") and not args.lora:
+        ap.error("--variants peft needs --lora (it is the LoRA policy run through peft)")
+    variants = args.variants or ",".join(LORA_VARIANTS if args.lora else VARIANTS)
     res = run(
         args.model,
         args.precision,
         args.batch_size,
         args.new_tokens,
         args.rounds,
-        tuple(v for v in args.variants.split(",") if v),
+        tuple(v for v in variants.split(",") if v),
+        lora=args.lora,
     )
     print(
         f"decode, {res['model']} {res['precision']}, batch {res['batch_size']}, "
@@ -270,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(res["verdicts"][0]["line"])
     from pathlib import Path
 
-    write_result("decode.json", res, Path(args.results_dir))
+    write_result("decode_lora.json" if args.lora else "decode.json", res, Path(args.results_dir))
     return res
 
 

@@ -39,6 +39,7 @@ def decode_from_shared_prefill(
     top_p: float = 1.0,
     min_new_tokens: int = 0,
     prepack: bool = True,
+    merge_lora: bool = True,
 ) -> torch.Tensor:
     """Continue G prompts into R rows with one prefill per prompt.
 
@@ -46,9 +47,9 @@ def decode_from_shared_prefill(
     (``rows[r]`` is row r's prompt) and every decode step feeds all rows together: the first
     ``sampled`` rows sample (temperature, top-p), the others are greedy. A row that emitted an
     EOS is padded; decoding stops when every row has. Per row this is what ``generate`` does
-    for that prompt alone (same positions, same masks, same sampling rule and, for the
-    sampled rows, the same draws from the global RNG), at the cost of G prompt forwards
-    instead of R.
+    for that prompt alone (same positions, same masks, same sampling distribution; the
+    sampled rows draw from the global RNG by ``common.sampling.draw``, not ``generate``'s
+    ``torch.multinomial``), at the cost of G prompt forwards instead of R.
 
     Args:
         prompt_ids: (G, P) left-padded prompts; prompt_mask: (G, P).
@@ -62,7 +63,10 @@ def decode_from_shared_prefill(
     """
     R = rows.shape[0]
     # LoRA folded in first (one linear per adapted layer), then those weights packed.
-    with lora_merged(model), prepacked_linears(model, batch_hint=R, enabled=prepack):
+    with (
+        lora_merged(model, enabled=merge_lora),
+        prepacked_linears(model, batch_hint=R, enabled=prepack),
+    ):
         position_ids = (prompt_mask.cumsum(dim=1) - 1).clamp(min=0)
         out = model(
             input_ids=prompt_ids,

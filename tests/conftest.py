@@ -102,6 +102,22 @@ def kill_at_step():
 
 
 @pytest.fixture
+def multinomial_draws(monkeypatch):
+    """The decode loop draws sampled tokens with ``torch.multinomial``, as transformers'
+    ``generate`` does, so its tokens can be compared with ``generate``'s token for token
+    (``common.sampling.draw`` samples the same distribution with other random numbers)."""
+    import torch
+
+    import common.sampling
+
+    monkeypatch.setattr(
+        common.sampling,
+        "draw",
+        lambda probs: torch.multinomial(probs, num_samples=1).squeeze(1),
+    )
+
+
+@pytest.fixture
 def without_timings():
     """``strip(rows)``: metrics.jsonl rows without the figures that differ between two runs of
     the same trajectory (``time/*``, ``tokens_per_s``); everything else must match."""

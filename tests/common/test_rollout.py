@@ -234,7 +234,9 @@ def _hf_tokens(model, tok, prompts, n_new, n=1, **sampling):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("temperature, top_p, n", [(1.0, 1.0, 1), (0.8, 0.8, 2), (0.7, 0.3, 3)])
-def test_generate_gives_transformers_tokens(tiny_lm, dtype, temperature, top_p, n):
+def test_generate_gives_transformers_tokens(
+    tiny_lm, multinomial_draws, dtype, temperature, top_p, n
+):
     """common.rollout.generate decodes with its own loop (one prefill per prompt, prepacked
     weights, sort-free top-p): same tokens as model.generate under the same seed, sampled
     with n rows per prompt, and greedy."""
