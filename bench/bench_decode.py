@@ -254,7 +254,7 @@ def run(
     }
     res["verdicts"] = [
         verdict_row(
-            "decode: batch-4 decode / bandwidth bound",
+            "decode: batch-4 decode / bandwidth bound" + (" (LoRA policy)" if lora else ""),
             value,
             f">= {TARGET}",
             value >= TARGET,

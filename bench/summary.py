@@ -213,6 +213,7 @@ TITLES = {
     "peers": "Comparison with peer implementations",
     "precision": "precision=auto against fp32 (ReMax, LASeR DPO, autocast)",
     "decode": "Decode against the memory-bandwidth bound",
+    "decode_lora": "Decode of a LoRA policy: adapters folded into the weights vs run by peft",
     "numerics": "The main job in bf16 and fp32 from the same seed",
 }
 

@@ -45,3 +45,48 @@ def test_compare_two_runs(tmp_path, monkeypatch):
     assert res["eval_after"]["a"]["overlap"] and not res["eval_after"]["b"]["overlap"]
     passed = [v["pass"] for v in bench_numerics.verdicts(res)]
     assert passed == [True, False, True]  # losses agree, metric b's intervals do not, 40 s
+
+
+def test_decode_peft_variant_needs_a_lora_policy():
+    with pytest.raises(SystemExit):
+        bench_decode.main(["--variants", "peft"])
+
+
+def test_decode_compile_variant_compiles_on_the_cpu_too():
+    """transformers' generate compiles only on accelerators unless its CompileConfig allows
+    every device; the compile variant must allow it, or it would time eager decoding."""
+    config = bench_decode._cpu_compile_config()
+    assert config._compile_all_devices is True and config.dynamic is False
+
+
+def test_decode_loop_runs_a_lora_policy_through_merged_weights(tiny_lm):
+    """Of the bench's two LoRA variants only ``peft`` runs the adapters in the forward;
+    ``packed`` decodes through the folded weights (token equality: tests/common/
+    test_lora_merge.py)."""
+    import copy
+
+    import torch
+    from omegaconf import OmegaConf
+
+    from common.policy import apply_lora
+
+    model, tok = tiny_lm
+    lora = OmegaConf.create({"enabled": True, "r": 4, "alpha": 8, "target_modules": ["c_attn"]})
+    peft_model = apply_lora(copy.deepcopy(model), lora).eval()
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0.0, 0.5)
+    dec = bench_decode.Decoder(peft_model, tok, ["the shop sells", "a b c"], None)
+    outs = {}
+    for variant in ("peft", "packed"):
+        calls = []
+        hook = (
+            peft_model.base_model.model.transformer.h[0]
+            .attn.c_attn.lora_A["default"]
+            .register_forward_hook(lambda *a, calls=calls: calls.append(1))
+        )
+        dec.run(variant, 4)
+        hook.remove()
+        outs[variant] = len(calls)
+    assert outs["peft"] > 0 and outs["packed"] == 0
