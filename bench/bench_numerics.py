@@ -7,9 +7,9 @@ the same with fp32 side by side (two processes at once, same seed: the same batc
 same start), waits for both and compares their run directories:
 
 - wall time: each run's ``summary.json`` ``wall_s`` (evaluation before, reward statistics,
-  the steps, evaluation after) and the process's own wall time; ratio bf16 / fp32. The
-  target for the main job is < 4 minutes on 2 quiet cores (``make run``); on a shared machine
-  only the ratio means anything.
+  the steps, evaluation after) and the process's own wall time; ratio bf16 / fp32, for
+  information only: the two runs share the cores (the main job's own wall time, alone, is
+  ``bench_main_job``'s).
 - losses: the two runs sample different responses as soon as one logit rounds differently
   (bf16 keeps 8 mantissa bits), so per-step losses cannot agree token for token. What must
   agree is their distribution: |mean(bf16) - mean(fp32)| over the steps within
@@ -39,7 +39,6 @@ from typing import Any
 from bench.bench_drbo import RESULTS, machine, verdict_row, write_result
 
 LOSS_SE_TOLERANCE = 3.0
-TARGET_MAIN_JOB_S = 240.0
 
 
 def start_run(exp: str, precision: str, out: Path, extra: list[str]) -> subprocess.Popen:
@@ -138,7 +137,6 @@ def verdicts(res: dict[str, Any]) -> list[dict[str, Any]]:
     z = res["loss_mean_diff_in_se"]
     overlap = all(e["overlap"] for e in res["eval_after"].values())
     kl_zero = all(abs(v or 0.0) < 1e-6 for v in res["kl_step1"].values())
-    wall = res["wall_s"]["bf16"]
     return [
         verdict_row(
             "numerics: ReMax losses bf16 vs fp32 (mean diff in SE)",
@@ -156,15 +154,6 @@ def verdicts(res: dict[str, Any]) -> list[dict[str, Any]]:
             "eval-after 95 % intervals overlap for "
             f"{sum(e['overlap'] for e in res['eval_after'].values())}/{len(res['eval_after'])} "
             "metrics",
-        ),
-        verdict_row(
-            "main job: make run wall time (bf16, s)",
-            wall,
-            f"< {TARGET_MAIN_JOB_S}",
-            wall < TARGET_MAIN_JOB_S,
-            f"main job wall {wall:.0f} s in bf16 vs {res['wall_s']['fp32']:.0f} s in fp32 "
-            f"(ratio {res['wall_ratio_bf16_over_fp32']}; both at once on this machine; "
-            f"target < {TARGET_MAIN_JOB_S:.0f} s on 2 quiet cores)",
         ),
     ]
 
