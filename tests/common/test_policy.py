@@ -133,3 +133,31 @@ def test_bf16_reference_matches_the_policy_as_deepspeed_casts_it():
         rounded.load_state_dict(policy.state_dict())
         rounded.to(torch.bfloat16)  # buffers rounded too: what the reference must not do
         assert not torch.equal(rounded(input_ids=ids).logits, policy(input_ids=ids).logits)
+
+
+def test_optimizer_is_torch_fused_adamw_on_cpu_and_steps_like_the_loop_version():
+    """build_optimizer takes torch's fused AdamW on CPU; one step moves the weights as the
+    for-loop AdamW does, up to float rounding."""
+    import torch
+    from omegaconf import OmegaConf
+
+    from common.policy import build_optimizer
+
+    tr = OmegaConf.create({"lr": 1e-2, "weight_decay": 0.1, "betas": [0.9, 0.95]})
+    torch.manual_seed(0)
+    a = torch.nn.Linear(8, 4)
+    b = torch.nn.Linear(8, 4)
+    b.load_state_dict(a.state_dict())
+    start = a.weight.detach().clone()
+    fused = build_optimizer(a, tr)
+    plain = torch.optim.AdamW(b.parameters(), lr=1e-2, weight_decay=0.1, betas=(0.9, 0.95))
+    assert fused.defaults["fused"] is True and not plain.defaults.get("fused")
+    x = torch.randn(5, 8)
+    for model, opt in ((a, fused), (b, plain)):
+        for _ in range(3):
+            model(x).pow(2).sum().backward()
+            opt.step()
+            opt.zero_grad()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    assert (a.weight - start).abs().min() > 1e-3  # every weight moved
