@@ -93,6 +93,7 @@ bench: ## benchmarks; figures printed and written to bench/results/, ends with S
 	$(PY) -m bench.bench_checkpoint_digest
 	$(PY) -m bench.bench_precision
 	$(PY) -m bench.bench_decode
+	$(PY) -m bench.bench_decode --lora
 	$(PY) -m bench.bench_numerics
 	$(PY) -m bench.bench_main_job
 	$(PY) -m bench.summary
