@@ -88,14 +88,15 @@ def merged_weight(layer) -> torch.Tensor:
 def lora_merged(model: Any, enabled: bool = True) -> Iterator[int]:
     """Generate through merged LoRA weights inside the block; outside, the model is unchanged.
 
-    Only for inference (no gradient reaches the adapters through a merged weight): callers
-    use it around generation under ``torch.no_grad``.
+    Only for inference: no gradient could reach the adapters through a merged weight, so
+    where autograd records (``torch.is_grad_enabled()``) nothing is merged.
 
     Yields:
-        The number of layers merged (0 when the model has no adapters, ``enabled`` is False or
-        a layer cannot be merged — the model then runs through peft as it is).
+        The number of layers merged (0 when the model has no adapters, ``enabled`` is False,
+        gradients are enabled or a layer cannot be merged — the model then runs through
+        peft as it is).
     """
-    peft_model = _peft_model(model) if enabled else None
+    peft_model = _peft_model(model) if enabled and not torch.is_grad_enabled() else None
     layers = _mergeable_layers(peft_model) if peft_model is not None else None
     if not layers:
         yield 0

@@ -104,8 +104,9 @@ def generate(
     model.eval()
     start = time.perf_counter()
     if _plain_decoding(model.generation_config):
-        # Token for token what model.generate returns, with each prompt prefilled once for
-        # its n rows (common.decode).
+        # What model.generate returns (greedy rows token for token, sampled rows from the
+        # same distribution: common.sampling.draw), each prompt prefilled once for its n rows
+        # (common.decode).
         G = enc["input_ids"].shape[0]
         response_ids = decode_from_shared_prefill(
             model,

@@ -70,7 +70,7 @@ def test_exception_inside_restores(tiny_lm):
     model = _lora_model(tiny_lm)
     weight = _lora_layers(model)[0].get_base_layer().weight
     value = weight.detach().clone()
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(RuntimeError, match="boom"), torch.no_grad():
         with lora_merged(model):
             assert not torch.equal(weight, value)  # merged inside
             raise RuntimeError("boom")
@@ -114,6 +114,16 @@ def test_not_applied_with_modules_to_save(tiny_lm):
             got = model(input_ids=ids).logits
     assert n == 0
     assert torch.equal(got, want)
+
+
+def test_nothing_merged_where_autograd_records(tiny_lm):
+    """Under grad mode the adapters keep their gradient path: no merge."""
+    model = _lora_model(tiny_lm)
+    with torch.enable_grad(), lora_merged(model) as n:
+        loss = model(input_ids=_ids()).logits.sum()
+    loss.backward()
+    assert n == 0
+    assert all(p.grad is not None for name, p in model.named_parameters() if "lora_A" in name)
 
 
 def test_no_adapters_or_disabled_is_a_no_op(tiny_lm):
