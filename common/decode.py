@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
-from common.logprobs import _cache_of
+from common.logprobs import _cache_of, prefill_prompts
 from common.lora_merge import lora_merged
 from common.prepacked import prepacked_linears
 from common.sampling import next_tokens
@@ -67,14 +67,7 @@ def decode_from_shared_prefill(
         lora_merged(model, enabled=merge_lora),
         prepacked_linears(model, batch_hint=R, enabled=prepack),
     ):
-        position_ids = (prompt_mask.cumsum(dim=1) - 1).clamp(min=0)
-        out = model(
-            input_ids=prompt_ids,
-            attention_mask=prompt_mask,
-            position_ids=position_ids,
-            use_cache=True,
-            logits_to_keep=1,
-        )
+        out = prefill_prompts(model, prompt_ids, prompt_mask)
         cache = _cache_of(out)
         cache.batch_select_indices(rows)  # (G, ...) -> (R, ...)
         logits = out.logits[rows, -1, :].float()

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
+from common.policy import module_of
+
 if TYPE_CHECKING:  # the rollout module re-exports these functions: no import cycle at run time
     from common.rollout import Rollout
 
@@ -48,12 +50,25 @@ def sequence_logprobs(
     return torch.gather(F.log_softmax(logits, dim=-1), 2, targets.unsqueeze(-1)).squeeze(-1)
 
 
+def prefill_prompts(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor):
+    """One forward over (G, P) left-padded prompts that keeps their KV cache (read it with
+    :func:`_cache_of`); logits of the last position only, (G, 1, V), which predict each
+    prompt's first new token."""
+    return model(
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        position_ids=(prompt_mask.cumsum(dim=1) - 1).clamp(min=0),
+        use_cache=True,
+        logits_to_keep=1,
+    )
+
+
 def _gradient_checkpointing(model) -> bool:
     """Whether any submodule recomputes activations (transformers then refuses a KV cache in
     training mode, so a prompt's keys and values cannot be handed to a second forward)."""
-    # ``model`` may be a callable wrapper (common.engine.TrainEngine) around the module.
-    root = model if isinstance(model, torch.nn.Module) else model.module
-    return any(getattr(m, "gradient_checkpointing", False) is True for m in root.modules())
+    return any(
+        getattr(m, "gradient_checkpointing", False) is True for m in module_of(model).modules()
+    )
 
 
 def shared_prompt_logprobs(
@@ -84,14 +99,7 @@ def shared_prompt_logprobs(
         (B, T) log pi(a_t | s_t) for the response tokens.
     """
     T = response_ids.shape[1]
-    position_ids = (prompt_mask.cumsum(dim=1) - 1).clamp(min=0)
-    out = model(
-        input_ids=prompt_ids,
-        attention_mask=prompt_mask,
-        position_ids=position_ids,
-        use_cache=True,
-        logits_to_keep=1,
-    )
+    out = prefill_prompts(model, prompt_ids, prompt_mask)
     # Left padding: the last position is every prompt's last real token; its logits predict
     # the first response token.
     first = out.logits[prompt_index, -1:, :].float()  # (B, 1, V)

@@ -30,15 +30,12 @@ from typing import Any
 
 import torch
 
-
-def _root(model: Any) -> torch.nn.Module:
-    """The ``nn.Module`` of ``model`` (common.engine's TrainEngine keeps it as ``.module``)."""
-    return model if isinstance(model, torch.nn.Module) else model.module
+from common.policy import module_of
 
 
 def _peft_model(model: Any):
     """The peft ``PeftModel`` inside ``model``, or None when it has no adapters."""
-    root = _root(model)
+    root = module_of(model)
     if hasattr(root, "disable_adapter") and hasattr(root, "peft_config"):
         return root
     return None

@@ -12,6 +12,12 @@ import torch
 from omegaconf import DictConfig
 
 
+def module_of(model) -> torch.nn.Module:
+    """The ``nn.Module`` of ``model``, which may be a callable wrapper around it
+    (common.engine's TrainEngine keeps it as ``.module``)."""
+    return model if isinstance(model, torch.nn.Module) else model.module
+
+
 def apply_lora(model, lora_cfg: DictConfig):
     """Wrap ``model`` with LoRA adapters (peft) when ``model.lora.enabled``; else return it."""
     if not lora_cfg.get("enabled", False):

@@ -35,6 +35,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from common.policy import module_of
+
 _PACKABLE_DTYPES = (torch.float32, torch.bfloat16)
 # torch's own linear (what ``F.linear`` is until someone replaces it); the reference of the
 # build check, and the test of whether ``F.linear`` was replaced.
@@ -94,12 +96,6 @@ def _packed_forward(module: torch.nn.Linear, packed: torch.Tensor):
     return forward
 
 
-def _root(model: Any) -> torch.nn.Module:
-    """The ``nn.Module`` of ``model`` (which may be a wrapper such as common.engine's
-    TrainEngine that keeps it as ``.module``)."""
-    return model if isinstance(model, torch.nn.Module) else model.module
-
-
 @contextlib.contextmanager
 def prepacked_linears(model: Any, batch_hint: int = 4, enabled: bool = True) -> Iterator[int]:
     """Run ``model``'s eligible ``nn.Linear`` layers on oneDNN-packed weights inside the block.
@@ -115,7 +111,7 @@ def prepacked_linears(model: Any, batch_hint: int = 4, enabled: bool = True) -> 
     try:
         if enabled:
             with torch.no_grad():
-                for module in _root(model).modules():
+                for module in module_of(model).modules():
                     if isinstance(module, torch.nn.Linear) and _eligible(module):
                         packed = torch.ops.mkldnn._reorder_linear_weight(
                             module.weight.detach(), batch_hint
