@@ -9,7 +9,9 @@ ch. 13. A benchmark score that averages several tasks (ShopBench's overall = mea
 resamples each task's rows on their own (a stratified bootstrap, task sizes fixed) and
 recomputes the mean over tasks per resample. A before/after difference measured on the same
 examples resamples the row indices once for both (a paired bootstrap); when its interval
-contains 0 the difference is within noise.
+contains 0 the difference is within noise. A ratio of row sums (IFEval's instruction-level
+accuracy: passed instructions / instructions, rows = prompts) is recomputed from the resampled
+rows' sums (:func:`bootstrap_ratios`), never averaged per row.
 
 Everything is seeded: the same rows give the same interval.
 """
@@ -176,6 +178,46 @@ def interval_from(value: float, samples: np.ndarray, n: int, confidence: float =
     """An :class:`Interval` from a point value and its bootstrap samples, shape (R,)."""
     lo, hi = percentile_interval(samples, confidence)
     return Interval(float(value), lo, hi, int(n))
+
+
+def ratio_of_sums(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Each column's ``sum num / sum den`` over the rows of each resample.
+
+    Args:
+        num, den: per-row numerators and denominators, shape (B, K) (K statistics of the
+            same rows, e.g. IFEval's passed instructions / instructions of each prompt).
+        idx: row indices, shape (R, B) (or (B,) for one resample).
+
+    Returns:
+        shape (R, K); 0 where a resample's denominator is 0.
+    """
+    idx = np.atleast_2d(idx)
+    n = np.asarray(num, dtype=np.float64)[idx].sum(axis=1)
+    d = np.asarray(den, dtype=np.float64)[idx].sum(axis=1)
+    return np.divide(n, d, out=np.zeros_like(n), where=d > 0)
+
+
+def bootstrap_ratios(
+    num: np.ndarray, den: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ratios of row sums and their bootstrap samples, every column on the same resamples.
+
+    Rows are the resampling unit (a cluster bootstrap: a prompt's instructions stay together,
+    since they share one response). A mean is the case ``den = 1``.
+
+    Args:
+        num, den: shape (B, K), see :func:`ratio_of_sums`.
+
+    Returns:
+        (point ratios, shape (K,); samples, shape (R, K)). Pass a column of each to
+        :func:`interval_from`; a statistic of several columns (their mean) is recomputed
+        from the samples row by row.
+    """
+    num = np.asarray(num, dtype=np.float64)
+    b = num.shape[0]
+    point = ratio_of_sums(num, den, np.arange(b))[0]
+    idx = resample_indices(b, resamples, np.random.default_rng(seed))
+    return point, ratio_of_sums(num, den, idx)
 
 
 def format_mean_ci(

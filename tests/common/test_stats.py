@@ -10,10 +10,12 @@ from common.stats import (
     Interval,
     aggregate_rows,
     bootstrap_paired_difference,
+    bootstrap_ratios,
     bootstrap_score,
     eval_intervals,
     format_mean_ci,
     percentile_interval,
+    ratio_of_sums,
     resample_groups,
 )
 
@@ -106,3 +108,26 @@ def test_eval_intervals_of_a_run():
     assert ci["difference"]["f1"]["value"] == 0.0 and ci["difference"]["f1"]["within_noise"]
     assert ci["difference"]["avg"]["value"] == pytest.approx(0.25)
     assert set(eval_intervals({"acc": "mean"}, None, {"acc": after["acc"]})) == {"method", "after"}
+
+
+def test_ratio_of_sums_recomputes_from_resampled_rows():
+    # two columns on three rows: a mean (den 1) and passed / instructions per row
+    num = np.array([[1, 2], [0, 1], [1, 3]])
+    den = np.array([[1, 2], [1, 3], [1, 3]])
+    idx = np.array([[0, 1, 2], [1, 1, 1], [0, 0, 2]])
+    got = ratio_of_sums(num, den, idx)
+    # all rows: 2/3 and 6/8; row 1 thrice: 0 and 3/9; rows 0, 0, 2: 3/3 and 7/7
+    np.testing.assert_allclose(got, [[2 / 3, 6 / 8], [0.0, 1 / 3], [1.0, 1.0]])
+    assert got[0, 1] != pytest.approx(np.mean([2 / 2, 1 / 3, 3 / 3]))  # not a mean of ratios
+    np.testing.assert_array_equal(ratio_of_sums([[1.0]], [[0.0]], [[0]]), [[0.0]])
+
+
+def test_bootstrap_ratios_two_rows_by_hand():
+    # row A: 2 of 2 instructions pass, row B: 0 of 1. A resample is AA (1), AB/BA (2/3) or
+    # BB (0) with chances 1/4, 1/2, 1/4, so the 95 % interval is [0, 1] around 2/3
+    point, samples = bootstrap_ratios(np.array([[2.0], [0.0]]), np.array([[2.0], [1.0]]))
+    assert point[0] == pytest.approx(2 / 3) and samples.shape == (1000, 1)
+    assert set(np.round(samples[:, 0], 6)) == {0.0, round(2 / 3, 6), 1.0}
+    assert percentile_interval(samples[:, 0]) == (0.0, 1.0)
+    again = bootstrap_ratios(np.array([[2.0], [0.0]]), np.array([[2.0], [1.0]]))
+    np.testing.assert_array_equal(samples, again[1])  # seeded
