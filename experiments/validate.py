@@ -198,6 +198,7 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
             granularity=bal.get("granularity") or "batch",
             normalize=bal.get("normalize") or "none",
             conditions=bal.get("conditions"),
+            statistic=bal.get("statistic") or "scaled",
             context=_no_context,
             mab=mab,
         )

@@ -35,6 +35,20 @@ Granularity (``balancer.granularity``):
 Multi-type data (``rewards.routing=by_example``): the weights choose which rows are drawn
 (:func:`common.mixers.decision.rows_per_source`).
 
+Statistic (``balancer.statistic``): what a mixer that learns from the sources' rewards
+(DRBO's inverse, delta, average and simple_inverse; correlation; mo_grpo) is fed, chosen here
+once for all of them (:meth:`RewardStep.learned`):
+
+- ``scaled`` (the paper's, the default): the rewards after the trainer's transform (DRBO's
+  standardization, Eq. 3), so a running mean of 0 is "as good as the untrained policy";
+- ``raw``: the metrics' own 0-1 scores (after GDPO's conditions), so a metric the policy
+  cannot pass at all reads as low as it is. Standardization divides each metric by its own
+  spread around its own start and hides that absolute level; inverse on raw means weights
+  ``W_j / (raw mean_j + 1 + bonus_j)``, at most a factor 2 between two metrics.
+
+The mixed training reward always uses the scaled rewards; only what the mixer learns changes.
+Without a transform (GRPO, RLOO, LASeR) the two are the same.
+
 The values a step hands to its trainer (:class:`StepDecision`, :class:`StepRewards`) live in
 :mod:`common.mixers.decision` and are re-exported here.
 """
@@ -56,6 +70,7 @@ from common.rewards.reward_set import RewardSet
 
 __all__ = [
     "GRANULARITIES",
+    "STATISTICS",
     "TIME_KEYS",
     "UNTRAINED_MAB_REWARD",
     "RewardStep",
@@ -66,6 +81,8 @@ __all__ = [
 ]
 
 GRANULARITIES = ("batch", "query")
+# What a mixer that learns from the sources' rewards is fed (module docstring).
+STATISTICS = ("scaled", "raw")
 
 # The timing keys every trainer logs (seconds; 0.0 for a part a trainer does not have).
 TIME_KEYS = (
@@ -98,6 +115,8 @@ class RewardStep:
         normalize: ``none`` or ``gdpo`` (each source standardized within its prompt group
             before the weights, :mod:`common.mixers.gdpo`).
         conditions: GDPO's conditioned rewards ``{reward: {gate, threshold}}``.
+        statistic: ``scaled`` or ``raw``: what a mixer that learns from the sources' rewards
+            is fed (module docstring).
     """
 
     def __init__(
@@ -111,10 +130,21 @@ class RewardStep:
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         normalize: str = "none",
         conditions: Any = None,
+        statistic: str = "scaled",
     ) -> None:
         if normalize not in NORMALIZATIONS:
             raise ValueError(
                 f"balancer.normalize={normalize!r}; allowed values: {', '.join(NORMALIZATIONS)}"
+            )
+        if statistic not in STATISTICS:
+            raise ValueError(
+                f"balancer.statistic={statistic!r}; allowed values: {', '.join(STATISTICS)}"
+            )
+        if statistic != "scaled" and not mixer.learns_from_sources:
+            raise ValueError(
+                f"balancer.statistic={statistic}: balancer {type(mixer).__name__} does not learn "
+                "from the sources' rewards; the statistic applies to inverse, delta, average, "
+                "simple_inverse, correlation and mo_grpo (leave it at scaled)"
             )
         if granularity not in GRANULARITIES:
             raise ValueError(
@@ -137,6 +167,7 @@ class RewardStep:
         self.mab = mab if mab is not None else MABRewardScaler()
         self.transform = transform
         self.normalize = normalize
+        self.statistic = statistic
         self.conditions = parse_conditions(conditions, reward_set.names)
         self.timings: dict[str, float] = {}
         self._last_means: dict[str, float] | None = None
@@ -229,15 +260,22 @@ class RewardStep:
         to_mix = group_standardize(scaled, table.mask, n) if self.normalize == "gdpo" else scaled
         mixed = mix_rewards(to_mix, table.mask, weights)
         self._add_time("time/reward_s", time.perf_counter() - t0)
-        return StepRewards(table, scaled, mixed, G, n)
+        return StepRewards(table, scaled, mixed, G, n, raw=np.where(table.mask, raw, 0.0))
 
     # ---- (5) feedback -----------------------------------------------------------------------
-    def source_means(self, rewards: StepRewards) -> dict[str, float]:
-        """Mean scaled reward per source over every rank's rows that it scored; sources no
-        rank scored are left out. Identical on all ranks."""
-        mask, scaled = rewards.table.mask, rewards.scaled
+    def learned(self, rewards: StepRewards, statistic: str | None = None) -> np.ndarray:
+        """(B, N) rewards of ``statistic`` (default: ``balancer.statistic``), 0 where masked:
+        the one place the scaled or raw rewards are chosen for the mixer."""
+        if (statistic or self.statistic) == "scaled":
+            return rewards.scaled
+        return rewards.raw if rewards.raw is not None else rewards.table.scores
+
+    def source_means(self, rewards: StepRewards, statistic: str = "scaled") -> dict[str, float]:
+        """Mean reward per source (``scaled`` or ``raw``) over every rank's rows that it
+        scored; sources no rank scored are left out. Identical on all ranks."""
+        mask, values = rewards.table.mask, self.learned(rewards, statistic)
         local = {
-            m: (float(scaled[mask[:, j], j].sum()), int(mask[:, j].sum()))
+            m: (float(values[mask[:, j], j].sum()), int(mask[:, j].sum()))
             for j, m in enumerate(self.names)
         }
         totals = {m: [0.0, 0] for m in self.names}
@@ -248,8 +286,9 @@ class RewardStep:
         return {m: t / c for m, (t, c) in totals.items() if c > 0}
 
     def gathered_samples(self, rewards: StepRewards) -> SourceSamples:
-        """Every rank's (B, N) scaled scores, mask and prompt-group ids, in rank order."""
-        parts = all_gather_object((rewards.scaled, rewards.table.mask, rewards.n))
+        """Every rank's (B, N) scores of ``balancer.statistic``, mask and prompt-group ids, in
+        rank order."""
+        parts = all_gather_object((self.learned(rewards), rewards.table.mask, rewards.n))
         groups, offset = [], 0
         for scaled, _, n in parts:
             g = len(scaled) // n
@@ -278,7 +317,9 @@ class RewardStep:
         """
         t0 = time.perf_counter()
         means = self.source_means(rewards)
-        self._last_means = means
+        self._last_means = means  # the scaled/<m> figures, whatever the mixer learns from
+        if self.statistic != "scaled":  # validated: only mixers that learn from sources
+            means = self.source_means(rewards, self.statistic)
         scalar_needed = self.mixer.learns_from_scalar
         if self.granularity == "batch":
             if isinstance(loss, Sequence):
@@ -389,6 +430,7 @@ def build_reward_step(
         granularity=cfg.balancer.get("granularity", "batch") or "batch",
         normalize=cfg.balancer.get("normalize", "none") or "none",
         conditions=cfg.balancer.get("conditions"),
+        statistic=cfg.balancer.get("statistic") or "scaled",
         context=context,
         mab=MABRewardScaler(**dict(tr.get("mab_reward") or {})),
         transform=transform,
