@@ -95,10 +95,14 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
         **result,
     }
     if is_main():
+        from common.train_trend import format_trend, trend_of_run
+
+        summary["train_trend"] = trend_of_run(run_dir)  # first vs last quarter of steps
         write_summary(Path(run_dir), summary)
         ev = result["eval"]
         if ev["before"] or ev["after"]:
             print(format_table(ev["before"], ev["after"], result.get("eval_ci")))
+        print(format_trend(summary["train_trend"]))
         log.info("run directory: %s", run_dir)
     return summary
 
