@@ -94,7 +94,7 @@ def _digests(folder: Path, want: dict[str, str]) -> dict[str, str]:
         return {}
     with ThreadPoolExecutor(max_workers=min(len(want), os.cpu_count() or 1, 8)) as pool:
         got = pool.map(lambda name: file_digest(folder / name, want[name]), want)
-        return dict(zip(want, got))
+        return dict(zip(want, got, strict=True))
 
 
 # (folder, newest file mtime) -> digest check result: run.py checks the checkpoint before the

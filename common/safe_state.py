@@ -54,14 +54,19 @@ def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     unique: dict[str, torch.Tensor] = {}
     aliases: dict[str, str] = {}
     seen: dict[tuple, str] = {}
+    storages: set[tuple] = set()
     for name, t in tensors.items():
         t = t.detach()
-        key = (t.device, t.untyped_storage().data_ptr(), t.storage_offset(), t.shape, t.stride())
-        if key in seen:
-            aliases[name] = seen[key]
+        storage = (t.device, t.untyped_storage().data_ptr())
+        view = (*storage, t.storage_offset(), t.shape, t.stride())
+        if view in seen:
+            aliases[name] = seen[view]
             continue
-        seen[key] = name
-        unique[name] = t.contiguous()
+        seen[view] = name
+        # another view of a storage already written (a slice of a flat buffer): a copy of its
+        # own, as safetensors refuses tensors that overlap
+        unique[name] = t.clone() if storage in storages else t.contiguous()
+        storages.add(storage)
     save_file(unique, str(path), metadata={_ALIASES: json.dumps(aliases)})
 
 

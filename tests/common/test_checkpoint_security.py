@@ -279,3 +279,10 @@ def test_a_checkpoint_of_an_older_version_is_refused_not_unpickled(finished_runs
     with pytest.raises(LegacyPickleCheckpoint, match="reference.pt, a pickle written by an older"):
         resumed.resume()
     assert not marker.exists()
+
+
+def test_views_of_one_buffer_are_written_as_copies(tmp_path):
+    flat = torch.arange(6.0)
+    save_tensors(tmp_path / "t.safetensors", {"a": flat[:3], "b": flat[3:], "c": flat[:3]})
+    loaded = load_tensors(tmp_path / "t.safetensors")
+    assert loaded["b"].tolist() == [3.0, 4.0, 5.0] and loaded["c"] is loaded["a"]
