@@ -5,8 +5,9 @@
 Writes a checkpoint of one float32 state dict of ``--mb`` MB (540 MB: the embedded 135M-
 parameter policy's weights) through :class:`common.checkpoint.CheckpointManager` with
 ``torch.save``, ``--repeats`` times, and reports the median of: the whole save, the digest
-part of it (XXH3-128, the default), BLAKE2b over the same files for comparison, and the
-verification a resume does. Verdict: the digests cost at most a third of the save.
+part of it (SHA-256, the default since manifests are signed: common.checkpoint), BLAKE2b over
+the same files for comparison, and the verification a resume does. Verdict: the digests cost
+at most a third of the save.
 Writes ``bench/results/checkpoint_digest.json``.
 """
 

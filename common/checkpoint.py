@@ -1,19 +1,23 @@
-"""Atomic, verifiable checkpoints under ``<run_dir>/checkpoints/step-XXXXXXXX``.
+"""Atomic, verifiable, signed checkpoints under ``<run_dir>/checkpoints/step-XXXXXXXX``.
 
 A checkpoint is written into a hidden temporary folder, closed with a manifest (every file's
-size and content digest), and renamed into place: a crash at any moment leaves either the
-previous checkpoint or the new one, never a half-written folder that looks complete. On resume
-the newest folder whose files match their manifest, byte for byte, is used; a corrupt or
-partial one is named in a warning and skipped, and when checkpoints exist but none is intact
-:meth:`CheckpointManager.latest_intact` raises :class:`NoIntactCheckpointError` listing each
-one and why (a silent fresh start would overwrite the run's metrics).
+size and SHA-256 digest, signed with this user's key: :mod:`common.checkpoint_signing`), and
+renamed into place: a crash at any moment leaves either the previous checkpoint or the new one,
+never a half-written folder that looks complete. On resume the newest folder whose files match
+their manifest, byte for byte, is used; a corrupt or partial one is named in a warning and
+skipped, and when checkpoints exist but none is intact :meth:`CheckpointManager.latest_intact`
+raises :class:`NoIntactCheckpointError` listing each one and why (a silent fresh start would
+overwrite the run's metrics). An intact checkpoint whose manifest is not signed with this
+user's key raises :class:`~common.checkpoint_signing.CheckpointUntrusted` before anything
+loads (DeepSpeed's shards are pickles), unless the manager was told to trust it.
 
 The digests are computed when the folder is closed, right after the writers flushed the
-files, so they are read back from the page cache. XXH3-128 (``xxhash``, a non-cryptographic
-hash made for checksums: it detects corruption, not tampering) runs at several GB/s per core,
-a small fraction of the write itself; BLAKE2b (~0.2-0.7 GB/s here) is the fallback when
-``xxhash`` is missing, and the manifest names the algorithm each digest used
-(``python -m bench.bench_checkpoint_digest`` prints the write and digest times).
+files, so they are read back from the page cache, one thread per file (hashlib releases the
+GIL). SHA-256 (~1.5 GB/s per core with the CPU's SHA instructions) because the signature
+vouches for the digests: a non-cryptographic checksum such as XXH3-128 (~20 GB/s) detects
+corruption, but a forger can choose bytes that match it. Manifests written by older versions
+with XXH3 or BLAKE2b digests still verify (the manifest names each digest's algorithm;
+``python -m bench.bench_checkpoint_digest`` prints the write and digest times).
 A write that fails (a full disk) removes its temporary folder and raises
 :class:`CheckpointWriteError` naming the step and the folder; a temporary folder left by a
 killed process is removed by the next successful save.
@@ -27,9 +31,11 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from common.checkpoint_signing import sign, untrusted_error, untrusted_reason
 from common.distributed import barrier, is_main
 
 log = logging.getLogger(__name__)
@@ -62,20 +68,15 @@ def _hasher(algorithm: str):
         import xxhash
 
         return xxhash.xxh3_128()
+    if algorithm == "sha256":
+        return hashlib.sha256()
     if algorithm == "blake2b":
         return hashlib.blake2b(digest_size=32)
     raise ValueError(f"unknown checkpoint digest algorithm {algorithm!r}")
 
 
-def _default_algorithm() -> str:
-    try:
-        import xxhash  # noqa: F401
-    except ImportError:
-        return "blake2b"
-    return "xxh3_128"
-
-
-DIGEST_ALGORITHM = _default_algorithm()
+# What new manifests use: cryptographic, as the signature over the manifest vouches for it.
+DIGEST_ALGORITHM = "sha256"
 
 
 def file_digest(path: Path, algorithm: str = DIGEST_ALGORITHM) -> str:
@@ -85,6 +86,15 @@ def file_digest(path: Path, algorithm: str = DIGEST_ALGORITHM) -> str:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
     return f"{algorithm}:{h.hexdigest()}"
+
+
+def _digests(folder: Path, want: dict[str, str]) -> dict[str, str]:
+    """``{name: file_digest(folder / name, want[name])}``, the files hashed in parallel."""
+    if not want:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(len(want), os.cpu_count() or 1, 8)) as pool:
+        got = pool.map(lambda name: file_digest(folder / name, want[name]), want)
+        return dict(zip(want, got, strict=True))
 
 
 # (folder, newest file mtime) -> digest check result: run.py checks the checkpoint before the
@@ -120,13 +130,17 @@ class CheckpointManager:
     Args:
         root: the ``checkpoints`` folder.
         keep: how many complete checkpoints to keep (older ones are deleted after a save).
+        trust_unsigned: resume from a checkpoint that is not signed with this user's key
+            (``trust_checkpoint=true``: one the user vouches for, e.g. copied from another
+            machine); by default such a checkpoint raises ``CheckpointUntrusted``.
     """
 
-    def __init__(self, root: str | Path, keep: int = 2) -> None:
+    def __init__(self, root: str | Path, keep: int = 2, trust_unsigned: bool = False) -> None:
         if keep < 1:
             raise ValueError(f"trainer.keep_checkpoints={keep} must be >= 1")
         self.root = Path(root)
         self.keep = keep
+        self.trust_unsigned = trust_unsigned
 
     def save(self, step: int, write: Callable[[Path], None], state: dict[str, Any]) -> Path:
         """Write checkpoint ``step``: ``write(folder)`` stores model/optimizer files, ``state``
@@ -163,8 +177,8 @@ class CheckpointManager:
         """Write the trainer state and, last, the manifest that makes ``tmp`` complete."""
         (tmp / STATE).write_text(json.dumps({"step": step, **state}))
         files = _files(tmp)
-        digests = {name: file_digest(tmp / name) for name in files}
-        manifest = {"step": step, "files": files, "digests": digests}
+        digests = _digests(tmp, dict.fromkeys(files, DIGEST_ALGORITHM))
+        manifest = sign({"step": step, "files": files, "digests": digests})
         with open(tmp / MANIFEST, "w") as f:
             json.dump(manifest, f)
             f.flush()
@@ -229,9 +243,31 @@ class CheckpointManager:
         intact, _ = self._newest_intact()
         return intact
 
+    def check_trusted(self, folder: Path) -> None:
+        """Raise ``CheckpointUntrusted`` unless ``folder`` is intact and its manifest is signed
+        with this user's key (or the manager trusts unsigned checkpoints). Call it before
+        anything in ``folder`` is unpickled."""
+        reason = self.verify(folder)  # the digests: cached when already checked
+        if reason is None:
+            try:
+                reason = untrusted_reason(json.loads((folder / MANIFEST).read_text()))
+            except (OSError, ValueError) as err:
+                reason = f"its manifest cannot be read ({err})"
+        if reason is None:
+            return
+        if self.trust_unsigned:
+            log.warning("trust_checkpoint=true: loading %s although %s", folder, reason)
+            return
+        raise untrusted_error(folder, reason)
+
     def latest_intact(self) -> Path | None:
         """Like :meth:`latest`, but checkpoints that all fail verification raise
-        :class:`NoIntactCheckpointError` naming each one; None only when there are none."""
+        :class:`NoIntactCheckpointError` naming each one; None only when there are none; the
+        one found must be signed with this user's key (:meth:`check_trusted`).
+
+        Raises:
+            CheckpointUntrusted: the newest intact checkpoint is not signed with this user's key.
+        """
         intact, rejected = self._newest_intact()
         if intact is None and rejected:
             listing = "; ".join(f"{d.name}: {why}" for d, why in rejected)
@@ -239,6 +275,8 @@ class CheckpointManager:
                 f"no intact checkpoint to resume from in {self.root} ({listing}); the run "
                 "directory is left as it is: move the corrupt folders away to start over"
             )
+        if intact is not None:
+            self.check_trusted(intact)
         return intact
 
     def candidates(self) -> list[Path]:
@@ -268,12 +306,17 @@ def _digest_problem(folder: Path, digests: dict[str, str] | None) -> str | None:
         # Written before manifests held digests: sizes are all that can be checked.
         log.warning("checkpoint %s has no content digests (an older format); sizes only", folder)
         return None
-    for name, want in digests.items():
-        algorithm = want.partition(":")[0]
+    algorithms = {name: want.partition(":")[0] for name, want in digests.items()}
+    for name, algorithm in algorithms.items():
         try:
-            got = file_digest(folder / name, algorithm)
+            _hasher(algorithm)
         except (ImportError, ValueError) as err:
             return f"{name}: its digest cannot be checked here ({err})"
-        if got != want:
+    try:
+        got = _digests(folder, algorithms)
+    except OSError as err:
+        return f"a file it lists cannot be read ({err})"
+    for name, want in digests.items():
+        if got[name] != want:
             return f"{name} does not match its digest (its bytes changed after the write)"
     return None

@@ -4,12 +4,8 @@ DPO)."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import torch
 
 from common.distributed import barrier, is_main, rank
 from common.engine import TrainEngine
@@ -22,6 +18,7 @@ from common.policy import (
     disable_dropout,
 )
 from common.precision import torch_dtype
+from common.safe_state import load_rng_state, refuse_legacy, save_rng_state
 from common.training_loop import TrainingLoop, write_base_record
 
 
@@ -64,19 +61,15 @@ class EngineLoop(TrainingLoop):
 
     def write_model_state(self, folder: Path) -> None:
         self.engine.save(folder, tag="engine", client_state={})
-        rng = {
-            "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(),
-            "python": random.getstate(),
-        }
-        torch.save(rng, folder / f"rng_rank{rank()}.pt")
+        # safetensors + JSON, not a pickle: loading it can run no code (common.safe_state)
+        save_rng_state(folder / f"rng_rank{rank()}.safetensors")
 
     def load_model_state(self, folder: Path) -> None:
+        """The caller checked ``folder``'s signature first (DeepSpeed's shards unpickle)."""
+        r = rank()
+        refuse_legacy(folder, f"rng_rank{r}.pt", f"rng_rank{r}.safetensors")
         self.engine.load(folder, tag="engine")
-        rng = torch.load(folder / f"rng_rank{rank()}.pt", weights_only=False)
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(rng["numpy"])
-        random.setstate(rng["python"])
+        load_rng_state(folder / f"rng_rank{r}.safetensors")
 
     def extra_state(self) -> dict[str, Any]:
         return self.rewards.state_dict()

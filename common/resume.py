@@ -30,6 +30,7 @@ RESUME_VALUES = (False, True, "must")
 # taken or the ones to come. Everything else must match the checkpoint.
 MAY_CHANGE = (
     "resume",
+    "trust_checkpoint",
     "logger",
     "paths",
     "stop_signals",
@@ -150,12 +151,16 @@ def plan_resume(cfg: DictConfig, run_dir: str | Path) -> Path | None:
             checkpoint's step, or a config that changes the trajectory (the run directory's
             ``.hydra`` files are restored to the checkpoint's first).
         NoIntactCheckpointError: checkpoints exist and every one is corrupt.
+        CheckpointUntrusted: the newest intact checkpoint is not signed with this user's key
+            (and ``trust_checkpoint`` is not true).
     """
     mode = resume_mode(cfg)
     if mode == "never":
         return None
     run_dir = Path(run_dir)
-    manager = CheckpointManager(run_dir / "checkpoints")
+    manager = CheckpointManager(
+        run_dir / "checkpoints", trust_unsigned=bool(cfg.get("trust_checkpoint", False))
+    )
     folder = manager.latest_intact()
     if folder is None:
         where = (

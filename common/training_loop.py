@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from common.assets import BASE_RECORD, load_causal_lm
 from common.checkpoint import CheckpointManager, NoIntactCheckpointError
+from common.checkpoint_signing import CheckpointUntrusted
 from common.data.formatting import fit_prompts
 from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
@@ -87,7 +88,9 @@ class TrainingLoop:
         )
         # Before anything heavy loads: a resume that cannot be honoured fails in seconds.
         self.checkpoints = CheckpointManager(
-            self.run_dir / "checkpoints", keep=int(cfg.trainer.get("keep_checkpoints", 2))
+            self.run_dir / "checkpoints",
+            keep=int(cfg.trainer.get("keep_checkpoints", 2)),
+            trust_unsigned=bool(cfg.get("trust_checkpoint", False)),
         )
         self._resume_from = plan_resume(cfg, self.run_dir)
         self.train_examples, self.eval_examples = load_run_data(
@@ -285,13 +288,19 @@ class TrainingLoop:
     def resume(self) -> None:
         """Restore the newest intact checkpoint that ``plan_resume`` chose. One that fails to
         load (an unpicklable file that still matched its digest, e.g. written by a bad disk
-        before the digest) is named and the next older intact one is tried."""
+        before the digest) is named and the next older intact one is tried. One not signed with
+        this user's key, or holding pickles of an older version, raises ``CheckpointUntrusted``
+        before anything in it loads."""
         while self._resume_from is not None:
             folder = self._resume_from
+            # Here, right before the load, whatever chose the folder: its shards unpickle.
+            self.checkpoints.check_trusted(folder)
             state = self.checkpoints.read_state(folder)
             try:
                 self.load_model_state(folder)
                 break
+            except CheckpointUntrusted:
+                raise  # a refusal, not a damaged file: an older checkpoint is no answer
             except Exception as err:  # UnpicklingError, EOFError, RuntimeError from torch.load
                 log.error(
                     "checkpoint %s cannot be loaded (%s: %s)", folder, type(err).__name__, err
@@ -311,6 +320,7 @@ class TrainingLoop:
         """The newest intact checkpoint older than ``failed`` that this run may resume from."""
         for d in self.checkpoints.candidates():
             if d.name < failed.name and self.checkpoints.verify(d) is None:
+                self.checkpoints.check_trusted(d)
                 check_compatible(self.cfg, d, self.checkpoints.read_state(d))
                 log.warning("falling back to checkpoint %s", d)
                 return d

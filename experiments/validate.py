@@ -248,6 +248,9 @@ def validate_config(cfg: DictConfig) -> None:
     resume = cfg.get("resume", False)
     if resume not in (False, True, "must"):
         raise ConfigError(f"resume={resume!r}; allowed values: false, true, must")
+    trust = cfg.get("trust_checkpoint", False)
+    if not isinstance(trust, bool):
+        raise ConfigError(f"trust_checkpoint={trust!r}; allowed values: false, true")
 
     check_rewards_and_mixer(cfg)  # after seed: mixers take ${seed}
     _check_group_trainers(cfg)

@@ -140,3 +140,11 @@ def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in dist}
     env.update(HF_HUB_OFFLINE="1", WANDB_MODE="offline")
     return env
+
+
+@pytest.fixture(autouse=True, scope="session")
+def checkpoint_key_dir(tmp_path_factory):
+    """Checkpoint signing keys (common.checkpoint_signing) in a folder of the test session,
+    never the developer's ~/.config; child processes inherit it."""
+    os.environ["MULTIREWARD_KEY_DIR"] = str(tmp_path_factory.mktemp("checkpoint-key"))
+    return Path(os.environ["MULTIREWARD_KEY_DIR"])

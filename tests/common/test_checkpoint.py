@@ -148,24 +148,30 @@ def _flip_a_byte(path, offset=3):
 
 
 def test_manifest_holds_a_content_digest_of_every_file(tmp_path):
-    import xxhash
+    import hashlib
 
     m = CheckpointManager(tmp_path)
     d = m.save(1, _write(b"weights"), {"a": 1})
     manifest = json.loads((d / "MANIFEST.json").read_text())
-    assert manifest["digests"]["model.bin"] == "xxh3_128:" + xxhash.xxh3_128_hexdigest(b"weights")
+    # SHA-256, not a fast checksum: the manifest's signature vouches for these digests
+    assert manifest["digests"]["model.bin"] == "sha256:" + hashlib.sha256(b"weights").hexdigest()
     assert set(manifest["digests"]) == set(manifest["files"]) == {"model.bin", "trainer_state.json"}
 
 
-def test_a_blake2b_manifest_verifies_too(tmp_path):
+@pytest.mark.parametrize("algorithm", ["blake2b", "xxh3_128"])
+def test_an_older_manifests_blake2b_or_xxh3_digests_verify_too(tmp_path, algorithm):
     import hashlib
+
+    import xxhash
 
     m = CheckpointManager(tmp_path)
     d = m.save(1, _write(b"weights"), {})
     manifest = json.loads((d / "MANIFEST.json").read_text())
-    manifest["digests"] = {n: file_digest(d / n, "blake2b") for n in manifest["files"]}
-    assert manifest["digests"]["model.bin"] == (
-        "blake2b:" + hashlib.blake2b(b"weights", digest_size=32).hexdigest()
+    manifest["digests"] = {n: file_digest(d / n, algorithm) for n in manifest["files"]}
+    assert manifest["digests"]["model.bin"] == f"{algorithm}:" + (
+        hashlib.blake2b(b"weights", digest_size=32).hexdigest()
+        if algorithm == "blake2b"
+        else xxhash.xxh3_128_hexdigest(b"weights")
     )
     (d / "MANIFEST.json").write_text(json.dumps(manifest))
     assert m.verify(d) is None
@@ -201,10 +207,15 @@ def test_no_intact_checkpoint_stops_naming_each_one(tmp_path):
     assert m.latest() is None  # the non-raising form
 
 
-def test_an_older_manifest_without_digests_is_still_accepted_by_size(tmp_path):
+def test_an_older_manifest_without_digests_is_still_accepted_by_size_when_trusted(tmp_path):
+    from common.checkpoint_signing import CheckpointUntrusted
+
     m = CheckpointManager(tmp_path)
     d = m.save(1, _write(b"ok"), {})
     manifest = json.loads((d / "MANIFEST.json").read_text())
-    del manifest["digests"]
+    del manifest["digests"], manifest["signature"]
     (d / "MANIFEST.json").write_text(json.dumps(manifest))
-    assert m.latest_intact() == d
+    assert m.verify(d) is None
+    with pytest.raises(CheckpointUntrusted, match="not signed"):
+        m.latest_intact()  # unsigned: refused unless the user vouches for it
+    assert CheckpointManager(tmp_path, trust_unsigned=True).latest_intact() == d

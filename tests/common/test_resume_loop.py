@@ -10,6 +10,7 @@ import signal
 import pytest
 
 from common.checkpoint import MANIFEST, file_digest
+from common.checkpoint_signing import sign
 from common.tracking import read_metrics
 from drbo.trainer import ReMaxLoop
 from experiments.compose import compose_config
@@ -41,15 +42,15 @@ def test_a_flipped_bit_and_an_unpicklable_file_each_fall_back_to_an_older_checkp
     data = bytearray(newest.read_bytes())
     data[len(data) // 2] ^= 0x10
     newest.write_bytes(bytes(data))
-    # step 2: a pickle that no longer unpickles but matches its (re-recorded) digest, as a
-    # file damaged before it was hashed would -> caught when it loads
+    # step 2: a pickle that no longer unpickles but matches its (re-recorded, signed) digest,
+    # as a file damaged before it was hashed would -> caught when it loads
     middle = _model_states(ck / "step-00000002")
     middle.write_bytes(b"not a pickle at all")  # torch.load: UnpicklingError
     manifest = json.loads((ck / "step-00000002" / MANIFEST).read_text())
     name = str(middle.relative_to(ck / "step-00000002"))
     manifest["files"][name] = middle.stat().st_size
     manifest["digests"][name] = file_digest(middle)
-    (ck / "step-00000002" / MANIFEST).write_text(json.dumps(manifest))
+    (ck / "step-00000002" / MANIFEST).write_text(json.dumps(sign(manifest)))
 
     with caplog.at_level("WARNING"):
         resumed = ReMaxLoop(compose_config(*overrides, "resume=true"), tmp_path)
