@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from common.data.ifeval import load_ifeval
-    from common.evaluation_ifeval import format_report, score_ifeval
-    from experiments.evaluate import read_predictions, write_predictions
+    from common.evaluation.ifeval import format_report, score_ifeval
+    from common.evaluation.prediction_files import read_predictions, write_predictions
 
     args = build_parser().parse_args(argv)
     if args.predictions_out is not None and args.model is None:
@@ -130,8 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _generate(args: argparse.Namespace, examples) -> list[str]:
-    from common.assets import load_trained_policy
-    from common.evaluation import generate_predictions
+    from common.evaluation.predictions import generate_predictions
+    from common.models.assets import load_trained_policy
 
     model, tokenizer = load_trained_policy(args.model)
     return generate_predictions(

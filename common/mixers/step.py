@@ -47,12 +47,12 @@ from typing import Any
 
 import numpy as np
 
-from common.distributed import all_gather_object, rank
 from common.mixers.base import Feedback, RewardMixer, SourceSamples, mix_rewards
 from common.mixers.decision import StepDecision, StepRewards, rows_per_source
 from common.mixers.gdpo import NORMALIZATIONS, apply_conditions, group_standardize, parse_conditions
 from common.mixers.mab_reward import MABRewardScaler
 from common.rewards.reward_set import RewardSet
+from common.rundir.distributed import all_gather_object, rank
 
 __all__ = [
     "GRANULARITIES",
