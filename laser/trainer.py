@@ -31,10 +31,10 @@ import torch
 
 from common.data.formatting import format_prompt
 from common.data.types import Example
-from common.distributed import all_gather_object
-from common.engine_loop import EngineLoop
-from common.rollout import Rollout, rollout_logprobs
-from common.safe_state import load_tensors, refuse_legacy, save_tensors
+from common.generation.rollout import Rollout, rollout_logprobs
+from common.rundir.distributed import all_gather_object
+from common.rundir.safe_state import load_tensors, refuse_legacy, save_tensors
+from common.training.engine_loop import EngineLoop
 from laser.losses import dpo_nll_loss, kto_kl_estimate, kto_loss, nll_loss, sequence_logp
 from laser.pairs import build_pairs, kto_examples
 

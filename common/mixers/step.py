@@ -35,19 +35,8 @@ Granularity (``balancer.granularity``):
 Multi-type data (``rewards.routing=by_example``): the weights choose which rows are drawn
 (:func:`common.mixers.decision.rows_per_source`).
 
-Statistic (``balancer.statistic``): what a mixer that learns from the sources' rewards
-(DRBO's inverse, delta, average and simple_inverse; correlation; mo_grpo) is fed, chosen here
-once for all of them (:meth:`RewardStep.learned`):
-
-- ``scaled`` (the paper's, the default): the rewards after the trainer's transform (DRBO's
-  standardization, Eq. 3), so a running mean of 0 is "as good as the untrained policy";
-- ``raw``: the metrics' own 0-1 scores (after GDPO's conditions), so a metric the policy
-  cannot pass at all reads as low as it is. Standardization divides each metric by its own
-  spread around its own start and hides that absolute level; inverse on raw means weights
-  ``W_j / (raw mean_j + 1 + bonus_j)``, at most a factor 2 between two metrics.
-
-The mixed training reward always uses the scaled rewards; only what the mixer learns changes.
-Without a transform (GRPO, RLOO, LASeR) the two are the same.
+Statistic (``balancer.statistic``): what a mixer that learns from the sources' rewards is
+fed, ``scaled`` (the paper's) or ``raw`` (:mod:`common.mixers.source_stats`).
 
 The values a step hands to its trainer (:class:`StepDecision`, :class:`StepRewards`) live in
 :mod:`common.mixers.decision` and are re-exported here.
@@ -61,12 +50,19 @@ from typing import Any
 
 import numpy as np
 
-from common.distributed import all_gather_object, rank
 from common.mixers.base import Feedback, RewardMixer, SourceSamples, mix_rewards
 from common.mixers.decision import StepDecision, StepRewards, rows_per_source
 from common.mixers.gdpo import NORMALIZATIONS, apply_conditions, group_standardize, parse_conditions
 from common.mixers.mab_reward import MABRewardScaler
+from common.mixers.source_stats import (
+    STATISTICS,
+    check_statistic,
+    gathered_source_means,
+    gathered_source_samples,
+    learned_rewards,
+)
 from common.rewards.reward_set import RewardSet
+from common.rundir.distributed import all_gather_object, rank
 
 __all__ = [
     "GRANULARITIES",
@@ -81,8 +77,6 @@ __all__ = [
 ]
 
 GRANULARITIES = ("batch", "query")
-# What a mixer that learns from the sources' rewards is fed (module docstring).
-STATISTICS = ("scaled", "raw")
 
 # The timing keys every trainer logs (seconds; 0.0 for a part a trainer does not have).
 TIME_KEYS = (
@@ -136,16 +130,7 @@ class RewardStep:
             raise ValueError(
                 f"balancer.normalize={normalize!r}; allowed values: {', '.join(NORMALIZATIONS)}"
             )
-        if statistic not in STATISTICS:
-            raise ValueError(
-                f"balancer.statistic={statistic!r}; allowed values: {', '.join(STATISTICS)}"
-            )
-        if statistic != "scaled" and not mixer.learns_from_sources:
-            raise ValueError(
-                f"balancer.statistic={statistic}: balancer {type(mixer).__name__} does not learn "
-                "from the sources' rewards; the statistic applies to inverse, delta, average, "
-                "simple_inverse, correlation and mo_grpo (leave it at scaled)"
-            )
+        check_statistic(statistic, mixer)
         if granularity not in GRANULARITIES:
             raise ValueError(
                 f"balancer.granularity={granularity!r}; allowed values: {', '.join(GRANULARITIES)}"
@@ -264,41 +249,16 @@ class RewardStep:
 
     # ---- (5) feedback -----------------------------------------------------------------------
     def learned(self, rewards: StepRewards, statistic: str | None = None) -> np.ndarray:
-        """(B, N) rewards of ``statistic`` (default: ``balancer.statistic``), 0 where masked:
-        the one place the scaled or raw rewards are chosen for the mixer."""
-        if (statistic or self.statistic) == "scaled":
-            return rewards.scaled
-        return rewards.raw if rewards.raw is not None else rewards.table.scores
+        """(B, N) rewards of ``statistic`` (default: ``balancer.statistic``) for the mixer."""
+        return learned_rewards(rewards, statistic or self.statistic)
 
     def source_means(self, rewards: StepRewards, statistic: str = "scaled") -> dict[str, float]:
-        """Mean reward per source (``scaled`` or ``raw``) over every rank's rows that it
-        scored; sources no rank scored are left out. Identical on all ranks."""
-        mask, values = rewards.table.mask, self.learned(rewards, statistic)
-        local = {
-            m: (float(values[mask[:, j], j].sum()), int(mask[:, j].sum()))
-            for j, m in enumerate(self.names)
-        }
-        totals = {m: [0.0, 0] for m in self.names}
-        for part in all_gather_object(local):
-            for m, (total, count) in part.items():
-                totals[m][0] += total
-                totals[m][1] += count
-        return {m: t / c for m, (t, c) in totals.items() if c > 0}
+        """Mean reward per source over every rank's rows that it scored (all ranks agree)."""
+        return gathered_source_means(self.names, rewards, statistic)
 
     def gathered_samples(self, rewards: StepRewards) -> SourceSamples:
-        """Every rank's (B, N) scores of ``balancer.statistic``, mask and prompt-group ids, in
-        rank order."""
-        parts = all_gather_object((self.learned(rewards), rewards.table.mask, rewards.n))
-        groups, offset = [], 0
-        for scaled, _, n in parts:
-            g = len(scaled) // n
-            groups.append(np.repeat(np.arange(offset, offset + g), n))
-            offset += g
-        return SourceSamples(
-            scores=np.concatenate([p[0] for p in parts], axis=0),
-            mask=np.concatenate([p[1] for p in parts], axis=0).astype(bool),
-            groups=np.concatenate(groups),
-        )
+        """Every rank's (B, N) scores of ``balancer.statistic``, mask and group ids."""
+        return gathered_source_samples(rewards, self.statistic)
 
     def feedback(
         self,

@@ -194,13 +194,13 @@ def test_missing_eval_path_names_the_key():
 def test_a_bad_config_fails_before_any_model_loads(tmp_path, monkeypatch):
     """run() validates first: with model loading booby-trapped, a bad value still surfaces
     as the ConfigError naming its key, and nothing is written to the run directory."""
-    import common.training_loop
+    import common.training.loop
     from experiments.run import run
 
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded before the config was validated")
 
-    monkeypatch.setattr(common.training_loop, "load_causal_lm", no_model)
+    monkeypatch.setattr(common.training.loop, "load_causal_lm", no_model)
     cfg = _valid()
     cfg.paths.output_dir = str(tmp_path)
     cfg.trainer.temperature = 0
