@@ -18,7 +18,10 @@ METHODS = ("drbo", "laser", "experiments")
 
 # (importer room, imported room): imports that go against the layer order.
 # Inside common: models -> generation -> training; rundir and evaluation never import
-# training; common never imports a method package; the methods never import experiments.
+# training; common never imports a method package; the methods never import experiments;
+# common.core (the registry) imports no other room.
+CORE_CLIENTS = ("models", "data", "rewards", "text", "generation", "mixers", "training")
+CORE_CLIENTS += ("rundir", "evaluation")
 FORBIDDEN = {
     ("common.models", "common.generation"),
     ("common.models", "common.training"),
@@ -28,6 +31,7 @@ FORBIDDEN = {
     *(("common.*", method) for method in METHODS),
     ("drbo", "experiments"),
     ("laser", "experiments"),
+    *(("common.core", f"common.{room}") for room in CORE_CLIENTS),
 }
 
 
