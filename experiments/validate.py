@@ -205,6 +205,26 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
         raise ConfigError(_text(err)) from None
 
 
+def check_rewards_score_the_data(cfg: DictConfig) -> None:
+    """Every reward source can read the gold of the rows routed to it, for every trainer
+    (:meth:`common.rewards.reward_set.RewardSet.check_scorable`). The run's data is loaded as
+    the run loads it (:func:`common.run_data.load_run_data`: rows and files, no model); its
+    own errors (a metric with no rows, a malformed file) surface here as they would later."""
+    import common.rewards  # noqa: F401 - registers the scorers
+    from common.rewards.reward_set import RewardSet
+    from common.run_data import load_run_data
+
+    rw, ds = cfg.rewards, cfg.dataset
+    routing = rw.get("routing", "by_example")
+    train, evals = load_run_data(ds, list(rw.names), routing)
+    reward_set = RewardSet(list(rw.names), routing, rw.get("options"))
+    name = ds.path or f"bundled {ds.kind} sample"
+    try:
+        reward_set.check_scorable([*train, *evals], dataset=name)
+    except ValueError as err:
+        raise ConfigError(_text(err)) from None
+
+
 def _text(err: Exception) -> str:
     """The message of ``err`` (a KeyError's str() adds quotes)."""
     return str(err.args[0]) if err.args else str(err)
@@ -303,6 +323,7 @@ def validate_config(cfg: DictConfig) -> None:
     for task, budget in (ds.get("max_new_tokens") or {}).items():
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
             raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
+    check_rewards_score_the_data(cfg)
     check_model(cfg)
 
     from common.precision import PRECISIONS

@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from common.rewards.base import RewardOutput, Scorer
+from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.nli import NLIScorer, build_nli
 from common.rewards.registry import register_scorer
 from common.text.sentences import split_sentences as punkt_sentences
@@ -123,6 +123,13 @@ class _ALCEScorer(Scorer):
 
     first_line_only: bool = True
 
+    gold_key: str = "qa_pairs"  # the gold field the scorer reads
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        allow_empty = cls.gold_key == "docs"  # a row may come with no documents
+        return gold_parse_problem(lambda g: _require(g, cls.gold_key, cls.name, allow_empty), gold)
+
     def scored_part(self, output: Any) -> Any:
         if not isinstance(output, str):
             return output
@@ -191,6 +198,8 @@ class _ALCENLIScorer(_ALCEScorer):
 class ALCEClaimRecall(_ALCENLIScorer):
     """ELI5 claim recall; gold: ``{"claims": [str, ...]}``."""
 
+    gold_key = "claims"
+
     def score(
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
     ) -> RewardOutput:
@@ -215,6 +224,8 @@ class ALCEClaimRecall(_ALCENLIScorer):
 class _ALCECitation(_ALCENLIScorer):
     """Citation recall and precision of a batch; subclasses pick which to report. Rows with
     no sentence are left out of the reported average (``mean_scored``), as in eval.py."""
+
+    gold_key = "docs"
 
     aggregation = "mean_scored"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -149,6 +149,15 @@ class Scorer(ABC):
         out.parse_failed = out.parse_failed | junk
         return out
 
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Mapping[str, Any] | None = None) -> str | None:
+        """Why this scorer cannot read ``gold`` (an :class:`Example`'s gold), or None when it
+        can. ``options`` are the source's ``rewards.options``. Default: None, for scorers that
+        read no gold (reward models, heuristics). A scorer that reads one overrides this, so a
+        run is refused before it starts instead of scoring every row 0 as if measured
+        (``mc_accuracy`` on GSM8K): :meth:`common.rewards.reward_set.RewardSet.check_scorable`."""
+        return None
+
     def scored_part(self, output: Any) -> Any:
         """The part of ``output`` this scorer reads, which is what the junk guard checks.
 
@@ -172,6 +181,16 @@ class Scorer(ABC):
             scored = output.counts["scored"].astype(bool)
             return float(output.scores[scored].mean()) if scored.any() else 0.0
         return output.mean
+
+
+def gold_parse_problem(parse: Callable[[Any], Any], gold: Any) -> str | None:
+    """The message of the error ``parse(gold)`` raises (ValueError, TypeError, KeyError), or
+    None when it parses: a scorer's own gold reader doubles as its :meth:`Scorer.gold_problem`."""
+    try:
+        parse(gold)
+    except (ValueError, TypeError, KeyError) as err:
+        return str(err.args[0]) if err.args else type(err).__name__
+    return None
 
 
 def micro_f1(tp: float, fp: float, fn: float) -> float:

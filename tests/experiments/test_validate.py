@@ -138,3 +138,28 @@ def test_batch_size_larger_than_the_training_rows_fails_before_the_model_loads(
     msg = str(err.value)
     assert msg.startswith("trainer.batch_size=500 is larger than the ")
     assert "training rows of dataset bundled shopbench sample" in msg
+
+
+# ---- issue 29: a reward that cannot read the data's gold, for every trainer ----------------
+@pytest.mark.parametrize(
+    "trainer", ["laser_dpo", "best_of_n", "rollout_eval", "grpo", "rloo", "remax"]
+)
+def test_a_reward_that_cannot_score_the_data_is_refused_for_every_trainer(trainer):
+    # mc_accuracy reads an option index; GSM8K's gold is a number string ('72'): under
+    # routing=all every row would score 0, a dead arm reported as a measured 0.0
+    msg = _refused(
+        f"trainer={trainer}", "rewards.names=[fmt,short,long,mc_accuracy]", exp="+exp=laser_debug"
+    )
+    assert msg.startswith("rewards.names: mc_accuracy cannot score ")
+    assert "rows of dataset bundled gsm8k sample routed to it (rewards.routing=all)" in msg
+    assert "train.jsonl.gz:1), metric math_exact: expected an int choice index >= 0, got " in msg
+
+
+def test_an_alias_that_cannot_score_the_data_names_its_scorer():
+    msg = _refused(
+        "rewards.names=[fmt,short,long,em]",
+        "+rewards.options.em={scorer: alce_em_recall}",
+        exp="+exp=laser_debug",
+    )
+    assert msg.startswith("rewards.names: em (scorer alce_em_recall) cannot score ")
+    assert "gold must be a dict with a non-empty 'qa_pairs' list" in msg
