@@ -145,6 +145,67 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
         raise ConfigError(f"{key}={v!r} must be {'> 0' if strict else '>= 0'}")
 
 
+def _in_range(cfg: DictConfig, key: str, low: float, high: float, closed: str = "(]") -> None:
+    """``key`` (when set) is a number in the interval ``low``..``high``; ``closed`` says which
+    ends belong to it in interval notation (``(]``: low < v <= high)."""
+    v = OmegaConf.select(cfg, key, default=None)
+    if v is None:
+        return
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    above = number and (v >= low if closed[0] == "[" else v > low)
+    below = number and (v <= high if closed[1] == "]" else v < high)
+    if not (above and below):
+        raise ConfigError(f"{key}={v!r} must be in {closed[0]}{low}, {high}{closed[1]}")
+
+
+def _one_of(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
+    v = OmegaConf.select(cfg, key, default=None)
+    if v is not None and v not in allowed:
+        raise ConfigError(f"{key}={v!r}; allowed values: {', '.join(allowed)}")
+
+
+def check_trainer_numbers(cfg: DictConfig) -> None:
+    """The sampling and optimizer settings no constructor checks before the model loads:
+    nucleus ``top_p`` in (0, 1] (0 keeps no token; > 1 is not a probability), Adam's betas in
+    [0, 1), LASeR's loss, pairs and context, the engine's accumulation and clipping, LoRA's
+    shape. (``temperature > 0``, ``lr > 0`` and the GRPO clips are checked in
+    :func:`validate_config`.)"""
+    _in_range(cfg, "trainer.top_p", 0, 1, "(]")
+    _in_range(cfg, "trainer.gamma", 0, 1, "[]")
+    _positive(cfg, "trainer.weight_decay", strict=False)
+    for key in ("adv_clip", "adv_eps", "beta"):
+        _positive(cfg, f"trainer.{key}")
+    _positive(cfg, "trainer.nll_alpha", strict=False)
+    betas = OmegaConf.select(cfg, "trainer.betas", default=None)
+    if betas is not None:
+        ok = len(betas) == 2 and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
+        )
+        if not ok:
+            raise ConfigError(f"trainer.betas={list(betas)} must be two numbers in [0, 1)")
+    for key in ("pairs_per_prompt", "standardize_batch_size", "updates_per_rollout"):
+        _integer(cfg, f"trainer.{key}", 1)
+    from laser.pairs import STRATEGIES
+
+    _one_of(cfg, "trainer.pair_strategy", STRATEGIES)
+    tr = cfg.trainer
+    if tr.get("name") in ("laser_dpo", "best_of_n"):
+        from common.mixers.context import CONTEXT_KINDS
+
+        _one_of(cfg, "trainer.context", CONTEXT_KINDS)
+    if tr.get("name") == "laser_dpo":
+        from laser.trainer import LOSSES  # refused here, not after the model loads
+
+        _one_of(cfg, "trainer.loss", LOSSES)
+    _integer(cfg, "dataset.split_seed", 0)
+    _integer(cfg, "engine.grad_accum", 1)
+    _positive(cfg, "engine.grad_clip", strict=False)  # 0 or null: no clipping
+    if OmegaConf.select(cfg, "model.lora.enabled", default=False):
+        _integer(cfg, "model.lora.r", 1)
+        _positive(cfg, "model.lora.alpha")
+        _in_range(cfg, "model.lora.dropout", 0, 1, "[)")
+
+
 def _no_context(prompts: list[str]):
     raise AssertionError("validation builds the reward step but never steps it")
 
@@ -286,6 +347,7 @@ def validate_config(cfg: DictConfig) -> None:
             f"trainer.n_samples={tr.n_samples}: trainer {tr.name} builds {need} from each "
             "prompt's samples and needs at least 2"
         )
+    check_trainer_numbers(cfg)
     for key in ("kl_coef", "warmup_steps"):
         _positive(cfg, f"trainer.{key}", strict=False)
     _positive(cfg, "trainer.standardize_eps")

@@ -163,3 +163,33 @@ def test_an_alias_that_cannot_score_the_data_names_its_scorer():
     )
     assert msg.startswith("rewards.names: em (scorer alce_em_recall) cannot score ")
     assert "gold must be a dict with a non-empty 'qa_pairs' list" in msg
+
+
+# ---- issue 29: sampling and trainer numbers refused before the model loads -----------------
+@pytest.mark.parametrize(
+    "exp, override, words",
+    [
+        ("+exp=debug", "trainer.top_p=1.5", "trainer.top_p=1.5 must be in (0, 1]"),
+        ("+exp=debug", "trainer.top_p=0", "trainer.top_p=0 must be in (0, 1]"),
+        ("+exp=laser_debug", "trainer.top_p=-0.1", "trainer.top_p=-0.1 must be in (0, 1]"),
+        ("+exp=debug", "trainer.gamma=1.5", "trainer.gamma=1.5 must be in [0, 1]"),
+        ("+exp=debug", "trainer.betas=[0.9,1.0]", "trainer.betas=[0.9, 1.0] must be two numbers"),
+        ("+exp=debug", "trainer.weight_decay=-1", "trainer.weight_decay=-1 must be >= 0"),
+        ("+exp=debug", "trainer.adv_clip=0", "trainer.adv_clip=0 must be > 0"),
+        ("+exp=laser_debug", "trainer.beta=0", "trainer.beta=0 must be > 0"),
+        ("+exp=laser_debug", "trainer.loss=dpoo", "trainer.loss='dpoo'; allowed values: dpo_nll"),
+        ("+exp=laser_debug", "trainer.pair_strategy=best", "trainer.pair_strategy='best'; allowed"),
+        ("+exp=laser_debug", "trainer.context=mean", "trainer.context='mean'; allowed values: "),
+        ("+exp=laser_debug", "trainer.pairs_per_prompt=0", "trainer.pairs_per_prompt=0 must be"),
+        ("+exp=laser_debug", "model.lora.r=0", "model.lora.r=0 must be an integer > 0"),
+        ("+exp=laser_debug", "model.lora.dropout=1", "model.lora.dropout=1 must be in [0, 1)"),
+        ("+exp=debug", "engine.grad_accum=0", "engine.grad_accum=0 must be an integer > 0"),
+        ("+exp=debug", "dataset.split_seed=-1", "dataset.split_seed=-1 must be an integer >= 0"),
+    ],
+)
+def test_out_of_range_sampling_and_trainer_numbers_name_the_key(exp, override, words):
+    assert _refused(override, exp=exp).startswith(words)
+
+
+def test_in_range_edges_are_accepted():
+    validate_config(compose_config("+exp=debug", "trainer.top_p=1.0", "engine.grad_clip=0"))
