@@ -399,6 +399,14 @@ def validate_config(cfg: DictConfig) -> None:
             f"engine.precision={engine_precision!r}; allowed values: auto, fp32, bf16, fp16"
         )
 
+    from common.precision import emulated_bf16_warning
+
+    slow = emulated_bf16_warning(precision) or emulated_bf16_warning(
+        engine_precision, "engine.precision"
+    )
+    if slow:
+        log.warning(slow)
+
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")
 

@@ -193,3 +193,21 @@ def test_out_of_range_sampling_and_trainer_numbers_name_the_key(exp, override, w
 
 def test_in_range_edges_are_accepted():
     validate_config(compose_config("+exp=debug", "trainer.top_p=1.0", "engine.grad_clip=0"))
+
+
+# ---- issue 29: forced bf16 on a CPU that only emulates it ----------------------------------
+@pytest.mark.parametrize("fast", [False, True])
+def test_forced_bf16_on_a_cpu_without_native_bf16_warns_naming_the_key(fast, monkeypatch, caplog):
+    import torch
+
+    import common.precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(common.precision, "cpu_has_fast_bf16", lambda: fast)
+    with caplog.at_level(logging.WARNING):
+        validate_config(compose_config("+exp=debug", "model.precision=bf16"))
+    warned = "model.precision=bf16 on a CPU without native bf16" in caplog.text
+    assert warned is not fast
+    if warned:
+        assert "bf16 is emulated and runs slower than fp32" in caplog.text
+        assert "model.precision=auto picks fp32 here" in caplog.text
