@@ -9,7 +9,6 @@ trainer's numbers, the data paths, the model's positions, the engine, the run di
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 # Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
 NEEDS_SEVERAL_SAMPLES = {"laser_dpo": "preference pairs", "best_of_n": "a best-of-n choice"}
-TINY_GPT2_POSITIONS = 512  # common.assets._tiny_gpt2
 
 
 class ConfigError(ValueError):
@@ -49,21 +47,47 @@ def _looks_local(name: str) -> bool:
 
 def model_positions(name_or_path: str) -> int | None:
     """The model's position limit, read without loading it (None when it cannot be told:
-    a hub id, or the embedded policy before its first use)."""
-    from common.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2, cache_dir
+    a hub id not in the cache, or the embedded policy before its first use)."""
+    from experiments.rollout_memory import model_config
 
-    if name_or_path == TINY_GPT2:
-        return TINY_GPT2_POSITIONS
-    folder = (
-        cache_dir() / "smollm2-135m-instruct"
-        if name_or_path in EMBEDDED_POLICY_NAMES
-        else Path(name_or_path).expanduser()
-    )
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
+    config = model_config(name_or_path) or {}
     return config.get("max_position_embeddings") or config.get("n_positions")
+
+
+def check_rollout_memory(cfg: DictConfig) -> None:
+    """Refuse a run whose largest rollout cannot fit the free memory, estimated from the
+    model's config.json (:mod:`experiments.rollout_memory`, a lower bound), before any
+    weight loads. Skipped when the config cannot be read offline."""
+    from common.precision import resolve_precision
+    from common.run_data import prompt_token_limit
+    from experiments import rollout_memory as rm
+
+    name = str(cfg.model.name_or_path)
+    config = rm.model_config(name)
+    if config is None:
+        log.info("model %s: no config.json to read offline; rollout memory not estimated", name)
+        return
+    positions = config.get("max_position_embeddings") or config.get("n_positions")
+    new = max(int(v) for v in cfg.dataset.max_new_tokens.values())
+    prompt = prompt_token_limit(cfg.dataset, positions)
+    if prompt is None:
+        return
+    precision = OmegaConf.select(cfg, "model.precision", default="auto")
+    dtype_bytes = 2 if resolve_precision(precision) in ("bf16", "fp16") else 4
+    batch = rm.largest_batch(cfg)
+    need = rm.rollout_bytes(batch, int(prompt), new, config, dtype_bytes)
+    if need is None:
+        return
+    free, where = rm.available_bytes()
+    if need > free:
+        gib = 2**30
+        raise ConfigError(
+            f"{batch.describe()} = {batch.rows} rows of up to {prompt} prompt + {new} new tokens "
+            f"(dataset.max_prompt_tokens, dataset.max_new_tokens) need at least "
+            f"{need / gib:.1f} GiB for the KV cache and logits of model {name} "
+            f"({'with' if batch.logprobs else 'without'} response log-probs), more than the "
+            f"{free / gib:.1f} GiB {where}: lower {' or '.join(batch.keys)}"
+        )
 
 
 def check_model(cfg: DictConfig) -> None:
@@ -399,6 +423,7 @@ def validate_config(cfg: DictConfig) -> None:
             f"engine.precision={engine_precision!r}; allowed values: auto, fp32, bf16, fp16"
         )
 
+    check_rollout_memory(cfg)  # after the precision check: it sizes the KV cache's dtype
     from common.precision import emulated_bf16_warning
 
     slow = emulated_bf16_warning(precision) or emulated_bf16_warning(
