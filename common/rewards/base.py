@@ -5,7 +5,9 @@ A scorer takes a batch of (prompt, output, gold) triples and returns one float p
 every metric here) and how a task aggregates it: ``mean`` over rows, ``micro_f1`` where
 per-sample true/false positive and false negative counts are summed over the task first, or
 ``mean_scored``: the mean over the rows whose ``counts["scored"]`` is 1 (ALCE's citation
-averaging skips outputs with no sentence; their per-sample score stays 0 as a reward).
+averaging skips outputs with no sentence; their per-sample score stays 0 as a reward), or
+``mean_reported``: the mean of ``counts["reported"]``, a per-row score by the official rule
+where it differs from the training reward (ALCE STR-EM on an empty output).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-Aggregation = Literal["mean", "micro_f1", "mean_scored"]
+Aggregation = Literal["mean", "micro_f1", "mean_scored", "mean_reported"]
 
 # Longer outputs are degenerate generations (no configured budget comes near); scoring them
 # would only cost superlinear time in the text metrics and memory in the embedders.
@@ -177,6 +179,8 @@ class Scorer(ABC):
             fp = float(output.counts["fp"].sum())
             fn = float(output.counts["fn"].sum())
             return micro_f1(tp, fp, fn)
+        if self.aggregation == "mean_reported":
+            return float(output.counts["reported"].mean()) if len(output) else 0.0
         if self.aggregation == "mean_scored":
             scored = output.counts["scored"].astype(bool)
             return float(output.scores[scored].mean()) if scored.any() else 0.0
