@@ -100,7 +100,8 @@ def aggregate_rows(output: RewardOutput, aggregation: str, idx: np.ndarray) -> n
         count = scored.sum(axis=1)
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     if aggregation == "mean_reported":
-        return output.counts["reported"].astype(np.float64)[idx].mean(axis=1)
+        reported = output.counts.get("reported", output.scores)  # older checkpoints: scores
+        return np.asarray(reported, dtype=np.float64)[idx].mean(axis=1)
     raise ValueError(
         f"unknown aggregation {aggregation!r}; allowed: mean, micro_f1, mean_scored, mean_reported"
     )

@@ -180,7 +180,9 @@ class Scorer(ABC):
             fn = float(output.counts["fn"].sum())
             return micro_f1(tp, fp, fn)
         if self.aggregation == "mean_reported":
-            return float(output.counts["reported"].mean()) if len(output) else 0.0
+            # rows saved before counts["reported"] existed (a resumed checkpoint) keep scores
+            reported = output.counts.get("reported", output.scores)
+            return float(reported.mean()) if len(output) else 0.0
         if self.aggregation == "mean_scored":
             scored = output.counts["scored"].astype(bool)
             return float(output.scores[scored].mean()) if scored.any() else 0.0
