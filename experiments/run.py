@@ -17,6 +17,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from common.rundir.distributed import all_gather_object, is_main, world_size
+from experiments.compose import check_added_keys
 from experiments.validate import check_run_dir_writable, validate_config
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ def name_sweep_run(cfg: DictConfig) -> None:
 def main(cfg: DictConfig) -> None:
     name_sweep_run(cfg)
     hc = HydraConfig.get()
+    check_added_keys(hc.overrides.task)  # +trainer.stepz=3 would be added and ignored
     run(cfg, hc.runtime.output_dir, list(hc.overrides.task))
 
 

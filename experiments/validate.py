@@ -9,7 +9,6 @@ trainer's numbers, the data paths, the model's positions, the engine, the run di
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 # Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
 NEEDS_SEVERAL_SAMPLES = {"laser_dpo": "preference pairs", "best_of_n": "a best-of-n choice"}
-TINY_GPT2_POSITIONS = 512  # common.models.assets._tiny_gpt2
 
 
 class ConfigError(ValueError):
@@ -49,21 +47,47 @@ def _looks_local(name: str) -> bool:
 
 def model_positions(name_or_path: str) -> int | None:
     """The model's position limit, read without loading it (None when it cannot be told:
-    a hub id, or the embedded policy before its first use)."""
-    from common.models.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2, cache_dir
+    a hub id not in the cache, or the embedded policy before its first use)."""
+    from experiments.rollout_memory import model_config
 
-    if name_or_path == TINY_GPT2:
-        return TINY_GPT2_POSITIONS
-    folder = (
-        cache_dir() / "smollm2-135m-instruct"
-        if name_or_path in EMBEDDED_POLICY_NAMES
-        else Path(name_or_path).expanduser()
-    )
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
+    config = model_config(name_or_path) or {}
     return config.get("max_position_embeddings") or config.get("n_positions")
+
+
+def check_rollout_memory(cfg: DictConfig) -> None:
+    """Refuse a run whose largest rollout cannot fit the free memory, estimated from the
+    model's config.json (:mod:`experiments.rollout_memory`, a lower bound), before any
+    weight loads. Skipped when the config cannot be read offline."""
+    from common.data.run_data import prompt_token_limit
+    from common.models.precision import resolve_precision
+    from experiments import rollout_memory as rm
+
+    name = str(cfg.model.name_or_path)
+    config = rm.model_config(name)
+    if config is None:
+        log.info("model %s: no config.json to read offline; rollout memory not estimated", name)
+        return
+    positions = config.get("max_position_embeddings") or config.get("n_positions")
+    new = max(int(v) for v in cfg.dataset.max_new_tokens.values())
+    prompt = prompt_token_limit(cfg.dataset, positions)
+    if prompt is None:
+        return
+    precision = OmegaConf.select(cfg, "model.precision", default="auto")
+    dtype_bytes = 2 if resolve_precision(precision) in ("bf16", "fp16") else 4
+    batch = rm.largest_batch(cfg)
+    need = rm.rollout_bytes(batch, int(prompt), new, config, dtype_bytes)
+    if need is None:
+        return
+    free, where = rm.available_bytes()
+    if need > free:
+        gib = 2**30
+        raise ConfigError(
+            f"{batch.describe()} = {batch.rows} rows of up to {prompt} prompt + {new} new tokens "
+            f"(dataset.max_prompt_tokens, dataset.max_new_tokens) need at least "
+            f"{need / gib:.1f} GiB for the KV cache and logits of model {name} "
+            f"({'with' if batch.logprobs else 'without'} response log-probs), more than the "
+            f"{free / gib:.1f} GiB {where}: lower {' or '.join(batch.keys)}"
+        )
 
 
 def check_model(cfg: DictConfig) -> None:
@@ -145,6 +169,67 @@ def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
         raise ConfigError(f"{key}={v!r} must be {'> 0' if strict else '>= 0'}")
 
 
+def _in_range(cfg: DictConfig, key: str, low: float, high: float, closed: str = "(]") -> None:
+    """``key`` (when set) is a number in the interval ``low``..``high``; ``closed`` says which
+    ends belong to it in interval notation (``(]``: low < v <= high)."""
+    v = OmegaConf.select(cfg, key, default=None)
+    if v is None:
+        return
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    above = number and (v >= low if closed[0] == "[" else v > low)
+    below = number and (v <= high if closed[1] == "]" else v < high)
+    if not (above and below):
+        raise ConfigError(f"{key}={v!r} must be in {closed[0]}{low}, {high}{closed[1]}")
+
+
+def _one_of(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
+    v = OmegaConf.select(cfg, key, default=None)
+    if v is not None and v not in allowed:
+        raise ConfigError(f"{key}={v!r}; allowed values: {', '.join(allowed)}")
+
+
+def check_trainer_numbers(cfg: DictConfig) -> None:
+    """The sampling and optimizer settings no constructor checks before the model loads:
+    nucleus ``top_p`` in (0, 1] (0 keeps no token; > 1 is not a probability), Adam's betas in
+    [0, 1), LASeR's loss, pairs and context, the engine's accumulation and clipping, LoRA's
+    shape. (``temperature > 0``, ``lr > 0`` and the GRPO clips are checked in
+    :func:`validate_config`.)"""
+    _in_range(cfg, "trainer.top_p", 0, 1, "(]")
+    _in_range(cfg, "trainer.gamma", 0, 1, "[]")
+    _positive(cfg, "trainer.weight_decay", strict=False)
+    for key in ("adv_clip", "adv_eps", "beta"):
+        _positive(cfg, f"trainer.{key}")
+    _positive(cfg, "trainer.nll_alpha", strict=False)
+    betas = OmegaConf.select(cfg, "trainer.betas", default=None)
+    if betas is not None:
+        ok = len(betas) == 2 and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
+        )
+        if not ok:
+            raise ConfigError(f"trainer.betas={list(betas)} must be two numbers in [0, 1)")
+    for key in ("pairs_per_prompt", "standardize_batch_size", "updates_per_rollout"):
+        _integer(cfg, f"trainer.{key}", 1)
+    from laser.pairs import STRATEGIES
+
+    _one_of(cfg, "trainer.pair_strategy", STRATEGIES)
+    tr = cfg.trainer
+    if tr.get("name") in ("laser_dpo", "best_of_n"):
+        from common.mixers.context import CONTEXT_KINDS
+
+        _one_of(cfg, "trainer.context", CONTEXT_KINDS)
+    if tr.get("name") == "laser_dpo":
+        from laser.trainer import LOSSES  # refused here, not after the model loads
+
+        _one_of(cfg, "trainer.loss", LOSSES)
+    _integer(cfg, "dataset.split_seed", 0)
+    _integer(cfg, "engine.grad_accum", 1)
+    _positive(cfg, "engine.grad_clip", strict=False)  # 0 or null: no clipping
+    if OmegaConf.select(cfg, "model.lora.enabled", default=False):
+        _integer(cfg, "model.lora.r", 1)
+        _positive(cfg, "model.lora.alpha")
+        _in_range(cfg, "model.lora.dropout", 0, 1, "[)")
+
+
 def _no_context(prompts: list[str]):
     raise AssertionError("validation builds the reward step but never steps it")
 
@@ -202,6 +287,26 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
             context=_no_context,
             mab=mab,
         )
+    except ValueError as err:
+        raise ConfigError(_text(err)) from None
+
+
+def check_rewards_score_the_data(cfg: DictConfig) -> None:
+    """Every reward source can read the gold of the rows routed to it, for every trainer
+    (:meth:`common.rewards.reward_set.RewardSet.check_scorable`). The run's data is loaded as
+    the run loads it (:func:`common.data.run_data.load_run_data`: rows and files, no model); its
+    own errors (a metric with no rows, a malformed file) surface here as they would later."""
+    import common.rewards  # noqa: F401 - registers the scorers
+    from common.data.run_data import load_run_data
+    from common.rewards.reward_set import RewardSet
+
+    rw, ds = cfg.rewards, cfg.dataset
+    routing = rw.get("routing", "by_example")
+    train, evals = load_run_data(ds, list(rw.names), routing)
+    reward_set = RewardSet(list(rw.names), routing, rw.get("options"))
+    name = ds.path or f"bundled {ds.kind} sample"
+    try:
+        reward_set.check_scorable([*train, *evals], dataset=name)
     except ValueError as err:
         raise ConfigError(_text(err)) from None
 
@@ -270,6 +375,7 @@ def validate_config(cfg: DictConfig) -> None:
             f"trainer.n_samples={tr.n_samples}: trainer {tr.name} builds {need} from each "
             "prompt's samples and needs at least 2"
         )
+    check_trainer_numbers(cfg)
     for key in ("kl_coef", "warmup_steps"):
         _positive(cfg, f"trainer.{key}", strict=False)
     _positive(cfg, "trainer.standardize_eps")
@@ -307,6 +413,7 @@ def validate_config(cfg: DictConfig) -> None:
     for task, budget in (ds.get("max_new_tokens") or {}).items():
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
             raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
+    check_rewards_score_the_data(cfg)
     check_model(cfg)
 
     from common.models.precision import PRECISIONS
@@ -319,6 +426,15 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(
             f"engine.precision={engine_precision!r}; allowed values: auto, fp32, bf16, fp16"
         )
+
+    check_rollout_memory(cfg)  # after the precision check: it sizes the KV cache's dtype
+    from common.models.precision import emulated_bf16_warning
+
+    slow = emulated_bf16_warning(precision) or emulated_bf16_warning(
+        engine_precision, "engine.precision"
+    )
+    if slow:
+        log.warning(slow)
 
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")
