@@ -15,24 +15,17 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.validate_numbers import (
+    ConfigError,
+    check_integer,
+    check_positive,
+    check_trainer_numbers,
+)
+
 log = logging.getLogger(__name__)
 
 # Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
 NEEDS_SEVERAL_SAMPLES = {"laser_dpo": "preference pairs", "best_of_n": "a best-of-n choice"}
-
-
-class ConfigError(ValueError):
-    """A config value is invalid; the message names the key."""
-
-
-def _integer(cfg: DictConfig, key: str, minimum: int) -> None:
-    """``key`` (when set) is an int (not a bool or a float) and at least ``minimum``."""
-    v = OmegaConf.select(cfg, key, default=None)
-    if v is None:
-        return
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        bound = "> 0" if minimum == 1 else f">= {minimum}"
-        raise ConfigError(f"{key}={v!r} must be an integer {bound}")
 
 
 def _looks_local(name: str) -> bool:
@@ -159,77 +152,6 @@ def deepspeed_zero_keys() -> set[str]:
     return {f.alias or name for name, f in fields} - {"stage"}
 
 
-def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
-    node, _, leaf = key.rpartition(".")
-    parent = OmegaConf.select(cfg, node) if node else cfg
-    if parent is None or leaf not in parent or parent[leaf] is None:
-        return
-    v = parent[leaf]
-    if not isinstance(v, (int, float)) or (v <= 0 if strict else v < 0):
-        raise ConfigError(f"{key}={v!r} must be {'> 0' if strict else '>= 0'}")
-
-
-def _in_range(cfg: DictConfig, key: str, low: float, high: float, closed: str = "(]") -> None:
-    """``key`` (when set) is a number in the interval ``low``..``high``; ``closed`` says which
-    ends belong to it in interval notation (``(]``: low < v <= high)."""
-    v = OmegaConf.select(cfg, key, default=None)
-    if v is None:
-        return
-    number = isinstance(v, (int, float)) and not isinstance(v, bool)
-    above = number and (v >= low if closed[0] == "[" else v > low)
-    below = number and (v <= high if closed[1] == "]" else v < high)
-    if not (above and below):
-        raise ConfigError(f"{key}={v!r} must be in {closed[0]}{low}, {high}{closed[1]}")
-
-
-def _one_of(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
-    v = OmegaConf.select(cfg, key, default=None)
-    if v is not None and v not in allowed:
-        raise ConfigError(f"{key}={v!r}; allowed values: {', '.join(allowed)}")
-
-
-def check_trainer_numbers(cfg: DictConfig) -> None:
-    """The sampling and optimizer settings no constructor checks before the model loads:
-    nucleus ``top_p`` in (0, 1] (0 keeps no token; > 1 is not a probability), Adam's betas in
-    [0, 1), LASeR's loss, pairs and context, the engine's accumulation and clipping, LoRA's
-    shape. (``temperature > 0``, ``lr > 0`` and the GRPO clips are checked in
-    :func:`validate_config`.)"""
-    _in_range(cfg, "trainer.top_p", 0, 1, "(]")
-    _in_range(cfg, "trainer.gamma", 0, 1, "[]")
-    _positive(cfg, "trainer.weight_decay", strict=False)
-    for key in ("adv_clip", "adv_eps", "beta"):
-        _positive(cfg, f"trainer.{key}")
-    _positive(cfg, "trainer.nll_alpha", strict=False)
-    betas = OmegaConf.select(cfg, "trainer.betas", default=None)
-    if betas is not None:
-        ok = len(betas) == 2 and all(
-            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
-        )
-        if not ok:
-            raise ConfigError(f"trainer.betas={list(betas)} must be two numbers in [0, 1)")
-    for key in ("pairs_per_prompt", "standardize_batch_size", "updates_per_rollout"):
-        _integer(cfg, f"trainer.{key}", 1)
-    from laser.pairs import STRATEGIES
-
-    _one_of(cfg, "trainer.pair_strategy", STRATEGIES)
-    tr = cfg.trainer
-    if tr.get("name") in ("laser_dpo", "best_of_n"):
-        from common.mixers.context import CONTEXT_KINDS
-
-        _one_of(cfg, "trainer.context", CONTEXT_KINDS)
-    if tr.get("name") == "laser_dpo":
-        from laser.trainer import LOSSES  # refused here, not after the model loads
-
-        _one_of(cfg, "trainer.loss", LOSSES)
-    _integer(cfg, "dataset.split_seed", 0)
-    _integer(cfg, "engine.grad_accum", 1)
-    _positive(cfg, "engine.grad_clip", strict=False)  # 0 or null: no clipping
-    if OmegaConf.select(cfg, "model.lora.enabled", default=False):
-        _integer(cfg, "model.lora.r", 1)
-        _positive(cfg, "model.lora.alpha")
-        _in_range(cfg, "model.lora.dropout", 0, 1, "[)")
-
-
 def _no_context(prompts: list[str]):
     raise AssertionError("validation builds the reward step but never steps it")
 
@@ -340,9 +262,9 @@ def _check_group_trainers(cfg: DictConfig) -> None:
                 f"trainer.loss_type={tr.loss_type!r}; allowed values: {', '.join(LOSS_TYPES)}"
             )
         for key in ("updates_per_rollout", "clip_eps"):
-            _positive(cfg, f"trainer.{key}")
+            check_positive(cfg, f"trainer.{key}")
         if tr.get("clip_eps_high") is not None:
-            _positive(cfg, "trainer.clip_eps_high")
+            check_positive(cfg, "trainer.clip_eps_high")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -362,13 +284,13 @@ def validate_config(cfg: DictConfig) -> None:
 
     tr = cfg.trainer
     for key in ("steps", "batch_size", "eval_batch_size", "n_samples", "standardize_k"):
-        _integer(cfg, f"trainer.{key}", 1)
-    _integer(cfg, "trainer.steps_per_iteration", 1)
-    _integer(cfg, "trainer.keep_checkpoints", 1)
-    _integer(cfg, "trainer.save_every", 0)
-    _integer(cfg, "trainer.warmup_steps", 0)
+        check_integer(cfg, f"trainer.{key}", 1)
+    check_integer(cfg, "trainer.steps_per_iteration", 1)
+    check_integer(cfg, "trainer.keep_checkpoints", 1)
+    check_integer(cfg, "trainer.save_every", 0)
+    check_integer(cfg, "trainer.warmup_steps", 0)
     for key in ("lr", "steps", "batch_size", "eval_batch_size", "temperature", "n_samples"):
-        _positive(cfg, f"trainer.{key}")
+        check_positive(cfg, f"trainer.{key}")
     need = NEEDS_SEVERAL_SAMPLES.get(tr.get("name"))
     if need and tr.get("n_samples") is not None and tr.n_samples < 2:
         raise ConfigError(
@@ -377,9 +299,9 @@ def validate_config(cfg: DictConfig) -> None:
         )
     check_trainer_numbers(cfg)
     for key in ("kl_coef", "warmup_steps"):
-        _positive(cfg, f"trainer.{key}", strict=False)
-    _positive(cfg, "trainer.standardize_eps")
-    _positive(cfg, "trainer.standardize_clip")  # null = no clip
+        check_positive(cfg, f"trainer.{key}", strict=False)
+    check_positive(cfg, "trainer.standardize_eps")
+    check_positive(cfg, "trainer.standardize_clip")  # null = no clip
     from drbo.standardize import FLAT_RULES
 
     flat = tr.get("standardize_flat")
@@ -402,14 +324,14 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(f"dataset.{key}={p!r}: no such file or folder")
     if not 0 < ds.get("eval_fraction", 0.3) < 1:
         raise ConfigError(f"dataset.eval_fraction={ds.eval_fraction} must be in (0, 1)")
-    _integer(cfg, "dataset.max_train", 1)
-    _integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
+    check_integer(cfg, "dataset.max_train", 1)
+    check_integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
     dev_stop = tr.get("dev_stop") or {}
     if dev_stop.get("enabled", False) and ds.get("max_eval") == 0:
         raise ConfigError(
             "trainer.dev_stop.enabled=true needs eval rows to score, but dataset.max_eval=0"
         )
-    _integer(cfg, "dataset.max_prompt_tokens", 1)
+    check_integer(cfg, "dataset.max_prompt_tokens", 1)
     for task, budget in (ds.get("max_new_tokens") or {}).items():
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
             raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
