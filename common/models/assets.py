@@ -251,9 +251,20 @@ def write_base_record(folder: str | os.PathLike, cfg: Any) -> None:
     (Path(folder) / BASE_RECORD).write_text(json.dumps(record))
 
 
+def _is_run_dir(path: Path) -> bool:
+    """A run directory (checkpoints, Hydra files or metrics) rather than a model folder."""
+    if not path.is_dir() or (path / "config.json").exists():
+        return False
+    if (path / "adapter_config.json").exists():
+        return False
+    return any((path / name).exists() for name in ("checkpoints", ".hydra", "metrics.jsonl"))
+
+
 def load_trained_policy(spec: str, dtype: str = "float32"):
     """Load a policy to evaluate: ``default``, a hub id, a local model folder, a LoRA adapter
-    folder, or a run directory (its ``final_model/``).
+    folder, or a run directory (its ``final_model/``; for a run that stopped before
+    exporting it, its newest intact checkpoint, with a warning:
+    :mod:`common.checkpoint_policy`).
 
     Returns:
         (model, tokenizer) as :func:`load_causal_lm` does; adapters are merged.
@@ -261,6 +272,10 @@ def load_trained_policy(spec: str, dtype: str = "float32"):
     path = Path(spec).expanduser()
     if (path / "final_model").is_dir():
         path = path / "final_model"
+    elif _is_run_dir(path):
+        from common.checkpoint_policy import load_unexported_run
+
+        return load_unexported_run(path, dtype)
     if (path / "adapter_config.json").exists():
         import json
 
