@@ -52,6 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    from experiments.output_paths import (
+        OutputOverInputError,
+        model_folders,
+        refuse_outputs_over_inputs,
+    )
+
+    try:  # before the generation: --out the --data file would replace the prompts
+        refuse_outputs_over_inputs(
+            {"--data": args.data}, {"--out": args.out}, {"--model": model_folders(args.model)}
+        )
+    except OutputOverInputError as err:
+        parser.error(str(err))
 
     import torch
 
