@@ -35,16 +35,25 @@ def newest_intact_checkpoint(run_dir: Path) -> Path:
     """The newest checkpoint of ``run_dir`` whose files match their manifest.
 
     Raises:
-        RunWithoutModelError: no checkpoint, or none intact (each listed with why).
+        RunWithoutModelError: no checkpoint, none intact (each listed with why), or the
+            newest intact one not signed with this user's key
+            (:mod:`common.checkpoint_signing`).
     """
     from common.checkpoint import NoIntactCheckpointError
+    from common.checkpoint_signing import CheckpointUntrusted
 
     manager = CheckpointManager(run_dir / "checkpoints")
     try:
+        # the newest intact one, signed with this user's key: DeepSpeed's shards unpickle
         folder = manager.latest_intact()
     except NoIntactCheckpointError as err:
         raise RunWithoutModelError(
             f"{run_dir} has no final_model/ (the run stopped before exporting it) and {err}"
+        ) from None
+    except CheckpointUntrusted as err:
+        raise RunWithoutModelError(
+            f"{run_dir} has no final_model/ (the run stopped before exporting it), and its "
+            f"newest intact checkpoint is not loaded: {err}"
         ) from None
     if folder is None:
         raise RunWithoutModelError(
@@ -76,7 +85,7 @@ def checkpoint_weights(folder: Path) -> dict[str, Any]:
             f"{ZERO3_MODEL_STATES} in {engine})"
         )
     # weights_only=False: DeepSpeed pickles its config and scheduler state beside the weights;
-    # this is the user's own run, whose digests latest_intact() has just checked
+    # latest_intact() has checked the folder's digests and this user's signature on them
     return torch.load(states_file, map_location="cpu", weights_only=False)["module"]
 
 
