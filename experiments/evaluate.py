@@ -161,10 +161,10 @@ def task_budgets() -> dict[str, int]:
 def predict(model_spec: str, examples: Sequence[Example], batch_size: int = 8) -> list[str]:
     """Greedy predictions of ``model_spec`` for ``examples`` (chat template, by task type)."""
     from common.evaluation.predictions import generate_predictions
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
     budgets = task_budgets()
-    model, tokenizer = load_trained_policy(model_spec)
+    model, tokenizer = load_policy(model_spec)
     return generate_predictions(
         model,
         tokenizer,

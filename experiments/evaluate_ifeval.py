@@ -150,9 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _generate(args: argparse.Namespace, examples) -> list[str]:
     from common.evaluation.predictions import generate_predictions
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
-    model, tokenizer = load_trained_policy(args.model)
+    model, tokenizer = load_policy(args.model)
     return generate_predictions(
         model,
         tokenizer,

@@ -71,10 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from common.data.formatting import format_prompt
     from common.data.run_data import _stratified_cap
     from common.generation.rollout import generate
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
     examples = _stratified_cap(load_dataset("ifeval", args.data), args.rows, args.seed)
-    model, tok = load_trained_policy(args.model)
+    model, tok = load_policy(args.model)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     start = time.perf_counter()

@@ -306,20 +306,26 @@ def check_model_files(folder: Path) -> None:
             raise ModelFileError(err.errno, f"{entry}: cannot be read ({err.strerror})") from None
 
 
-def _is_run_dir(path: Path) -> bool:
-    """A run directory (checkpoints, Hydra files or metrics) rather than a model folder."""
-    if not path.is_dir() or (path / "config.json").exists():
+def is_unexported_run(path: Path) -> bool:
+    """A run directory (checkpoints, Hydra files or metrics) without ``final_model/``: a run
+    that stopped before exporting its policy, not a model folder."""
+    if not path.is_dir() or (path / "final_model").is_dir():
         return False
-    if (path / "adapter_config.json").exists():
+    if (path / "config.json").exists() or (path / "adapter_config.json").exists():
         return False
     return any((path / name).exists() for name in ("checkpoints", ".hydra", "metrics.jsonl"))
 
 
 def load_trained_policy(spec: str, dtype: str = "float32"):
     """Load a policy to evaluate: ``default``, a hub id, a local model folder, a LoRA adapter
-    folder, or a run directory (its ``final_model/``; for a run that stopped before
-    exporting it, its newest intact checkpoint, with a warning:
-    :mod:`common.checkpoint_policy`).
+    folder, or a run directory (its ``final_model/``; a run that stopped before exporting it
+    loads from its checkpoints through
+    :func:`common.training.checkpoint_policy.load_policy`).
+
+    Raises:
+        FileNotFoundError: a run directory without ``final_model/`` (named, with the loader
+            that reads its checkpoints), or a spec that is none of the above.
+        ModelFileError: a model file that cannot be read (:func:`check_model_files`).
 
     Returns:
         (model, tokenizer) as :func:`load_causal_lm` does; adapters are merged.
@@ -327,10 +333,12 @@ def load_trained_policy(spec: str, dtype: str = "float32"):
     path = Path(spec).expanduser()
     if (path / "final_model").is_dir():
         path = path / "final_model"
-    elif _is_run_dir(path):
-        from common.checkpoint_policy import load_unexported_run
-
-        return load_unexported_run(path, dtype)
+    elif is_unexported_run(path):
+        raise FileNotFoundError(
+            f"{path} is a run directory without final_model/ (the run stopped before exporting "
+            "it, or ran with trainer.export_final=false); its newest intact checkpoint loads "
+            "through common.training.checkpoint_policy.load_policy (experiments.evaluate uses it)"
+        )
     if (path / "adapter_config.json").exists():
         import json
 

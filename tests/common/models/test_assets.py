@@ -115,9 +115,9 @@ def test_an_unreadable_weights_file_says_permission_denied(tmp_path, tiny_lm):
     opened = {p: p.stat().st_mode for p in (tmp_path, *tmp_path.parents) if p != Path("/")}
     for p, mode in opened.items():  # let `nobody` reach the folder (restored below)
         p.chmod(mode | 0o005)
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     code = (
-        "from common.assets import load_trained_policy, ModelFileError\n"
+        "from common.models.assets import load_trained_policy, ModelFileError\n"
         f"try:\n    load_trained_policy({str(folder)!r})\n"
         "except ModelFileError as e:\n    print('ERR', e)\n"
     )

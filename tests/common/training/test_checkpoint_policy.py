@@ -1,5 +1,5 @@
 """A run that stopped before exporting final_model/ (preempted): its newest intact checkpoint
-is the policy `load_trained_policy(RUN)` and `experiments.evaluate --model RUN` use."""
+is the policy `load_policy(RUN)` and `experiments.evaluate --model RUN` use."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from common.assets import load_causal_lm, load_trained_policy
-from common.checkpoint import CheckpointManager
-from common.checkpoint_policy import RunWithoutModelError
+from common.models.assets import load_causal_lm
+from common.rundir.checkpoint import CheckpointManager
+from common.training.checkpoint_policy import RunWithoutModelError, load_policy
 
 
 def _checkpointed_run(run_dir, stage: int, lora: bool = False, steps: int = 1):
     """A run directory as a preempted run leaves it: .hydra/, metrics.jsonl and checkpoints
     written the way EngineLoop writes them (engine state under tag ``engine``, the resolved
     config in trainer_state.json), no final_model/. Returns the trained module."""
-    from common.engine import TrainEngine
-    from common.policy import apply_lora, disable_dropout
+    from common.training.engine import TrainEngine
+    from common.training.policy import apply_lora, disable_dropout
 
     lora_cfg = {"enabled": lora, "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"}
     cfg = {"seed": 0, "model": {"name_or_path": "tiny-gpt2", "lora": lora_cfg}}
@@ -44,7 +44,7 @@ def _checkpointed_run(run_dir, stage: int, lora: bool = False, steps: int = 1):
 
 
 def _full_weights(engine) -> dict[str, torch.Tensor]:
-    from common.policy import gathered
+    from common.training.policy import gathered
 
     module = engine.module
     with gathered(list(module.parameters())):
@@ -65,8 +65,8 @@ def test_a_preempted_run_loads_its_newest_checkpoint_and_says_so(tmp_path, caplo
     tokenizer the config's base model's, and a warning names the run and the step."""
     engine = _checkpointed_run(tmp_path / "run", stage, lora, steps=2)
     want = _full_weights(engine)
-    with caplog.at_level(logging.WARNING, logger="common.checkpoint_policy"):
-        model, tok = load_trained_policy(str(tmp_path / "run"))
+    with caplog.at_level(logging.WARNING, logger="common.training.checkpoint_policy"):
+        model, tok = load_policy(str(tmp_path / "run"))
     got = {k: v.float() for k, v in model.state_dict().items()}
     assert got.keys() == want.keys()
     for k in want:
@@ -84,8 +84,16 @@ def test_a_corrupt_newest_checkpoint_falls_back_to_the_older_one(tmp_path, caplo
     data[len(data) // 2] ^= 0xFF  # a flipped byte: same size, another digest
     states.write_bytes(bytes(data))
     with caplog.at_level(logging.WARNING):
-        load_trained_policy(str(tmp_path / "run"))
+        load_policy(str(tmp_path / "run"))
     assert any("step-00000001 (step 1 of 10)" in r.getMessage() for r in caplog.records)
+
+
+def test_the_model_folder_loader_names_a_run_without_final_model(tmp_path):
+    from common.models.assets import load_trained_policy
+
+    _checkpointed_run(tmp_path / "run", 0)
+    with pytest.raises(FileNotFoundError, match="run directory without final_model/.*load_policy"):
+        load_trained_policy(str(tmp_path / "run"))
 
 
 def test_a_run_with_nothing_to_evaluate_names_the_cause(tmp_path):
@@ -93,12 +101,12 @@ def test_a_run_with_nothing_to_evaluate_names_the_cause(tmp_path):
     (run / ".hydra").mkdir(parents=True)
     (run / "metrics.jsonl").write_text('{"step": 1}\n')
     with pytest.raises(RunWithoutModelError, match=r"has no final_model/.*no checkpoint under"):
-        load_trained_policy(str(run))
+        load_policy(str(run))
     _checkpointed_run(tmp_path / "bad", 0)
     for f in (tmp_path / "bad" / "checkpoints").rglob("*.pt"):
         f.write_bytes(b"cut")
     with pytest.raises(RunWithoutModelError, match=r"no intact checkpoint.*step-00000001"):
-        load_trained_policy(str(tmp_path / "bad"))
+        load_policy(str(tmp_path / "bad"))
 
 
 def test_an_unsigned_checkpoint_is_not_unpickled(tmp_path, monkeypatch):
@@ -107,7 +115,7 @@ def test_an_unsigned_checkpoint_is_not_unpickled(tmp_path, monkeypatch):
     _checkpointed_run(tmp_path / "run", 0)
     monkeypatch.setenv("MULTIREWARD_KEY_DIR", str(tmp_path / "another-key"))
     with pytest.raises(RunWithoutModelError, match="newest intact checkpoint is not loaded"):
-        load_trained_policy(str(tmp_path / "run"))
+        load_policy(str(tmp_path / "run"))
 
 
 def test_evaluate_cli_scores_a_preempted_run(tmp_path, capsys):

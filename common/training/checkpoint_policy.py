@@ -1,8 +1,10 @@
-"""The policy of a run that stopped before writing ``final_model/`` (preempted, timed out,
-failed): rebuilt from the newest intact checkpoint, so ``experiments.evaluate --model RUN``
-evaluates it instead of failing deep in tokenizer loading.
+"""The policy to evaluate, a run that stopped before writing ``final_model/`` included
+(preempted, timed out, failed): :func:`load_policy` rebuilds that one from its newest intact
+checkpoint, so ``experiments.evaluate --model RUN`` evaluates it instead of failing deep in
+tokenizer loading. Here, not in :mod:`common.models.assets`: it needs the run directory's
+checkpoints (rundir) and the LoRA set-up (training).
 
-A checkpoint (:mod:`common.checkpoint`) holds DeepSpeed's engine state under
+A checkpoint (:mod:`common.rundir.checkpoint`) holds DeepSpeed's engine state under
 ``checkpoints/step-XXXXXXXX/engine/`` and the run's resolved config in
 ``trainer_state.json``; it holds no tokenizer and no HF config. So the base model and
 tokenizer come from the config's ``model.name_or_path`` (and ``model.lora``), and the trained
@@ -17,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from common.checkpoint import CheckpointManager
+from common.rundir.checkpoint import CheckpointManager
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,10 @@ def newest_intact_checkpoint(run_dir: Path) -> Path:
     Raises:
         RunWithoutModelError: no checkpoint, none intact (each listed with why), or the
             newest intact one not signed with this user's key
-            (:mod:`common.checkpoint_signing`).
+            (:mod:`common.rundir.checkpoint_signing`).
     """
-    from common.checkpoint import NoIntactCheckpointError
-    from common.checkpoint_signing import CheckpointUntrusted
+    from common.rundir.checkpoint import NoIntactCheckpointError
+    from common.rundir.checkpoint_signing import CheckpointUntrusted
 
     manager = CheckpointManager(run_dir / "checkpoints")
     try:
@@ -112,12 +114,12 @@ def load_checkpoint_policy(folder: Path, dtype: str = "float32"):
     config's base model.
 
     Returns:
-        (model, tokenizer) as :func:`common.assets.load_causal_lm` returns them.
+        (model, tokenizer) as :func:`common.models.assets.load_causal_lm` returns them.
     """
     from omegaconf import OmegaConf
 
-    from common.assets import load_causal_lm
-    from common.policy import apply_lora
+    from common.models.assets import load_causal_lm
+    from common.training.policy import apply_lora
 
     cfg = OmegaConf.create(CheckpointManager.read_state(folder)["config"])
     model, tok = load_causal_lm(
@@ -148,3 +150,20 @@ def load_unexported_run(run_dir: Path, dtype: str = "float32"):
         steps,
     )
     return load_checkpoint_policy(folder, dtype)
+
+
+def load_policy(spec: str, dtype: str = "float32"):
+    """The policy ``experiments.evaluate --model SPEC`` means: a run directory without
+    ``final_model/`` through :func:`load_unexported_run`, anything else (``default``, a hub
+    id, a model or adapter folder, a run directory with ``final_model/``) through
+    :func:`common.models.assets.load_trained_policy`.
+
+    Returns:
+        (model, tokenizer), adapters merged, in eval mode.
+    """
+    from common.models.assets import is_unexported_run, load_trained_policy
+
+    path = Path(spec).expanduser()
+    if is_unexported_run(path):
+        return load_unexported_run(path, dtype)
+    return load_trained_policy(spec, dtype=dtype)
