@@ -35,6 +35,7 @@ from common.run_data import (
     max_new_tokens_for,
     prompt_token_limit,
 )
+from common.run_lock import RunDirLost, RunDirWatch
 from common.stats import eval_intervals, outputs_from_json, outputs_to_json
 from common.tracking import NullTracker, build_tracker, keep_rows_up_to
 
@@ -116,6 +117,9 @@ class TrainingLoop:
         self.last_eval_rows: dict[str, Any] = {}
         self.eval_before_rows: dict[str, Any] = {}
         self.eval_aggregations: dict[str, str] = {}
+        # experiments.run sets its own (entered before the model loaded); else fit makes one.
+        self.stop_request: StopRequest | None = None
+        self._stopping = False  # every rank agreed to stop (set by _stop_agreed)
         if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
@@ -123,6 +127,9 @@ class TrainingLoop:
         self.tracker = NullTracker()
         if is_main():
             self.tracker = build_tracker(cfg, self.run_dir, resume=resumed, method=self.method)
+        # The folder (made by the tracker at the latest) and lock as they are now: a run
+        # directory deleted or replaced mid-run stops the run (check_run_dir).
+        self.run_dir_watch = RunDirWatch(self.run_dir)
 
     # ---- data -------------------------------------------------------------------------
     def batch_for(self, step: int, pool: list[Example] | None = None) -> list[Example]:
@@ -202,8 +209,11 @@ class TrainingLoop:
             max_prompt_tokens=self.max_prompt_tokens,
             desc=desc,
             progress=is_main(),
+            should_stop=self._stop_requested_here,
         )
         gathered = all_gather_object(texts)
+        if self._stop_agreed():  # cut short: its partial texts are not scored
+            return {}
         ordered = [""] * len(self.eval_examples)
         for r, part in enumerate(gathered):
             ordered[r :: len(gathered)] = part
@@ -305,6 +315,7 @@ class TrainingLoop:
         self.eval_before = state.get("eval_before")
         self.eval_before_rows = outputs_from_json(state.get("eval_before_rows"))
         self.start_step = int(state["step"]) + 1
+        self.last_step = int(state["step"])  # a resume with no step left reports this one
         log.info("resumed from %s (step %d)", folder, state["step"])
 
     def _older_intact(self, failed: Path, err: Exception) -> Path:
@@ -320,35 +331,111 @@ class TrainingLoop:
             "as it is"
         ) from err
 
+    # ---- stopping: signals over the whole run, a lost run directory -------------------
+    def _stop_requested_here(self) -> bool:
+        """This process was asked to stop (not collective: for cutting an evaluation short)."""
+        return self.stop_request is not None and self.stop_request.requested
+
+    def _stop_agreed(self) -> bool:
+        """Every rank agrees a stop was asked for (collective; stays true once true)."""
+        if not self._stopping and self.stop_request is not None and self.stop_request.active:
+            self._stopping = self.stop_request.agreed()
+        return self._stopping
+
+    def _has_checkpoint(self, step: int) -> bool:
+        latest = self.checkpoints.latest()
+        return latest is not None and int(self.checkpoints.read_state(latest)["step"]) == step
+
+    def _stop_now(self, phase: str) -> None:
+        """Stop outside a training step: checkpoint the last step when it has none (a stop in
+        the final evaluation then resumes into that evaluation, not into training), then exit
+        like the signal. Before step 1 nothing has been trained and nothing is written."""
+        step = self.last_step
+        if step >= 1 and not self._has_checkpoint(step):
+            if self.checkpointable:
+                self.save_checkpoint(step)
+                log.warning(
+                    "stop requested during %s: checkpoint of step %d written; resume=true "
+                    "continues with %s",
+                    phase,
+                    step,
+                    phase,
+                )
+            else:
+                log.warning(
+                    "stop requested during %s: %s does not checkpoint, a rerun starts over",
+                    phase,
+                    type(self).__name__,
+                )
+        elif step >= 1:
+            log.warning(
+                "stop requested during %s: the checkpoint of step %d is the latest; "
+                "resume=true continues with %s",
+                phase,
+                step,
+                phase,
+            )
+        else:
+            log.warning(
+                "stop requested during %s: nothing trained yet, nothing to checkpoint "
+                "(a rerun or resume=true starts with the evaluation before training)",
+                phase,
+            )
+        self.tracker.finish()
+        self.stop_request.hand_over()  # raises (or requeues through submitit)
+
+    def check_run_dir(self, when: str) -> None:
+        """Raise :class:`RunDirLost` on every rank when any rank finds the run directory
+        deleted or replaced, or its lock gone (collective: all ranks stop together)."""
+        problems = [p for p in all_gather_object(self.run_dir_watch.problem()) if p]
+        if problems:
+            raise RunDirLost(f"{problems[0]} (noticed {when})")
+
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
-        """Evaluate, train ``trainer.steps`` steps, evaluate; returns summary fields."""
+        """Evaluate, train ``trainer.steps`` steps, evaluate; returns summary fields.
+
+        Stop signals are caught for the whole call (from ``experiments.run``: from before the
+        model loaded); see :mod:`common.preemption` for what a stop does in each phase."""
+        if self.stop_request is not None and self.stop_request.active:
+            return self._fit()
+        self.stop_request = StopRequest(
+            self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
+        )
+        with self.stop_request:
+            return self._fit()
+
+    def _fit(self) -> dict[str, Any]:
         tr = self.cfg.trainer
         start = time.perf_counter()
         self.resume()
+        if self._stop_agreed():  # asked while the model (or the checkpoint) loaded
+            self._stop_now("start-up")
+        self.check_run_dir("before the evaluation before training")
         if self.eval_before is None:
             self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
+            if self._stop_agreed():
+                self._stop_now("eval before")
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
             self.eval_before_official = self.last_eval_official if self.eval_before else {}
         before = self.eval_before
         self.prepare()
+        if self._stop_agreed():
+            self._stop_now("preparation")
         self.prompts_truncated = 0  # counted per training step from here on
         save_every = int(tr.get("save_every", 0) or 0)
-        stop_request = StopRequest(
-            self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
-        )
-        with (
-            stop_request,
-            tqdm(
-                range(self.start_step, tr.steps + 1),
-                desc=self.method,
-                initial=self.start_step - 1,
-                total=tr.steps,
-                disable=not is_main(),
-            ) as bar,
-        ):
+        stop_request = self.stop_request
+        with tqdm(
+            range(self.start_step, tr.steps + 1),
+            desc=self.method,
+            initial=self.start_step - 1,
+            total=tr.steps,
+            disable=not is_main(),
+        ) as bar:
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
+                # Before anything is written: a deleted folder must not be half recreated.
+                self.check_run_dir(f"after step {step}")
                 metrics = {**metrics, "prompt_truncated": self.prompts_truncated}
                 self.prompts_truncated = 0
                 self.last_step = step
@@ -367,6 +454,7 @@ class TrainingLoop:
                 if stop:
                     log.info("stopping early after step %d", step)
                     break
+        self.check_run_dir("after training")
         if tr.get("export_final", True):
             final = self.run_dir / "final_model"
             try:
@@ -378,6 +466,9 @@ class TrainingLoop:
                     f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
                 ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        if self._stop_agreed():
+            self._stop_now("eval after")
+        self.check_run_dir("after the evaluation after training")
         after_rows = self.last_eval_rows if after else {}
         if self.eval_before_rows and not self.eval_aggregations:  # resumed, no eval since
             self.eval_aggregations = {n: self.reward_set.scorer(n).aggregation for n in before}
@@ -398,4 +489,5 @@ class TrainingLoop:
         self.tracker.finish()
         if is_main():
             plot_run(self.run_dir)
+        stop_request.dismiss()  # a stop asked for now: the run is done, it finishes
         return result
