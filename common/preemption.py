@@ -92,7 +92,8 @@ class StopRequest:
             raise KeyboardInterrupt("second Ctrl-C: aborted without a stop checkpoint")
         if self.signum is None:
             log.warning(
-                "caught %s: stopping after this step with a checkpoint",
+                "caught %s: stopping after this step with a checkpoint (in an evaluation: "
+                "after its current batch)",
                 signal.Signals(signum).name,
             )
         self.signum = signum
