@@ -158,8 +158,8 @@ class RunDirWatch:
     content (owner pid, host, time); :meth:`problem` says what changed since. An ``os.stat``
     and a read of a few bytes, cheap enough per step.
 
-    The lock is watched only when it existed at construction (``experiments.run`` holds it;
-    a loop built by a test or script has none). A freed inode is often reused at once, so a
+    The lock is watched only when this process held it at construction (``experiments.run``
+    on rank 0; a loop built by a test or script has none). A freed inode is often reused at once, so a
     folder deleted and recreated under the same name may keep its inode: the lock (gone with
     the old folder) is what tells them apart under ``experiments.run``.
     """
@@ -168,13 +168,23 @@ class RunDirWatch:
         self.run_dir = Path(run_dir)
         self.lock = self.run_dir / LOCK_FILE
         self._dir = _identity(self.run_dir)
-        self._lock = self._lock_record()
+        self._lock = self._own_lock_record()
 
     def _lock_record(self) -> bytes | None:
         try:
             return self.lock.read_bytes()
         except FileNotFoundError:
             return None
+
+    def _own_lock_record(self) -> bytes | None:
+        """The lock's bytes when this process holds it (under several processes, rank 0),
+        else None: another rank could read it half-written, another owner is not ours."""
+        record = self._lock_record()
+        try:
+            owner = json.loads(record) if record else None
+        except ValueError:
+            return None
+        return record if isinstance(owner, dict) and owner.get("pid") == os.getpid() else None
 
     def problem(self) -> str | None:
         """None while the folder and lock are the ones the run started with, else why not."""

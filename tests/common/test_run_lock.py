@@ -111,3 +111,7 @@ def test_the_watch_names_a_removed_or_replaced_lock(tmp_path):
         _lock_of(tmp_path, 999_999)  # another run's lock under the same name
         assert "another run may now write there" in watch.problem()
     assert RunDirWatch(tmp_path / "never-made").problem() is None  # nothing to watch
+    _lock_of(tmp_path, 999_999)
+    others = RunDirWatch(tmp_path)  # a lock this process does not hold is not its to watch
+    (tmp_path / LOCK_FILE).unlink()
+    assert others.problem() is None
