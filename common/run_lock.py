@@ -159,9 +159,9 @@ class RunDirWatch:
     and a read of a few bytes, cheap enough per step.
 
     The lock is watched only when this process held it at construction (``experiments.run``
-    on rank 0; a loop built by a test or script has none). A freed inode is often reused at once, so a
-    folder deleted and recreated under the same name may keep its inode: the lock (gone with
-    the old folder) is what tells them apart under ``experiments.run``.
+    on rank 0; a loop built by a test or script has none). A freed inode is often reused at
+    once, so a folder deleted and recreated under the same name may keep its inode: the lock
+    (gone with the old folder) is what tells them apart under ``experiments.run``.
     """
 
     def __init__(self, run_dir: str | Path) -> None:

@@ -120,6 +120,7 @@ class TrainingLoop:
         # experiments.run sets its own (entered before the model loaded); else fit makes one.
         self.stop_request: StopRequest | None = None
         self._stopping = False  # every rank agreed to stop (set by _stop_agreed)
+        self._eval_cut = False  # an evaluation was cut short by that stop
         if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
@@ -213,6 +214,7 @@ class TrainingLoop:
         )
         gathered = all_gather_object(texts)
         if self._stop_agreed():  # cut short: its partial texts are not scored
+            self._eval_cut = True
             return {}
         ordered = [""] * len(self.eval_examples)
         for r, part in enumerate(gathered):
@@ -466,7 +468,9 @@ class TrainingLoop:
                     f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
                 ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
-        if self._stop_agreed():
+        # A stop that cut the final evaluation short exits; one that came after the work
+        # (or during an evaluation that does not stop early) lets the run finish.
+        if self._stop_agreed() and self._eval_cut:
             self._stop_now("eval after")
         self.check_run_dir("after the evaluation after training")
         after_rows = self.last_eval_rows if after else {}

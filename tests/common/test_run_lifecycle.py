@@ -131,3 +131,16 @@ def test_a_stop_signal_during_the_model_load_exits_143_before_any_eval(
     assert exc.value.code == 143 and sigterm_seen == [signal.SIGTERM]
     assert not (tmp_path / "summary.json").exists()
     assert not (tmp_path / ".run.lock").exists()  # released on the way out
+
+
+def test_a_stop_after_the_final_evaluation_lets_the_run_finish_and_clears_the_stop_file(
+    tmp_path, monkeypatch
+):
+    import common.training_loop
+
+    loop = ReMaxLoop(compose_config(*TINY, *NO_EVAL, "trainer.steps=1"), tmp_path)
+    monkeypatch.setattr(
+        common.training_loop, "plot_run", lambda run_dir: (run_dir / "STOP").touch()
+    )
+    assert loop.fit()["steps"] == 1  # no Preempted: nothing was left to stop
+    assert not (tmp_path / "STOP").exists()  # a later resume=true would stop at once
