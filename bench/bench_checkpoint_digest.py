@@ -3,10 +3,11 @@
     python -m bench.bench_checkpoint_digest [--mb 540] [--repeats 3]
 
 Writes a checkpoint of one float32 state dict of ``--mb`` MB (540 MB: the embedded 135M-
-parameter policy's weights) through :class:`common.checkpoint.CheckpointManager` with
+parameter policy's weights) through :class:`common.rundir.checkpoint.CheckpointManager` with
 ``torch.save``, ``--repeats`` times, and reports the median of: the whole save, the digest
-part of it (XXH3-128, the default), BLAKE2b over the same files for comparison, and the
-verification a resume does. Verdict: the digests cost at most a third of the save.
+part of it (SHA-256, the default since manifests are signed: common.rundir.checkpoint), BLAKE2b over
+the same files for comparison, and the verification a resume does. Verdict: the digests cost
+at most a third of the save.
 Writes ``bench/results/checkpoint_digest.json``.
 """
 
@@ -28,7 +29,7 @@ TARGET_SHARE = 1 / 3
 def measure(mb: int, repeats: int, root: Path) -> dict[str, Any]:
     import torch
 
-    import common.checkpoint as ckpt
+    import common.rundir.checkpoint as ckpt
 
     state = {"weight": torch.randn(mb * (1 << 20) // 4)}
     digest_s: list[float] = []

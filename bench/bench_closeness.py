@@ -18,16 +18,17 @@ helper's throughput against a bare ``model.generate``.
     Target: step / sum(bare parts) <= 1.15 (median over the measured steps). The ratio of
     each framework part to its bare counterpart shows where any excess sits. Reward scoring
     and balancing have no bare counterpart: they count as overhead here.
-(b) Rollout throughput: ``common.rollout.generate`` (tokenize, generate, mask, decode) vs a
-    bare ``model.generate`` on the same pre-tokenized batch and settings, alternating,
-    median of ``--gen-reps`` each, sampled and greedy. Target: ratio of tokens/s >= 0.9.
+(b) Rollout throughput: ``common.generation.rollout.generate`` (tokenize, generate, mask,
+    decode) vs a bare ``model.generate`` on the same pre-tokenized batch and settings,
+    alternating, median of ``--gen-reps`` each, sampled and greedy. Target: ratio of
+    tokens/s >= 0.9.
 (d) ``--grpo-n N`` (default 4; 0 skips): a GRPO step (``trainer=grpo``, N samples per
     prompt) against its bare parts the same way: ``model.generate`` with
     ``num_return_sequences=N``, the reference forward and the policy forward/backward on the
     B = G * N rows (one plain forward per row), the optimizer step. Same 1.15 target.
 (c) Also reported, no verdict: the bare policy forward/backward with the LM head on the
-    response positions only (``logits_to_keep``, as ``common.rollout.sequence_logprobs``
-    does) against the LM head on every position, i.e. what that choice saves.
+    response positions only (``logits_to_keep``, as
+    ``common.generation.logprobs.sequence_logprobs`` does) against the LM head on every position, i.e. what that choice saves.
 
 Every response is forced to the full ``--max-new-tokens`` (``min_new_tokens`` in the
 model's generation config, for both sides) so both sides generate the same number of
@@ -326,9 +327,9 @@ def run_grpo(
 
 
 def rollout_throughput(loop: Any, bare: BareParts, batch: list, n_tokens: int, reps: int) -> dict:
-    """tokens/s of common.rollout.generate vs bare model.generate, sampled and greedy."""
+    """tokens/s of common.generation.rollout.generate vs bare model.generate, sampled and greedy."""
     from common.data.formatting import format_prompt
-    from common.rollout import generate
+    from common.generation.rollout import generate
 
     tr = loop.cfg.trainer
     prompts = [format_prompt(loop.tokenizer, ex.prompt) for ex in batch]
@@ -509,7 +510,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for mode in ("sample", "greedy"):
         m = g[mode]
         print(
-            f"    {mode:<7} common.rollout.generate {m['rollout_tokens_per_s']:>9.1f} tok/s   "
+            f"    {mode:<7} common.generation.rollout.generate "
+            f"{m['rollout_tokens_per_s']:>9.1f} tok/s   "
             f"bare model.generate {m['bare_tokens_per_s']:>9.1f} tok/s   ratio {m['ratio']:.3f}"
         )
     print("    verdict: " + res["verdicts"][1]["line"])

@@ -17,13 +17,15 @@ anything): the copy, then every variant's per-token decode time, taken as
 
 so the prompt's prefill cancels out. Variants:
     hf       transformers ``generate`` (dynamic KV cache), greedy;
-    loop     ``common.decode.decode_from_shared_prefill`` with plain ``F.linear`` layers
-             (one forward per token, no logits processors, no stopping-criteria objects);
+    loop     ``common.generation.decode.decode_from_shared_prefill`` with plain ``F.linear``
+             layers (one forward per token, no logits processors, no stopping-criteria
+             objects);
     packed   the same loop as the project runs it: linear layers on oneDNN-prepacked
-             weights (``common.prepacked``; packing is paid in both timed calls and cancels);
+             weights (``common.generation.prepacked``; packing is paid in both timed calls
+             and cancels);
     sampled  ``packed`` with the first half of the rows sampled at ReMax's settings
-             (temperature 0.8, top-p 0.8: the sort-free nucleus of ``common.sampling``), the
-             others greedy, as a ReMax rollout decodes;
+             (temperature 0.8, top-p 0.8: the sort-free nucleus of
+             ``common.generation.sampling``), the others greedy, as a ReMax rollout decodes;
     static   ``generate`` with ``cache_implementation="static"`` (pre-allocated KV cache);
     compile  ``static`` plus ``torch.compile`` (inductor) of the decode forward; transformers
              compiles it only on accelerators unless its ``CompileConfig`` says all devices,
@@ -31,7 +33,7 @@ so the prompt's prefill cancels out. Variants:
              and left out of the per-token time;
     peft     (``--lora`` only) ``packed`` with the LoRA adapters run by peft (five small
              operations per adapted layer) instead of folded into the base weights
-             (``common.lora_merge``, what ``packed`` does on a LoRA policy).
+             (``common.generation.lora_merge``, what ``packed`` does on a LoRA policy).
 ``--lora`` wraps the policy in LoRA as LASeR does (``conf/model/smollm2.yaml``: r 16, alpha
 32, every linear layer) and writes ``decode_lora.json``.
 Target: bound_s / per-token time of the fastest variant >= 0.5 at batch 4.
@@ -117,7 +119,7 @@ class Decoder:
 
     def run(self, variant: str, n: int) -> float:
         """Seconds to produce ``n`` new tokens for the batch with ``variant``."""
-        from common.rollout import _eos_ids, decode_from_shared_prefill
+        from common.generation.rollout import _eos_ids, decode_from_shared_prefill
 
         m, enc = self.model, self.enc
         t0 = time.perf_counter()
@@ -175,10 +177,10 @@ def run(
     variants: tuple[str, ...] = VARIANTS,
     lora: bool = False,
 ) -> dict[str, Any]:
-    from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
-    from common.precision import cast_parameters, resolve_precision, torch_dtype
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
+    from common.models.assets import load_causal_lm
+    from common.models.precision import cast_parameters, resolve_precision, torch_dtype
     from experiments.compose import compose_config
 
     used = resolve_precision(precision)
@@ -187,7 +189,7 @@ def run(
     if lora:
         from omegaconf import OmegaConf
 
-        from common.policy import apply_lora
+        from common.training.policy import apply_lora
 
         model = apply_lora(model, OmegaConf.merge(cfg.model.lora, {"enabled": True}))
     cast_parameters(model, torch_dtype(used)).eval()  # as the trained policy is cast

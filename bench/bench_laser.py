@@ -89,7 +89,7 @@ def bandit_overhead(steps: int, reps: int) -> dict[str, Any]:
     ``parts`` seconds, ``linucb`` seconds per round, ``share`` (median of the per-step ratio
     linucb / step) and ``in_run_share`` (the run's own bandit, d = 64, over its step).
     """
-    from common.tracking import read_metrics
+    from common.rundir.tracking import read_metrics
     from experiments.compose import compose_config
     from laser.analysis import TIME_PARTS
     from laser.trainer import LaserLoop
@@ -133,10 +133,10 @@ def bandit_overhead(steps: int, reps: int) -> dict[str, Any]:
 def smollm2_context_seconds(reps: int) -> float:
     """Median seconds of the bandit's context (mean last hidden state) on SmolLM2 for
     ``+exp=gsm8k_laser``'s batch of 2 prompts."""
-    from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
+    from common.data.run_data import load_run_data
     from common.mixers.context import prompt_context
-    from common.run_data import load_run_data
+    from common.models.assets import load_causal_lm
     from experiments.compose import compose_config
 
     cfg = compose_config("+exp=gsm8k_laser")
@@ -167,8 +167,8 @@ def _responses(examples: list[Any], n: int) -> list[str]:
 
 def rm_scoring_costs(reps: int) -> dict[str, Any]:
     """Seconds to score one ``gsm8k_laser`` batch with each arm alone and with all arms."""
+    from common.data.run_data import load_run_data
     from common.rewards.reward_set import RewardSet
-    from common.run_data import load_run_data
     from experiments.compose import compose_config
 
     cfg = compose_config("+exp=gsm8k_laser")

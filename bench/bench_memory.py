@@ -87,9 +87,9 @@ def worker(
     ``out_dir/rank<r>.json``)."""
     base = rss_mb()
     from bench.bench_drbo import QUIET_RUN
-    from common.distributed import rank, world_size
-    from common.engine import init_distributed
-    from common.training_loop import seed_everything
+    from common.rundir.distributed import rank, world_size
+    from common.training.engine import init_distributed
+    from common.training.loop import seed_everything
     from experiments.compose import compose_config
     from experiments.trainers import trainer_class
     from experiments.validate import validate_config

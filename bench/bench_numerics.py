@@ -71,7 +71,7 @@ def eval_counts(run_dir: Path) -> dict[str, int]:
     """Eval rows per metric of the run (from its resolved config)."""
     from omegaconf import OmegaConf
 
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
 
     cfg = OmegaConf.load(run_dir / "resolved_config.yaml")
     names = list(cfg.rewards.names)

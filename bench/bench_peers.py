@@ -237,7 +237,7 @@ def _trl_common(tmp: str, rounds: int, gc_on: bool, precision: str) -> dict[str,
 
 def _model_source(name: str, tmp: str) -> str:
     """A folder TRL can load the policy from (and rebuild its reference from)."""
-    from common.assets import TINY_GPT2, load_causal_lm, resolve_model_path
+    from common.models.assets import TINY_GPT2, load_causal_lm, resolve_model_path
 
     if name != TINY_GPT2:
         return resolve_model_path(name)
@@ -296,7 +296,7 @@ class PlainReMax:
     ) -> None:
         import torch
 
-        from common.assets import load_causal_lm
+        from common.models.assets import load_causal_lm
 
         self.model, self.tok = load_causal_lm(model_name)
         self.ref = copy.deepcopy(self.model).eval().requires_grad_(False)
@@ -583,7 +583,7 @@ def fixed_pairs(loop, batch, new_tokens: int):
     import torch
 
     from common.data.formatting import format_prompt
-    from common.rollout import Rollout, generate
+    from common.generation.rollout import Rollout, generate
 
     tok = loop.tokenizer
     prompts = [format_prompt(tok, ex.prompt) for ex in batch]
@@ -843,7 +843,7 @@ def main(argv: list[str] | None = None) -> None:
     add_threads_option(ap)
     args = ap.parse_args(argv)
     apply_threads(args.threads)
-    from common.precision import resolve_precision
+    from common.models.precision import resolve_precision
 
     args.precision = resolve_precision(args.precision)  # one concrete precision for all sides
     if args.steps < 1 or args.prompts < 1 or args.new_tokens < 1 or args.grpo_n < 2:

@@ -18,7 +18,7 @@ rather than fp32 weights under autocast.
     (what model.precision=bf16 could mean): the module in bf16 (DeepSpeed's bf16 mode, what
     the engine does) vs the fp32 module under ``torch.autocast(cpu, bfloat16)``, for the
     shared-prefill rollout and for the policy's forward + backward; plus fp32 as the base.
-    The faster is the one the engine uses (common/precision.py says which and why).
+    The faster is the one the engine uses (common/models/precision.py says which and why).
 Writes ``bench/results/precision.json``.
 """
 
@@ -85,7 +85,7 @@ def timed_step(loop: Any, step: int) -> tuple[float, dict[str, Any]]:
 
 
 def steps_side_by_side(kind: str, model: str, steps: int, warmup: int) -> dict[str, Any]:
-    from common.precision import resolve_precision
+    from common.models.precision import resolve_precision
 
     total = warmup + steps
     times: dict[str, list[float]] = {"auto": [], "fp32": []}
@@ -133,11 +133,11 @@ def steps_side_by_side(kind: str, model: str, steps: int, warmup: int) -> dict[s
 def autocast_vs_bf16_weights(model_name: str, rounds: int) -> dict[str, Any]:
     """Seconds of the ReMax rollout and of the policy forward + backward for: fp32 module,
     fp32 module under CPU autocast(bf16), bf16 module; interleaved, median of ``rounds``."""
-    from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
-    from common.precision import cast_parameters
-    from common.rollout import generate_sampled_and_greedy, rollout_logprobs
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
+    from common.generation.rollout import generate_sampled_and_greedy, rollout_logprobs
+    from common.models.assets import load_causal_lm
+    from common.models.precision import cast_parameters
     from experiments.compose import compose_config
 
     cfg = compose_config("+exp=shopping_mmlu")

@@ -49,7 +49,7 @@ def check(name: str, passed: bool, detail: str) -> dict[str, Any]:
 def shared_vs_per_row(model: Any, tok: Any, prompts: list[str], device: str) -> dict[str, float]:
     """Max / mean |shared_prompt_logprobs - sequence_logprobs| over response tokens, for two
     sampled responses per prompt, with ``model`` as it is (its dtype is the one checked)."""
-    from common.rollout import generate, sequence_logprobs, shared_prompt_logprobs
+    from common.generation.rollout import generate, sequence_logprobs, shared_prompt_logprobs
 
     torch.manual_seed(0)
     r = generate(model, tok, prompts, 16, do_sample=True, num_return_sequences=2)
@@ -75,7 +75,7 @@ def shared_vs_per_row(model: Any, tok: Any, prompts: list[str], device: str) -> 
 
 def greedy_agreement(model: Any, tok: Any, prompts: list[str]) -> float:
     """Fraction of response positions where the shared-prefill greedy rows equal generate's."""
-    from common.rollout import generate, generate_sampled_and_greedy
+    from common.generation.rollout import generate, generate_sampled_and_greedy
 
     want = generate(model, tok, prompts, 24, do_sample=False)
     _, got = generate_sampled_and_greedy(model, tok, prompts, 24)
@@ -111,10 +111,10 @@ def steps_under(kind: str, stage: int, model: str, steps: int) -> dict[str, Any]
 
 
 def run(model: str, steps: int) -> dict[str, Any]:
-    from common.assets import load_causal_lm
     from common.data.formatting import format_prompt
-    from common.precision import cast_parameters, resolve_precision
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
+    from common.models.assets import load_causal_lm
+    from common.models.precision import cast_parameters, resolve_precision
     from experiments.compose import compose_config
 
     start = time.perf_counter()

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from common.rollout import rollout_logprobs
+from common.generation.logprobs import rollout_logprobs
 from drbo.grpo import clipped_surrogate_loss, group_advantages, leave_one_out_advantages
 from drbo.trainer import ReMaxLoop, _to
 

@@ -27,11 +27,12 @@ from tqdm.auto import tqdm
 
 from common.data.formatting import format_prompt
 from common.data.types import Example
-from common.distributed import all_gather_object, is_main, rank, world_size
-from common.engine_loop import EngineLoop
+from common.generation.batch import Rollout
+from common.generation.logprobs import rollout_logprobs
 from common.mixers.step import StepDecision, rows_per_source
 from common.rewards.reward_set import ScoreTable
-from common.rollout import Rollout, rollout_logprobs
+from common.rundir.distributed import all_gather_object, is_main, rank, world_size
+from common.training.engine_loop import EngineLoop
 from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
 from drbo.standardize import RewardStandardizer
 from drbo.weight_monitor import build_weight_monitor

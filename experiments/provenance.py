@@ -115,7 +115,7 @@ def rerun_command(overrides: list[str]) -> str:
 def run_precision(cfg: DictConfig) -> dict[str, Any]:
     """The compute precision the run uses (``model.precision`` resolved on this machine) and
     what the choice of ``auto`` was based on."""
-    from common.precision import describe, resolve_precision
+    from common.models.precision import describe, resolve_precision
 
     asked = str(OmegaConf.select(cfg, "model.precision", default="auto"))
     return {"requested": asked, "used": resolve_precision(asked), **describe()}

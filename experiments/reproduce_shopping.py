@@ -49,7 +49,7 @@ def heldout_file(data: Path | None, out: Path, overrides: list[str]) -> tuple[Pa
         return data, f"--data {data}"
     if SHARED_DEV.exists():
         return SHARED_DEV, f"ShopBench dev ({SHARED_DEV})"
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
     from experiments.compose import compose_config
 
     cfg = compose_config("+exp=shopping_mmlu", *overrides, output_dir=out)

@@ -16,8 +16,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
-from common.distributed import all_gather_object, is_main, world_size
-from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
+from common.rundir.distributed import all_gather_object, is_main, world_size
+from common.rundir.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
 from experiments.validate import check_run_dir_writable, validate_config
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def format_table(before: dict[str, float], after: dict[str, float], ci: dict | N
     summary's ``eval_ci``) each value is ``mean ± half-width`` of its 95 % bootstrap interval,
     ``n`` gives the rows behind it, ``avg`` the mean over metrics, and a difference whose
     paired interval contains 0 is marked ``within noise``."""
-    from common.stats import format_mean_ci
+    from common.evaluation.stats import format_mean_ci
 
     ci = ci or {}
     names = sorted(set(before) | set(after))
@@ -62,13 +62,13 @@ def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
     validate_config(cfg)
     if world_size() > 1:
         # Under torchrun each rank composed its own timestamped dir: all use rank 0's.
-        from common.engine import init_distributed
+        from common.training.engine import init_distributed
 
         init_distributed(cfg.engine.get("backend", "auto"))
         run_dir = all_gather_object(str(run_dir))[0]
     if not is_main():
         return _run_locked(cfg, run_dir, overrides)
-    from common.run_lock import RunLock
+    from common.rundir.run_lock import RunLock
 
     check_run_dir_writable(run_dir)
     with RunLock(run_dir):  # a second run into this directory stops here
@@ -77,7 +77,7 @@ def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
 
 def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None) -> dict:
     # Stop signals are caught from here to the end, the model load and both evaluations
-    # included: a stop exits 128 + signum with what can be resumed saved (common.preemption).
+    # included: a stop exits 128 + signum with what can be resumed saved (common.rundir.preemption).
     signals = cfg.get("stop_signals") or DEFAULT_SIGNALS
     with StopRequest(signals, Path(run_dir) / STOP_FILE) as stop:
         return _run_stoppable(cfg, run_dir, overrides, stop)
@@ -86,8 +86,8 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
 def _run_stoppable(
     cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None, stop: StopRequest
 ) -> dict:
-    from common.resume import plan_resume
-    from common.training_loop import seed_everything
+    from common.rundir.resume import plan_resume
+    from common.training.loop import seed_everything
     from experiments.provenance import record_run
     from experiments.trainers import trainer_class
 
@@ -107,10 +107,14 @@ def _run_stoppable(
         **result,
     }
     if is_main():
+        from common.rundir.train_trend import format_trend, trend_of_run
+
+        summary["train_trend"] = trend_of_run(run_dir)  # first vs last quarter of steps
         write_summary(Path(run_dir), summary)
         ev = result["eval"]
         if ev["before"] or ev["after"]:
             print(format_table(ev["before"], ev["after"], result.get("eval_ci")))
+        print(format_trend(summary["train_trend"]))
         log.info("run directory: %s", run_dir)
     return summary
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 TRAINERS: dict[str, str] = {
-    "rollout_eval": "common.rollout_eval:RolloutEvalLoop",
+    "rollout_eval": "common.training.rollout_eval:RolloutEvalLoop",
     "remax": "drbo.trainer:ReMaxLoop",
     "grpo": "drbo.grpo_trainer:GRPOLoop",
     "rloo": "drbo.grpo_trainer:RLOOLoop",

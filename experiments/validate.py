@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
 NEEDS_SEVERAL_SAMPLES = {"laser_dpo": "preference pairs", "best_of_n": "a best-of-n choice"}
-TINY_GPT2_POSITIONS = 512  # common.assets._tiny_gpt2
+TINY_GPT2_POSITIONS = 512  # common.models.assets._tiny_gpt2
 
 
 class ConfigError(ValueError):
@@ -50,7 +50,7 @@ def _looks_local(name: str) -> bool:
 def model_positions(name_or_path: str) -> int | None:
     """The model's position limit, read without loading it (None when it cannot be told:
     a hub id, or the embedded policy before its first use)."""
-    from common.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2, cache_dir
+    from common.models.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2, cache_dir
 
     if name_or_path == TINY_GPT2:
         return TINY_GPT2_POSITIONS
@@ -69,8 +69,8 @@ def model_positions(name_or_path: str) -> int | None:
 def check_model(cfg: DictConfig) -> None:
     """``model.name_or_path`` exists when it is a path; prompt plus generation fit the
     model's positions (``dataset.max_prompt_tokens`` is lowered, with a warning, if not)."""
-    from common.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2
-    from common.run_data import prompt_token_limit
+    from common.data.run_data import prompt_token_limit
+    from common.models.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2
 
     name = str(cfg.model.name_or_path)
     known = name == TINY_GPT2 or name in EMBEDDED_POLICY_NAMES
@@ -128,7 +128,7 @@ def deepspeed_zero_keys() -> set[str]:
     import torch
 
     if not torch.cuda.is_available():
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")  # as common.engine.init_distributed
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")  # as common.training.engine.init_distributed
     from deepspeed.runtime.zero.config import DeepSpeedZeroConfig
 
     fields = DeepSpeedZeroConfig.model_fields.items()
@@ -198,6 +198,7 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
             granularity=bal.get("granularity") or "batch",
             normalize=bal.get("normalize") or "none",
             conditions=bal.get("conditions"),
+            statistic=bal.get("statistic") or "scaled",
             context=_no_context,
             mab=mab,
         )
@@ -247,6 +248,9 @@ def validate_config(cfg: DictConfig) -> None:
     resume = cfg.get("resume", False)
     if resume not in (False, True, "must"):
         raise ConfigError(f"resume={resume!r}; allowed values: false, true, must")
+    trust = cfg.get("trust_checkpoint", False)
+    if not isinstance(trust, bool):
+        raise ConfigError(f"trust_checkpoint={trust!r}; allowed values: false, true")
 
     check_rewards_and_mixer(cfg)  # after seed: mixers take ${seed}
     _check_group_trainers(cfg)
@@ -305,7 +309,7 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
     check_model(cfg)
 
-    from common.precision import PRECISIONS
+    from common.models.precision import PRECISIONS
 
     precision = OmegaConf.select(cfg, "model.precision", default="auto")
     if precision not in PRECISIONS:
@@ -328,7 +332,7 @@ def validate_config(cfg: DictConfig) -> None:
                 + ", ".join(sorted(allowed))
             )
 
-    from common.preemption import signal_number
+    from common.rundir.preemption import signal_number
 
     for name in cfg.get("stop_signals") or []:
         try:

@@ -18,10 +18,11 @@ from tqdm.auto import tqdm
 
 from common.data.formatting import format_prompt
 from common.data.types import Example
-from common.distributed import is_main
+from common.generation.batch import Rollout
+from common.generation.logprobs import rollout_logprobs
 from common.mixers.step import StepDecision, StepRewards, build_reward_step
-from common.rollout import Rollout, rollout_logprobs
-from common.training_loop import TrainingLoop
+from common.rundir.distributed import is_main
+from common.training.loop import TrainingLoop
 from laser.trainer import batch_categories
 
 

@@ -1,8 +1,8 @@
 """Preference-training losses for LASeR: iterative DPO with an NLL term, or KTO.
 
 Shapes: P preference pairs, B single (unpaired) examples, T response tokens. Per-token
-log-probs come from ``common.rollout.sequence_logprobs`` and are (N, T) with a (N, T)
-response mask; the sequence-level functions here take their masked sums, (N,).
+log-probs come from ``common.generation.logprobs.sequence_logprobs`` and are (N, T) with a
+(N, T) response mask; the sequence-level functions here take their masked sums, (N,).
 
 DPO (Rafailov et al. 2023), with conservative label smoothing eps (Mitchell 2023, "cDPO"):
 

@@ -31,13 +31,15 @@ import torch
 
 from common.data.formatting import format_prompt
 from common.data.types import Example
-from common.distributed import all_gather_object
-from common.engine_loop import EngineLoop
-from common.rollout import Rollout, rollout_logprobs
+from common.generation.rollout import Rollout, rollout_logprobs
+from common.rundir.distributed import all_gather_object
+from common.rundir.safe_state import load_tensors, refuse_legacy, save_tensors
+from common.training.engine_loop import EngineLoop
 from laser.losses import dpo_nll_loss, kto_kl_estimate, kto_loss, nll_loss, sequence_logp
 from laser.pairs import build_pairs, kto_examples
 
 LOSSES = ("dpo_nll", "dpo", "nll", "kto")
+REFERENCE = "reference.safetensors"  # the reference after a refresh, in a checkpoint
 
 
 def batch_categories(batch: list[Example]) -> str:
@@ -250,12 +252,15 @@ class LaserLoop(EngineLoop):
     def write_model_state(self, folder: Path) -> None:
         super().write_model_state(folder)
         if self._refreshed_at:
-            torch.save(self.reference.state_dict(), folder / "reference.pt")
+            save_tensors(folder / REFERENCE, self.reference.state_dict())
 
     def load_model_state(self, folder: Path) -> None:
+        refuse_legacy(folder, "reference.pt", REFERENCE)
         super().load_model_state(folder)
-        if (folder / "reference.pt").exists():
-            self.reference.load_state_dict(torch.load(folder / "reference.pt", weights_only=False))
+        if (folder / REFERENCE).exists():
+            # on the policy's device: a LoRA snapshot is copied into its adapters per forward
+            reference = load_tensors(folder / REFERENCE, device=self.engine.device)
+            self.reference.load_state_dict(reference)
 
     def extra_state(self) -> dict[str, Any]:
         return {

@@ -2,7 +2,7 @@
 
 On preemption experiments.run finishes its step, writes a checkpoint and exits with
 ``128 + signum`` (143 for SIGTERM or a STOP file, 138 for SIGUSR1, 140 for SIGUSR2; see
-common/preemption.py). torchrun counts any non-zero exit as a failure: it logs
+common/rundir/preemption.py). torchrun counts any non-zero exit as a failure: it logs
 ``failed (exitcode: 143)`` and ends in a ``ChildFailedError`` traceback, which in a job log
 reads like a crash on every planned requeue. This runs torchrun's own ``run`` on the same
 arguments and, when every failed rank exited with a stop code (or was ended by torchrun's

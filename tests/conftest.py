@@ -61,7 +61,7 @@ def shopbench_dev() -> Path:
 @pytest.fixture(scope="session")
 def tiny_lm():
     """(model, tokenizer): a 2-layer random GPT-2 with GPT-2's tokenizer, left padding."""
-    from common.assets import load_causal_lm
+    from common.models.assets import load_causal_lm
 
     return load_causal_lm("tiny-gpt2", seed=0)
 
@@ -105,13 +105,14 @@ def kill_at_step():
 def multinomial_draws(monkeypatch):
     """The decode loop draws sampled tokens with ``torch.multinomial``, as transformers'
     ``generate`` does, so its tokens can be compared with ``generate``'s token for token
-    (``common.sampling.draw`` samples the same distribution with other random numbers)."""
+    (``common.generation.sampling.draw`` samples the same distribution with other random
+    numbers)."""
     import torch
 
-    import common.sampling
+    import common.generation.sampling
 
     monkeypatch.setattr(
-        common.sampling,
+        common.generation.sampling,
         "draw",
         lambda probs: torch.multinomial(probs, num_samples=1).squeeze(1),
     )
@@ -140,3 +141,11 @@ def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in dist}
     env.update(HF_HUB_OFFLINE="1", WANDB_MODE="offline")
     return env
+
+
+@pytest.fixture(autouse=True, scope="session")
+def checkpoint_key_dir(tmp_path_factory):
+    """Checkpoint signing keys (common.rundir.checkpoint_signing) in a folder of the test session,
+    never the developer's ~/.config; child processes inherit it."""
+    os.environ["MULTIREWARD_KEY_DIR"] = str(tmp_path_factory.mktemp("checkpoint-key"))
+    return Path(os.environ["MULTIREWARD_KEY_DIR"])

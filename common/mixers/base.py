@@ -168,7 +168,7 @@ def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
 
 
 # Keys of the ``balancer`` config group read by the reward step, not by the mixer.
-STEP_KEYS = ("name", "granularity", "normalize", "conditions")
+STEP_KEYS = ("name", "granularity", "normalize", "conditions", "statistic")
 
 
 def build_run_mixer(balancer_cfg: Mapping[str, Any], source_names: Sequence[str]) -> RewardMixer:

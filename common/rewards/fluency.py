@@ -106,7 +106,7 @@ class MauveFluency(Scorer):
         self.first_line_only = first_line_only
         self.embedder = None
         if featurizer == MINILM:
-            from common.assets import sentence_embedder
+            from common.models.assets import sentence_embedder
 
             self.embedder = sentence_embedder(embedder)
             log.warning(

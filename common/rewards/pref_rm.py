@@ -162,7 +162,7 @@ def pair_features(
 
 def _cache_path(cache_dir: Any, tag: str) -> Path:
     if cache_dir is None:
-        from common.assets import cache_dir as default_cache
+        from common.models.assets import cache_dir as default_cache
 
         cache_dir = default_cache() / "pref_rm"
     return Path(cache_dir) / f"pref_rm_{tag}.pt"

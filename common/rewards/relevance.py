@@ -32,7 +32,7 @@ def embed_texts(texts: Sequence[str], model: str = "default", batch_size: int = 
     prompts repeat n times. Texts longer than the embedder's window (256 word pieces for
     MiniLM) are truncated by it.
     """
-    from common.assets import sentence_embedder
+    from common.models.assets import sentence_embedder
 
     unique = list(dict.fromkeys(texts))
     if not unique:

@@ -60,14 +60,14 @@ class LogLikRM(Scorer):
     response tokens)), shape (B,).
 
     Args:
-        model: a loaded causal LM, or a name for :func:`common.assets.load_causal_lm`
+        model: a loaded causal LM, or a name for :func:`common.models.assets.load_causal_lm`
             (``default``, ``tiny-gpt2``, a hub id or a local path).
         tokenizer: its tokenizer (object, name or path); taken from ``model`` when omitted.
         judge_template: a format string with ``{prompt}`` that ends with ``{response}``; the
             text before ``{response}`` is the conditioning context.
         max_length: tokens per sequence; longer responses are cut at the end, then the
             context is cut from the left.
-        dtype: ``auto`` (bf16 where the hardware runs it fast, common.precision),
+        dtype: ``auto`` (bf16 where the hardware runs it fast, common.models.precision),
             ``float32`` or ``bfloat16``; ignored when ``model`` is already loaded. In bf16
             the scores stay within ``BF16_RTOL`` (relative) of fp32 (tests/common/rewards/
             test_bf16_scores.py, the embedded 135M policy as judge).
@@ -91,8 +91,8 @@ class LogLikRM(Scorer):
                 f"judge_template must end with {RESPONSE_SLOT} (once): {judge_template!r}"
             )
         if isinstance(model, (str, os.PathLike)):
-            from common.assets import load_causal_lm
-            from common.precision import dtype_name
+            from common.models.assets import load_causal_lm
+            from common.models.precision import dtype_name
 
             model, loaded_tok = load_causal_lm(str(model), dtype=dtype_name(dtype))
             tokenizer = tokenizer if tokenizer is not None else loaded_tok
@@ -180,7 +180,7 @@ class SeqClsRM(Scorer):
         from transformers import AutoModelForSequenceClassification
 
         if isinstance(model, (str, os.PathLike)):
-            from common.precision import dtype_name
+            from common.models.precision import dtype_name
 
             model = AutoModelForSequenceClassification.from_pretrained(
                 str(model), dtype=getattr(torch, dtype_name(dtype))

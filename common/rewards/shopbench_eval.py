@@ -21,9 +21,9 @@ import common.rewards.embedding_sim  # noqa: F401
 import common.rewards.shopbench_metrics  # noqa: F401
 import common.rewards.text_overlap  # noqa: F401
 from common.data.types import Example
+from common.evaluation.stats import RESAMPLES, SEED, interval_from, method_record, resample_groups
 from common.rewards.base import RewardOutput, Scorer
 from common.rewards.registry import build_scorer
-from common.stats import RESAMPLES, SEED, interval_from, method_record, resample_groups
 
 # Reported ShopBench numbers use the official evaluator's precision: embedding metrics in
 # fp32 even where training rewards run them in bf16 (within 0.01, embedding_sim.py), so a
@@ -49,7 +49,7 @@ def score_shopbench(
         predictions: B raw model outputs; None or "" score 0.
         scorers: metric name -> scorer to reuse (e.g. an embedding model already loaded);
             missing ones are built with default options and added to it.
-        resamples, seed: the bootstrap behind ``ci`` (:mod:`common.stats`); 0 resamples
+        resamples, seed: the bootstrap behind ``ci`` (:mod:`common.evaluation.stats`); 0 resamples
             leaves ``ci`` out.
         keep_samples: also return each score's bootstrap samples under ``samples``
             (``{"overall": (R,), "per_metric": {metric: (R,)}}``). The row resamples depend

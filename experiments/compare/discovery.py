@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig
 
-from common.runs import RunDir, select
+from common.rundir.runs import RunDir, select
 
 log = logging.getLogger("experiments.compare")
 

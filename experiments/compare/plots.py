@@ -15,8 +15,8 @@ matplotlib.use("Agg")  # headless: clusters and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common.plots import tab10_colors  # noqa: E402
-from common.runs import arm_utilization, metric_series, running_mean  # noqa: E402
+from common.rundir.plots import tab10_colors  # noqa: E402
+from common.rundir.runs import arm_utilization, metric_series, running_mean  # noqa: E402
 from experiments.compare.stats import Row  # noqa: E402
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from common.runs import RunDir
+from common.rundir.runs import RunDir
 from experiments.compare.discovery import ZERO_SHOT, CompareError, find_run_dirs, load_run
 from experiments.compare.plots import write_plots
 from experiments.compare.stats import AVG, Row, best_labels, build_rows, ttests

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from common.runs import RunDir
+from common.rundir.runs import RunDir
 from experiments.compare.discovery import group_runs, zero_shot_groups
 
 AVG = "avg"

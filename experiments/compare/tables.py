@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from common.runs import RunDir
+from common.rundir.runs import RunDir
 from experiments.compare.stats import Row, best_labels
 
 
@@ -104,7 +104,9 @@ def interval_cells(
     runs: Sequence[RunDir], row_of: dict[int, str], columns: Sequence[str]
 ) -> tuple[list[str], list[list[str]]]:
     """(header, body) of the per-run interval table from each summary's ``eval_ci``."""
-    from common.stats import format_mean_ci  # here: common.stats imports every scorer (~3 s)
+    from common.evaluation.stats import (
+        format_mean_ci,  # here: common.evaluation.stats imports every scorer (~3 s)
+    )
 
     body = []
     for run in sorted(runs, key=lambda r: (row_of.get(id(r), ""), r.seed)):

@@ -11,7 +11,7 @@ Per-prompt scores are ``{metric: (num (N,), den (N,))}`` (see
   instruction of the prompt passes; ``instruction_strict``/``instruction_loose``: passed /
   instructions) and the strict instruction-level accuracy of each constraint family
   (``if_<family>``: that family's passed / its instructions in the prompt, den 0 where the
-  prompt has none), checked by ``if-verifiable`` (common/evaluation_ifeval.py).
+  prompt has none), checked by ``if-verifiable`` (common/evaluation/ifeval.py).
 - ``reward_set``: the experiment's reward set scores each prediction; a metric's den is 1
   where routing lets it score the prompt.
 - ``shopbench``: the official ShopBench scores (overall = mean over tasks, each metric as the
@@ -50,7 +50,7 @@ def heldout_examples(cfg, spec: StudySpec | None = None, root: Path | None = Non
         path, where = heldout_file(Path(data) if data else None, root, list(spec.overrides))
         print(f"[{spec.name}] held-out file: {where}")
         return load_shopbench(path)
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
 
     _, evals = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)
     return evals
@@ -64,10 +64,10 @@ def predictions_for(model_spec: str, folder: Path, cfg, examples, eval_opts: dic
         rows = [json.loads(line)["prediction"] for line in cache.open(encoding="utf-8")]
         if len(rows) == len(examples):
             return rows
-    from common.assets import load_trained_policy
-    from common.evaluation import generate_predictions
-    from common.precision import dtype_name
-    from common.run_data import max_new_tokens_for, prompt_token_limit
+    from common.data.run_data import max_new_tokens_for, prompt_token_limit
+    from common.evaluation.predictions import generate_predictions
+    from common.models.assets import load_trained_policy
+    from common.models.precision import dtype_name
 
     dtype = dtype_name("auto") if cfg.model.get("precision", "auto") == "auto" else "float32"
     model, tok = load_trained_policy(model_spec, dtype=dtype)
@@ -91,7 +91,7 @@ def predictions_for(model_spec: str, folder: Path, cfg, examples, eval_opts: dic
 def ifeval_rows(examples, predictions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """IFEval accuracies and per-family strict accuracy, per prompt (see module doc)."""
     from common.data.ifeval import family_metric
-    from common.evaluation_ifeval import check_predictions
+    from common.evaluation.ifeval import check_predictions
 
     checks = check_predictions(examples, predictions)
     n = len(checks)

@@ -18,8 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common.runs import arm_counts, read_run_metrics  # noqa: E402
-from common.stats import format_mean_ci, method_record  # noqa: E402
+from common.evaluation.stats import format_mean_ci, method_record  # noqa: E402
+from common.rundir.runs import arm_counts, read_run_metrics  # noqa: E402
 from experiments.studies.seed_bootstrap import (  # noqa: E402
     Cell,
     ResampledCell,

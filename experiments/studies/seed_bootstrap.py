@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.stats import CONFIDENCE, RESAMPLES, SEED, Interval, percentile_interval
+from common.evaluation.stats import CONFIDENCE, RESAMPLES, SEED, Interval, percentile_interval
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from __future__ import annotations
 # One job a module: arms (utilization per category and its figure), agreement (RM F1 on
 # response pairs), noise (utilization of a noised RM against its sigma), wall_clock (time per
 # step by part), sampling (the --pairs responses: the only part that loads a policy and
-# generates), cli (analyse() and the command line). Reading run folders is common.runs'.
-from common.runs import arm_utilization, load_run_config
+# generates), cli (analyse() and the command line). Reading run folders is common.rundir.runs'.
+from common.rundir.runs import arm_utilization, load_run_config
 from laser.analysis.agreement import (
     collect_pair_scores,
     plot_rm_agreement,

@@ -1,6 +1,6 @@
 """Arm utilization per prompt category, and the per-run arm figure (overall + per category).
 
-The overall fraction, :func:`common.runs.arm_utilization`, is shared with compare and the
+The overall fraction, :func:`common.rundir.runs.arm_utilization`, is shared with compare and the
 run plots."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ matplotlib.use("Agg")  # headless: clusters and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common.plots import tab10_colors  # noqa: E402
-from common.runs import arm_utilization, arms_in_order, step_arms  # noqa: E402
+from common.rundir.plots import tab10_colors  # noqa: E402
+from common.rundir.runs import arm_utilization, arms_in_order, step_arms  # noqa: E402
 
 
 def arm_utilization_by_category(

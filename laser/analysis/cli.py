@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import laser.analysis
-from common.runs import RunDir, arm_utilization, select
+from common.rundir.runs import RunDir, arm_utilization, select
 from laser.analysis.agreement import plot_rm_agreement, rm_agreement
 from laser.analysis.arms import arm_utilization_by_category, plot_arm_utilization
 from laser.analysis.noise import (

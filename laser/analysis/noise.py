@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from common.plots import tab10_colors  # noqa: E402
-from common.runs import arm_utilization, load_run_config, read_run_metrics, select  # noqa: E402
+from common.rundir.plots import tab10_colors  # noqa: E402
+from common.rundir.runs import arm_utilization, load_run_config, read_run_metrics, select  # noqa: E402
 
 
 def noise_setting(cfg: DictConfig | None) -> tuple[str | None, float]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.runs import load_run_config
+from common.rundir.runs import load_run_config
 from laser.analysis.agreement import collect_pair_scores
 
 log = logging.getLogger("laser.analysis")
@@ -26,10 +26,10 @@ def sample_pair_scores(run_dir: str | Path, n_prompts: int) -> tuple[list[str], 
     """
     import torch
 
-    from common.assets import load_trained_policy
     from common.data.formatting import format_prompt
-    from common.rollout import generate
-    from common.run_data import load_run_data, max_new_tokens_for
+    from common.data.run_data import load_run_data, max_new_tokens_for
+    from common.generation.rollout import generate
+    from common.models.assets import load_trained_policy
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)

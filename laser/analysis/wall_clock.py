@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from common.runs import RunDir, select
+from common.rundir.runs import RunDir, select
 
 # The parts of a step every trainer times, in step order (metrics ``time/<part>_s``, the keys
 # of common.mixers.step.TIME_KEYS): ``mixer`` is the bandit's decision and update.

@@ -81,7 +81,7 @@ def test_main_without_trl_reports_and_writes_null(monkeypatch, tmp_path, capsys)
     assert res["seconds_per_step"]["remax_ours"] == 4.0
     assert res["seconds_per_step"]["remax_plain"] == 5.0
     assert res["ratios"] == {"remax_vs_rloo": None, "dpo_vs_trl_dpo": None}
-    from common.precision import resolve_precision
+    from common.models.precision import resolve_precision
 
     assert res["settings"]["precision"] == resolve_precision("auto")  # resolved, not "auto"
 

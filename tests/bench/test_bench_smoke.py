@@ -215,6 +215,6 @@ def test_checkpoint_digest_bench_times_save_and_digest(tmp_path):
     )
     assert res["save_s"] > res["digest_s"] > 0 and res["blake2b_s"] > 0
     assert 0 < res["digest_share_of_save"] < 1
-    assert res["algorithm"] == "xxh3_128"
+    assert res["algorithm"] == "sha256"
     _verdicts_well_formed(res)
     assert json.loads((tmp_path / "checkpoint_digest.json").read_text())["mb"] == 4

@@ -16,7 +16,7 @@ def test_without_cuda_it_says_so_and_exits_0(monkeypatch, capsys, tmp_path):
 
 
 def test_shared_prompt_logprobs_agree_with_per_row_in_both_precisions():
-    from common.assets import load_causal_lm
+    from common.models.assets import load_causal_lm
 
     fp32, tok = load_causal_lm("tiny-gpt2", seed=0)
     d32 = gpu_check.shared_vs_per_row(fp32, tok, PROMPTS, "cpu")

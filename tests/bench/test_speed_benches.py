@@ -69,7 +69,7 @@ def test_decode_loop_runs_a_lora_policy_through_merged_weights(tiny_lm):
     import torch
     from omegaconf import OmegaConf
 
-    from common.policy import apply_lora
+    from common.training.policy import apply_lora
 
     model, tok = tiny_lm
     lora = OmegaConf.create({"enabled": True, "r": 4, "alpha": 8, "target_modules": ["c_attn"]})

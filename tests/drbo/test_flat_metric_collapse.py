@@ -14,7 +14,7 @@ import logging
 
 import pytest
 
-from common.tracking import read_metrics
+from common.rundir.tracking import read_metrics
 from drbo.trainer import ReMaxLoop
 from experiments.compose import compose_config
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from common.mixers.step import TIME_KEYS
-from common.tracking import read_metrics
+from common.rundir.tracking import read_metrics
 from drbo.grpo import group_advantages, leave_one_out_advantages
 from drbo.grpo_trainer import GRPOLoop, RLOOLoop
 from experiments.compose import compose_config

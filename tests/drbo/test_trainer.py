@@ -8,7 +8,7 @@ import torch
 
 from common.mixers.base import build_mixer
 from common.mixers.step import TIME_KEYS
-from common.tracking import read_metrics
+from common.rundir.tracking import read_metrics
 from drbo.trainer import ReMaxLoop
 from experiments.compose import compose_config
 
@@ -74,7 +74,7 @@ def test_killed_run_resumes_to_the_same_trajectory(
 
 
 def test_lora_run_trains_only_adapters_and_exports_them(tmp_path, param_snapshot):
-    from common.assets import load_trained_policy
+    from common.models.assets import load_trained_policy
 
     loop = ReMaxLoop(
         compose_config(*TINY, "trainer.steps=2", "model.lora.enabled=true", "model.lora.r=4"),
@@ -99,7 +99,7 @@ def test_sigterm_mid_training_checkpoints_that_step_and_a_requeued_run_finishes_
     import os
     import signal
 
-    from common.preemption import Preempted
+    from common.rundir.preemption import Preempted
 
     overrides = (*TINY, "trainer.steps=4", "trainer.save_every=0")
     full = ReMaxLoop(compose_config(*overrides), tmp_path / "full")

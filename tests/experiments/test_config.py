@@ -194,13 +194,13 @@ def test_missing_eval_path_names_the_key():
 def test_a_bad_config_fails_before_any_model_loads(tmp_path, monkeypatch):
     """run() validates first: with model loading booby-trapped, a bad value still surfaces
     as the ConfigError naming its key, and nothing is written to the run directory."""
-    import common.training_loop
+    import common.training.loop
     from experiments.run import run
 
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded before the config was validated")
 
-    monkeypatch.setattr(common.training_loop, "load_causal_lm", no_model)
+    monkeypatch.setattr(common.training.loop, "load_causal_lm", no_model)
     cfg = _valid()
     cfg.paths.output_dir = str(tmp_path)
     cfg.trainer.temperature = 0
@@ -226,6 +226,11 @@ def test_model_precision_lists_allowed_values():
     [
         (("balancer.normalize=zscore",), r"balancer\.normalize='zscore'.*gdpo"),
         (("balancer.normalize=gdpo",), r"balancer\.normalize=gdpo.*trainer=remax"),
+        (
+            ("balancer.statistic=zscore",),
+            r"balancer\.statistic='zscore'; allowed values: scaled, raw",
+        ),
+        (("balancer=exp3", "+balancer.statistic=raw"), r"balancer\.statistic=raw: balancer"),
         (("trainer=grpo", "trainer.n_samples=1"), r"trainer\.n_samples=1"),
         (("trainer=rloo", "trainer.loss_type=bnpo"), r"trainer\.loss_type='bnpo'"),
         (("trainer=grpo", "trainer.clip_eps=0"), r"trainer\.clip_eps=0"),
@@ -239,6 +244,17 @@ def test_group_options_are_validated(overrides, match):
     cfg = compose_config("+exp=debug", *overrides)
     with pytest.raises(ConfigError, match=match):
         validate_config(cfg)
+
+
+def test_raw_statistic_validates_and_reaches_the_reward_step():
+    from common.mixers.step import build_reward_step
+    from common.rewards.reward_set import RewardSet
+
+    cfg = compose_config("+exp=debug", "balancer=inverse", "balancer.statistic=raw")
+    validate_config(cfg)
+    assert compose_config("+exp=debug", "balancer=delta").balancer.statistic == "scaled"
+    rewards = RewardSet(list(cfg.rewards.names), cfg.rewards.routing, cfg.rewards.get("options"))
+    assert build_reward_step(cfg, rewards, lambda: None, None).statistic == "raw"
 
 
 def test_grpo_gdpo_and_a_condition_validate():

@@ -31,8 +31,19 @@ def test_evaluate_cli_scores_an_ifeval_format_file(tmp_path, capsys):
     assert evaluate_main(argv) == 0
     scores = json.loads(out.read_text())
     assert scores["per_metric"]["prompt_strict"] == 0.5
-    assert set(scores) >= {"per_task", "per_metric", "overall"}
-    assert "prompt_strict" in capsys.readouterr().out
+    assert set(scores) >= {"per_task", "per_metric", "overall", "n", "ci"}
+    # two prompts, one passing: n = 2 and the two-row interval [0, 1] (x100: 50.00 ± 50.00)
+    assert scores["ci"]["per_metric"]["prompt_strict"] == {
+        "value": 0.5,
+        "lo": 0.0,
+        "hi": 1.0,
+        "n": 2,
+    }
+    assert scores["n"]["per_task"] == {"keywords": 1, "punctuation": 1}
+    printed = capsys.readouterr().out
+    assert "prompt_strict" in printed and "50.00 ± 50.00" in printed
+    assert evaluate_main(argv + ["--resamples", "0"]) == 0
+    assert "ci" not in json.loads(out.read_text())
 
 
 def test_evaluate_cli_names_and_errors(tmp_path, capsys):

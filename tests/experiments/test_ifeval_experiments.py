@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from common.tracking import read_metrics
+from common.rundir.tracking import read_metrics
 from experiments.compose import compose_config
 from experiments.run import run
 from experiments.validate import validate_config

@@ -17,7 +17,7 @@ def test_instruct_laser_composes_and_validates():
 
 
 def test_instruct_run_data_split():
-    from common.run_data import load_run_data
+    from common.data.run_data import load_run_data
 
     cfg = compose_config("+exp=instruct_laser")
     train, evals = load_run_data(cfg.dataset, list(cfg.rewards.names), cfg.rewards.routing)

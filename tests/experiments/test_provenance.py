@@ -45,7 +45,7 @@ def test_a_cut_run_info_does_not_stop_the_run(tmp_path):
 
 
 def test_run_info_records_the_precision_used(tmp_path):
-    from common.precision import resolve_precision
+    from common.models.precision import resolve_precision
 
     record_run(compose_config("+exp=debug", output_dir=tmp_path), tmp_path, [])
     precision = json.loads((tmp_path / RUN_INFO).read_text())["precision"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.evaluation.stats import eval_intervals
 from common.rewards.base import RewardOutput
-from common.stats import eval_intervals
 from experiments.run import format_table
 
 

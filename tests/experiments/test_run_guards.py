@@ -35,7 +35,7 @@ def _run(env: dict[str, str], run_dir: Path, *args: str) -> subprocess.Completed
 
 
 def test_a_second_run_into_a_busy_directory_stops_at_once(tmp_path, child_env):
-    from common.run_lock import LOCK_FILE, RunLock
+    from common.rundir.run_lock import LOCK_FILE, RunLock
 
     with RunLock(tmp_path):  # this test process is the live owner
         start = time.monotonic()

@@ -48,6 +48,10 @@ def test_debug_run_writes_the_run_directory_contract(tmp_path, child_env):
     assert set(diff) == set(summary["eval"]["after"]) | {"avg"}
     assert all(isinstance(d["within_noise"], bool) for d in diff.values())
     assert "| metric | n | before | after | delta |" in r.stdout and " ± " in r.stdout
+    # the training reward's trend: 2 steps are too few for quarters, and it says so
+    trend = summary["train_trend"]
+    assert trend["key"] == "reward" and trend["steps"] == 2 and trend["verdict"] is None
+    assert "training reward (reward): no trend" in r.stdout
     assert (tmp_path / ".hydra" / "config.yaml").exists()
     assert list((tmp_path / "wandb").glob("offline-run-*"))
 

@@ -125,13 +125,13 @@ def test_a_read_only_run_directory_is_named(tmp_path, monkeypatch):
 def test_batch_size_larger_than_the_training_rows_fails_before_the_model_loads(
     tmp_path, monkeypatch
 ):
-    import common.training_loop
+    import common.training.loop
     from drbo.trainer import ReMaxLoop
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model loaded before the data was checked")
 
-    monkeypatch.setattr(common.training_loop, "load_causal_lm", no_model)
+    monkeypatch.setattr(common.training.loop, "load_causal_lm", no_model)
     cfg = compose_config("+exp=debug", "trainer.batch_size=500", "trainer.standardize_k=500")
     with pytest.raises(ValueError) as err:
         ReMaxLoop(cfg, tmp_path)

@@ -243,7 +243,7 @@ def test_cli_writes_the_plots_and_the_table(tmp_path, capsys):
 
 def test_cli_rm_agreement_samples_pairs_from_the_exported_policy(tmp_path):
     """--pairs on a run whose final_model is the untrained tiny GPT-2 (saved, not trained)."""
-    from common.assets import load_causal_lm
+    from common.models.assets import load_causal_lm
     from experiments.compose import compose_config
 
     cfg = compose_config("+exp=laser_debug", output_dir=tmp_path)
@@ -288,7 +288,7 @@ def test_per_query_arms_count_once_per_prompt():
 
 
 def test_load_run_config_stays_importable_from_laser_analysis():
-    from common.runs import load_run_config
+    from common.rundir.runs import load_run_config
     from laser.analysis import load_run_config as reexported
 
     assert reexported is load_run_config

@@ -4,7 +4,7 @@ samples; the policy is never updated."""
 import torch
 
 from common.mixers.step import TIME_KEYS
-from common.tracking import read_metrics
+from common.rundir.tracking import read_metrics
 from experiments.compose import compose_config
 from laser.best_of_n import BestOfNLoop
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from common.mixers.step import TIME_KEYS
-from common.tracking import read_metrics
+from common.rundir.tracking import read_metrics
 from experiments.compose import compose_config
 from laser.trainer import LaserLoop
 

@@ -25,7 +25,7 @@ def gpt2_tokenizer(tmp_path):
     from transformers import GPT2TokenizerFast
 
     try:
-        from common.assets import gpt2_tokenizer_dir
+        from common.models.assets import gpt2_tokenizer_dir
 
         folder = gpt2_tokenizer_dir()
     except ImportError:  # older checkouts without the assets helper

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from common.distributed import rank
+from common.rundir.distributed import rank
 from experiments.compose import compose_config
 from experiments.trainers import trainer_class
 

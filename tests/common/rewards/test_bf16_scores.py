@@ -35,7 +35,7 @@ def test_sentence_similarity_bf16_is_within_tolerance_of_fp32():
 
 
 def test_auto_dtype_follows_the_run_precision(monkeypatch):
-    import common.precision as precision
+    import common.models.precision as precision
 
     monkeypatch.setattr(precision, "resolve_precision", lambda p, device=None: "fp32")
     assert precision.dtype_name("auto") == "float32"

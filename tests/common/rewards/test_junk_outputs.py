@@ -47,7 +47,7 @@ def _small_nli():
 def _tiny_seqcls_rm() -> Scorer:
     from transformers import GPT2ForSequenceClassification
 
-    from common.assets import load_causal_lm
+    from common.models.assets import load_causal_lm
 
     lm, tok = load_causal_lm("tiny-gpt2", seed=0)
     config = lm.config

@@ -14,10 +14,10 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from common.assets import gpt2_tokenizer_dir
+from common.models.assets import gpt2_tokenizer_dir
 from common.rewards.nli import EmbeddingNLI, build_nli, lexical_features
-from common.rewards.nli_hf import HFSeq2SeqNLI, HFSequenceClassificationNLI
-from common.rewards.nli_pairs import generate_pairs
+from common.rewards.nli.hf import HFSeq2SeqNLI, HFSequenceClassificationNLI
+from common.rewards.nli.pairs import generate_pairs
 
 PREMISES = ["Title: Paris\nParis is the capital of France. It has 2 million people."] * 2 + [
     "Title: Rome\nRome is old."

@@ -15,7 +15,7 @@ from transformers import (
 )
 
 import common.rewards.math_answer  # noqa: F401  (registers math_exact for metric_rm)
-from common.assets import gpt2_tokenizer_dir
+from common.models.assets import gpt2_tokenizer_dir
 from common.rewards.reward_models import LogLikRM, MetricRM, SeqClsRM
 
 PROMPTS = ["What is 2 + 2?", "Name a colour.", "Say hi."]

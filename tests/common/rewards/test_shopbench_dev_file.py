@@ -170,7 +170,7 @@ def dev(shopbench_dev):
 
 @pytest.fixture(scope="module")
 def embed():
-    from common.assets import sentence_embedder
+    from common.models.assets import sentence_embedder
 
     model = sentence_embedder("default")
     cache: dict[str, np.ndarray] = {}

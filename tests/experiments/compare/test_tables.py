@@ -25,8 +25,8 @@ def test_format_cell_with_one_seed_prints_the_mean_only():
 
 
 def test_intervals_table_from_each_runs_eval_ci(tmp_path):
+    from common.evaluation.stats import eval_intervals
     from common.rewards.base import RewardOutput
-    from common.stats import eval_intervals
 
     def rows(values):
         return RewardOutput("acc", np.asarray(values, float), np.zeros(len(values), bool))

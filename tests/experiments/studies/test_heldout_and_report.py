@@ -8,7 +8,7 @@ import pytest
 
 from common.data.bundled import bundled_path
 from common.data.ifeval import FAMILY_METRIC, load_ifeval
-from common.evaluation_ifeval import accuracies, check_predictions
+from common.evaluation.ifeval import accuracies, check_predictions
 from experiments.studies.heldout import ifeval_rows
 from experiments.studies.report import write_report
 from experiments.studies.spec import load_spec

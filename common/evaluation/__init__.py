@@ -1,0 +1,2 @@
+"""Evaluation: greedy predictions on held-out rows, IFEval's official rules, bootstrap
+intervals (stats) and the predictions file both evaluate CLIs read and write."""

@@ -1,0 +1,441 @@
+"""The loop every method shares: data, policy, rewards, tracking, held-out evaluation before
+and after, progress. A method subclasses :class:`TrainingLoop` and overrides ``train_step``
+(and, if it keeps state, ``extra_state`` / ``load_extra_state``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from tqdm.auto import tqdm
+
+from common.data.formatting import fit_prompts
+from common.data.run_data import (
+    check_batch_fits,
+    load_run_data,
+    max_new_tokens_for,
+    prompt_token_limit,
+)
+from common.data.types import Example
+from common.evaluation.ifeval import official_scores
+from common.evaluation.predictions import generate_predictions
+from common.evaluation.stats import eval_intervals, outputs_from_json, outputs_to_json
+from common.generation.batch import Rollout
+from common.generation.rollout import generate, generate_sampled_and_greedy
+from common.models.assets import load_causal_lm, write_base_record
+from common.rewards.reward_set import RewardSet
+from common.rundir.checkpoint import CheckpointManager, NoIntactCheckpointError
+from common.rundir.checkpoint_signing import CheckpointUntrusted
+from common.rundir.distributed import all_gather_object, is_main, rank, world_size
+from common.rundir.plots import plot_run
+from common.rundir.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
+from common.rundir.resume import check_compatible, copy_hydra_files, plan_resume, resolved_config
+from common.rundir.run_lock import RunDirWatch
+from common.rundir.tracking import NullTracker, build_tracker, keep_rows_up_to
+from common.training.stopping import StopPoints
+
+log = logging.getLogger(__name__)
+
+
+def progress_postfix(metrics: dict[str, Any]) -> dict[str, str]:
+    """The progress bar's figures: loss, reward and KL when the step produced them (a LASeR
+    step whose responses all tie has no preference pair and logs ``loss: None``)."""
+    return {
+        k: f"{v:.3g}"
+        for k, v in metrics.items()
+        if k in ("loss", "reward", "kl") and isinstance(v, (int, float))
+    }
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class TrainingLoop(StopPoints):
+    """Shared machinery. Subclasses implement :meth:`train_step`.
+
+    Attributes set up here: ``cfg``, ``run_dir``, ``train_examples``, ``eval_examples``,
+    ``reward_set``, ``model``, ``tokenizer``, ``tracker``.
+    """
+
+    # The label in summary.json, W&B and compare (``drbo`` for trainer=remax), set only here.
+    method = "base"
+
+    def __init__(self, cfg: DictConfig, run_dir: str | Path) -> None:
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        seed_everything(int(cfg.seed))  # here, so a loop built outside run.py is reproducible too
+        self.reward_set = RewardSet(
+            cfg.rewards.names,
+            cfg.rewards.routing,
+            cfg.rewards.get("options"),
+            noise=cfg.rewards.get("noise"),
+            max_resident=cfg.rewards.get("max_resident"),
+        )
+        # Before anything heavy loads: a resume that cannot be honoured fails in seconds.
+        self.checkpoints = CheckpointManager(
+            self.run_dir / "checkpoints",
+            keep=int(cfg.trainer.get("keep_checkpoints", 2)),
+            trust_unsigned=bool(cfg.get("trust_checkpoint", False)),
+        )
+        self._resume_from = plan_resume(cfg, self.run_dir)
+        self.train_examples, self.eval_examples = load_run_data(
+            cfg.dataset, self.reward_set.names, self.reward_set.routing
+        )
+        check_batch_fits(cfg.dataset, int(cfg.trainer.batch_size), self.train_examples)
+        self.model, self.tokenizer = load_causal_lm(
+            cfg.model.name_or_path,
+            dtype=cfg.model.dtype,
+            seed=cfg.seed,
+            trust_remote_code=cfg.model.get("trust_remote_code", False),
+        )
+        # Prompt plus generation must fit the model's positions (an over-long one would index
+        # past the position table): prompts are cut from the left to this many tokens.
+        positions = getattr(self.model.config, "max_position_embeddings", None) or getattr(
+            self.model.config, "n_positions", None
+        )
+        self.max_prompt_tokens = prompt_token_limit(cfg.dataset, positions)
+        self.prompts_truncated = 0  # since the last logged step
+        self.start_step = 1
+        self.last_step = 0
+        self.eval_before: dict[str, float] | None = None
+        self.eval_before_official: dict[str, float] = {}
+        self.last_eval_official: dict[str, float] = {}
+        # Rows behind the last evaluation (metric -> RewardOutput), for the intervals.
+        self.last_eval_rows: dict[str, Any] = {}
+        self.eval_before_rows: dict[str, Any] = {}
+        self.eval_aggregations: dict[str, str] = {}
+        # experiments.run sets its own (entered before the model loaded); else fit makes one.
+        self.stop_request: StopRequest | None = None
+        if self._resume_from is not None and is_main():
+            keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
+        resumed = self._resume_from is not None
+        # Rank 0 writes the run's figures; the other ranks compute the same ones.
+        self.tracker = NullTracker()
+        if is_main():
+            self.tracker = build_tracker(cfg, self.run_dir, resume=resumed, method=self.method)
+        # The folder (made by the tracker at the latest) and lock as they are now: a run
+        # directory deleted or replaced mid-run stops the run (check_run_dir).
+        self.run_dir_watch = RunDirWatch(self.run_dir)
+
+    # ---- data -------------------------------------------------------------------------
+    def batch_for(self, step: int, pool: list[Example] | None = None) -> list[Example]:
+        """``trainer.batch_size`` rows drawn without replacement from ``pool`` (default: all
+        training rows) by an RNG seeded from (seed, step): a resumed run draws exactly the
+        batches an uninterrupted one would, with no sampler state to save."""
+        pool = self.train_examples if pool is None else pool
+        bs = self.cfg.trainer.batch_size
+        if len(pool) < bs:
+            raise ValueError(
+                f"trainer.batch_size={bs} exceeds the {len(pool)} training rows available"
+            )
+        # Each rank draws its own rows: data parallelism without a distributed sampler.
+        rng = random.Random((int(self.cfg.seed) * 1_000_003 + step) * 1_009 + rank())
+        return rng.sample(pool, bs)
+
+    def next_batch(self, step: int) -> list[Example]:
+        """The batch of step ``step``; methods that choose data (DRBO's sampled metric)
+        override this."""
+        return self.batch_for(step)
+
+    def budget_of(self, example: Example) -> int:
+        return max_new_tokens_for(self.cfg.dataset, example)
+
+    def rollout_batch(self, batch: list[Example], do_sample: bool = True, n: int = 1) -> Rollout:
+        """Generate for ``batch`` with the trainer's sampling settings: chat-templated prompts,
+        the batch's largest budget, ``n`` adjacent responses per prompt (B = n * G rows)."""
+        tr = self.cfg.trainer
+        prompts, cut = fit_prompts(
+            self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
+        )
+        self.prompts_truncated += cut
+        return generate(
+            self.model,
+            self.tokenizer,
+            prompts,
+            max_new_tokens=max(self.budget_of(ex) for ex in batch),
+            do_sample=do_sample,
+            temperature=tr.get("temperature", 1.0),
+            top_p=tr.get("top_p", 1.0),
+            num_return_sequences=n,
+            max_prompt_tokens=self.max_prompt_tokens,
+        )
+
+    def rollout_sampled_and_greedy(self, batch: list[Example]) -> tuple[Rollout, Rollout]:
+        """ReMax's sampled and greedy continuations of ``batch`` from one prefill per prompt
+        (common.generation.rollout.generate_sampled_and_greedy), with the trainer's sampling
+        settings."""
+        tr = self.cfg.trainer
+        prompts, cut = fit_prompts(
+            self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
+        )
+        self.prompts_truncated += cut
+        return generate_sampled_and_greedy(
+            self.model,
+            self.tokenizer,
+            prompts,
+            max_new_tokens=max(self.budget_of(ex) for ex in batch),
+            temperature=tr.get("temperature", 1.0),
+            top_p=tr.get("top_p", 1.0),
+            max_prompt_tokens=self.max_prompt_tokens,
+        )
+
+    # ---- evaluation -------------------------------------------------------------------
+    def evaluate(self, desc: str) -> dict[str, float]:
+        """Each metric's score of greedy responses on the eval split. Under several processes
+        each rank generates for its shard and every rank scores the gathered predictions.
+        No eval rows (``dataset.max_eval=0``): no scores."""
+        if not self.eval_examples:
+            return {}
+        shard = self.eval_examples[rank() :: world_size()]
+        texts = generate_predictions(
+            self.model,
+            self.tokenizer,
+            shard,
+            self.budget_of,
+            batch_size=self.cfg.trainer.eval_batch_size,
+            max_prompt_tokens=self.max_prompt_tokens,
+            desc=desc,
+            progress=is_main(),
+            should_stop=self._stop_requested_here,
+        )
+        gathered = all_gather_object(texts)
+        if self._stop_agreed():  # cut short: its partial texts are not scored
+            self._eval_cut = True
+            return {}
+        ordered = [""] * len(self.eval_examples)
+        for r, part in enumerate(gathered):
+            ordered[r :: len(gathered)] = part
+        return self.score_eval(ordered)
+
+    def score_eval(self, texts: list[str]) -> dict[str, float]:
+        """Each metric's reported score of ``texts`` (one per eval example); the rows are
+        kept in ``last_eval_rows`` for the run's confidence intervals."""
+        table = self.reward_set.score(self.eval_examples, texts)
+        scores = {}
+        for name, rows in table.outputs.items():
+            scorer = self.reward_set.scorer(name)  # once per name: max_resident may evict
+            scores[name] = scorer.aggregate(rows)
+            self.eval_aggregations[name] = scorer.aggregation
+        self.last_eval_rows = dict(table.outputs)
+        # IFEval-format rows (the testbed, IFEval, IFBench) also get IFEval's four official
+        # accuracies; {} for any other data.
+        self.last_eval_official = official_scores(self.eval_examples, texts)
+        return scores
+
+    # ---- the method ---------------------------------------------------------------------
+    def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
+        """One optimizer step on ``batch``; returns the figures to log for it."""
+        raise NotImplementedError
+
+    def export_model(self, folder: Path) -> None:
+        """Write the trained policy (or its LoRA adapter) and tokenizer as an HF folder that
+        ``python -m experiments.evaluate --model <run dir>`` loads."""
+        if is_main():
+            self.model.save_pretrained(folder)
+            self.tokenizer.save_pretrained(folder)
+            write_base_record(folder, self.cfg)
+
+    def should_stop(self, step: int) -> bool:
+        """Hook after each logged step: True ends training early (e.g. a dev-set criterion)."""
+        return False
+
+    def prepare(self) -> None:
+        """Hook before the first step (after any resume): e.g. fit reward statistics."""
+
+    # ---- checkpoints (methods with state override the three hooks) ---------------------
+    @property
+    def checkpointable(self) -> bool:
+        """Whether this loop overrides :meth:`write_model_state`."""
+        return type(self).write_model_state is not TrainingLoop.write_model_state
+
+    def write_model_state(self, folder: Path) -> None:
+        """Store model/optimizer/scheduler files in ``folder``."""
+        raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
+
+    def load_model_state(self, folder: Path) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
+
+    def extra_state(self) -> dict[str, Any]:
+        """JSON-serializable method state (mixer, standardizer, RNG)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`extra_state` returned."""
+
+    def save_checkpoint(self, step: int) -> Path:
+        state = {
+            "eval_before": self.eval_before,
+            "eval_before_rows": outputs_to_json(self.eval_before_rows),
+            "config": resolved_config(self.cfg),  # a resume with another config is refused
+            **self.extra_state(),
+        }
+
+        def write(folder: Path) -> None:
+            self.write_model_state(folder)
+            if is_main():
+                copy_hydra_files(self.run_dir, folder)
+
+        return self.checkpoints.save(step, write, state)
+
+    def _resume_step(self) -> int:
+        return int(self.checkpoints.read_state(self._resume_from)["step"])
+
+    def resume(self) -> None:
+        """Restore the newest intact checkpoint that ``plan_resume`` chose. One that fails to
+        load (an unpicklable file that still matched its digest, e.g. written by a bad disk
+        before the digest) is named and the next older intact one is tried. One not signed with
+        this user's key, or holding pickles of an older version, raises ``CheckpointUntrusted``
+        before anything in it loads."""
+        while self._resume_from is not None:
+            folder = self._resume_from
+            # Here, right before the load, whatever chose the folder: its shards unpickle.
+            self.checkpoints.check_trusted(folder)
+            state = self.checkpoints.read_state(folder)
+            try:
+                self.load_model_state(folder)
+                break
+            except CheckpointUntrusted:
+                raise  # a refusal, not a damaged file: an older checkpoint is no answer
+            except Exception as err:  # UnpicklingError, EOFError, RuntimeError from torch.load
+                log.error(
+                    "checkpoint %s cannot be loaded (%s: %s)", folder, type(err).__name__, err
+                )
+                self._resume_from = self._older_intact(folder, err)
+                if is_main():
+                    keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
+        else:
+            return
+        self.load_extra_state(state)
+        self.eval_before = state.get("eval_before")
+        self.eval_before_rows = outputs_from_json(state.get("eval_before_rows"))
+        self.start_step = int(state["step"]) + 1
+        self.last_step = int(state["step"])  # a resume with no step left reports this one
+        log.info("resumed from %s (step %d)", folder, state["step"])
+
+    def _older_intact(self, failed: Path, err: Exception) -> Path:
+        """The newest intact checkpoint older than ``failed`` that this run may resume from."""
+        for d in self.checkpoints.candidates():
+            if d.name < failed.name and self.checkpoints.verify(d) is None:
+                self.checkpoints.check_trusted(d)
+                check_compatible(self.cfg, d, self.checkpoints.read_state(d))
+                log.warning("falling back to checkpoint %s", d)
+                return d
+        raise NoIntactCheckpointError(
+            f"checkpoint {failed} cannot be loaded ({type(err).__name__}: {err}) and no older "
+            f"intact checkpoint is left in {self.checkpoints.root}; the run directory is left "
+            "as it is"
+        ) from err
+
+    # ---- the loop -----------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        """Evaluate, train ``trainer.steps`` steps, evaluate; returns summary fields.
+
+        Stop signals are caught for the whole call (from ``experiments.run``: from before the
+        model loaded); see :mod:`common.rundir.preemption` for what a stop does in each phase."""
+        if self.stop_request is not None and self.stop_request.active:
+            return self._fit()
+        self.stop_request = StopRequest(
+            self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
+        )
+        with self.stop_request:
+            return self._fit()
+
+    def _fit(self) -> dict[str, Any]:
+        tr = self.cfg.trainer
+        start = time.perf_counter()
+        self.resume()
+        if self._stop_agreed():  # asked while the model (or the checkpoint) loaded
+            self._stop_now("start-up")
+        self.check_run_dir("before the evaluation before training")
+        if self.eval_before is None:
+            self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
+            if self._stop_agreed():
+                self._stop_now("eval before")
+            self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
+            self.eval_before_official = self.last_eval_official if self.eval_before else {}
+        before = self.eval_before
+        self.prepare()
+        if self._stop_agreed():
+            self._stop_now("preparation")
+        self.prompts_truncated = 0  # counted per training step from here on
+        save_every = int(tr.get("save_every", 0) or 0)
+        stop_request = self.stop_request
+        with tqdm(
+            range(self.start_step, tr.steps + 1),
+            desc=self.method,
+            initial=self.start_step - 1,
+            total=tr.steps,
+            disable=not is_main(),
+        ) as bar:
+            for step in bar:
+                metrics = self.train_step(step, self.next_batch(step))
+                # Before anything is written: a deleted folder must not be half recreated.
+                self.check_run_dir(f"after step {step}")
+                metrics = {**metrics, "prompt_truncated": self.prompts_truncated}
+                self.prompts_truncated = 0
+                self.last_step = step
+                self.tracker.log(step, metrics)
+                bar.set_postfix(progress_postfix(metrics))
+                stop = self.should_stop(step)
+                preempted = stop_request.agreed()
+                if save_every and (step % save_every == 0 or step == tr.steps or stop):
+                    self.save_checkpoint(step)
+                elif preempted and self.checkpointable:
+                    self.save_checkpoint(step)
+                if preempted:
+                    log.warning("stop requested: checkpoint of step %d written, exiting", step)
+                    self.tracker.finish()
+                    stop_request.hand_over()  # raises (or requeues through submitit)
+                if stop:
+                    log.info("stopping early after step %d", step)
+                    break
+        self.check_run_dir("after training")
+        if tr.get("export_final", True):
+            final = self.run_dir / "final_model"
+            try:
+                self.export_model(final)
+            except OSError as err:
+                raise OSError(
+                    err.errno,
+                    f"could not write the trained policy to {final}: {err.strerror or err}; "
+                    f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
+                ) from err
+        after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        # A stop that cut the final evaluation short exits; one that came after the work
+        # (or during an evaluation that does not stop early) lets the run finish.
+        if self._stop_agreed() and self._eval_cut:
+            self._stop_now("eval after")
+        self.check_run_dir("after the evaluation after training")
+        after_rows = self.last_eval_rows if after else {}
+        if self.eval_before_rows and not self.eval_aggregations:  # resumed, no eval since
+            self.eval_aggregations = {n: self.reward_set.scorer(n).aggregation for n in before}
+        result = {
+            "eval": {"before": before, "after": after},
+            # n, 95 % bootstrap intervals and paired after-before differences
+            # (common.evaluation.stats)
+            "eval_ci": eval_intervals(self.eval_aggregations, self.eval_before_rows, after_rows),
+            # official IFEval accuracies (IFEval-format eval rows only; "before" only when
+            # evaluated in this process, not restored by a resume)
+            "eval_official": {
+                "before": self.eval_before_official,
+                "after": self.last_eval_official if after else {},
+            },
+            "steps": int(self.last_step),
+            "wall_s": round(time.perf_counter() - start, 3),
+        }
+        self.tracker.summary({f"eval_after/{k}": v for k, v in after.items()})
+        self.tracker.finish()
+        if is_main():
+            plot_run(self.run_dir)
+        stop_request.dismiss()  # a stop asked for now: the run is done, it finishes
+        return result
