@@ -14,7 +14,7 @@ EXP    ?= shopping_mmlu
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-gpu install-vllm assets run debug reproduce-shopping test test-full test-slurm lint format bench gpu-check clean
+.PHONY: help install install-gpu install-vllm assets run debug reproduce-shopping test test-full test-vllm test-slurm lint format bench gpu-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ test: ## fast test suite (not slow, not gpu)
 
 test-full: ## every test, slow ones included (gpu ones skip without CUDA)
 	$(PY) -m pytest -q -m "not gpu or gpu"
+
+test-vllm: ## rollout.engine=vllm against the decode loop (needs `make install-vllm`; skips without it)
+	$(PY) -m pytest -q -m vllm tests/common/generation
 
 test-slurm: ## jobs on a real SLURM (start one with: sudo slurm/local_cluster.sh up); skips without one
 	$(PY) -m pytest -q -m slurm tests/slurm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from tqdm.auto import tqdm
 
@@ -23,12 +24,16 @@ def generate_predictions(
     max_prompt_tokens: int | None = None,
     desc: str = "generate",
     progress: bool = True,
+    engine=None,
 ) -> list[str]:
     """Greedy responses, chat-templated, batched by generation budget (task type).
 
     Returns one text per example, in the input order. Prompts over ``max_prompt_tokens``
     are cut from the left (the question and answer cue at the end survive) and counted.
+    ``engine``: a rollout engine (common.generation.engines) that generates instead of
+    ``common.rollout.generate`` on ``model``.
     """
+    run = engine.generate if engine is not None else partial(generate, model, tokenizer)
     prompts, cut = fit_prompts(tokenizer, [ex.prompt for ex in examples], max_prompt_tokens)
     if cut:
         log.warning(
@@ -49,9 +54,7 @@ def generate_predictions(
             chunks.append([i])
     with tqdm(total=len(examples), desc=desc, disable=not progress, leave=False) as bar:
         for chunk in chunks:
-            r = generate(
-                model,
-                tokenizer,
+            r = run(
                 [prompts[i] for i in chunk],
                 max_new_tokens=budgets[chunk[0]],
                 do_sample=False,

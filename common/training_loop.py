@@ -24,11 +24,12 @@ from common.data.types import Example
 from common.distributed import all_gather_object, is_main, rank, world_size
 from common.evaluation import generate_predictions
 from common.evaluation_ifeval import official_scores
+from common.generation.engines import RolloutEngine, build_rollout_engine
 from common.plots import plot_run
 from common.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
 from common.resume import check_compatible, copy_hydra_files, plan_resume, resolved_config
 from common.rewards.reward_set import RewardSet
-from common.rollout import Rollout, generate, generate_sampled_and_greedy
+from common.rollout import Rollout
 from common.run_data import (
     check_batch_fits,
     load_run_data,
@@ -107,6 +108,7 @@ class TrainingLoop:
         )
         self.max_prompt_tokens = prompt_token_limit(cfg.dataset, positions)
         self.prompts_truncated = 0  # since the last logged step
+        self._rollout_engine: RolloutEngine | None = None  # built on first use
         self.start_step = 1
         self.last_step = 0
         self.eval_before: dict[str, float] | None = None
@@ -147,6 +149,38 @@ class TrainingLoop:
     def budget_of(self, example: Example) -> int:
         return max_new_tokens_for(self.cfg.dataset, example)
 
+    @property
+    def rollout_engine(self) -> RolloutEngine:
+        """Who generates rollouts and evaluation responses (``rollout.engine``: the decode
+        loop or a vLLM worker, common.generation.engines), built on first use so a loop that
+        swaps ``self.model`` in its constructor (EngineLoop) hands over the trained module."""
+        if self._rollout_engine is None:
+            self._rollout_engine = build_rollout_engine(
+                self.cfg.get("rollout"), lambda: self.model, self.tokenizer, seed=int(self.cfg.seed)
+            )
+        return self._rollout_engine
+
+    def policy_updated(self) -> None:
+        """The policy's weights changed (optimizer step, resume): an engine that holds a copy
+        of them (vLLM) takes the new ones before it next generates."""
+        if self._rollout_engine is not None:
+            self._rollout_engine.policy_updated()
+
+    def close_rollout_engine(self) -> None:
+        if self._rollout_engine is not None:
+            self._rollout_engine.close()
+            self._rollout_engine = None
+
+    def _engine_figures(self) -> dict[str, float]:
+        """``rollout_sync_s``: seconds spent handing the weights to a vLLM engine since the
+        last logged step (absent for the decode loop, which reads the live weights)."""
+        synced = getattr(self._rollout_engine, "sync_seconds", None)
+        if synced is None:
+            return {}
+        seconds = round(sum(synced), 4)
+        synced.clear()
+        return {"rollout_sync_s": seconds}
+
     def rollout_batch(self, batch: list[Example], do_sample: bool = True, n: int = 1) -> Rollout:
         """Generate for ``batch`` with the trainer's sampling settings: chat-templated prompts,
         the batch's largest budget, ``n`` adjacent responses per prompt (B = n * G rows)."""
@@ -155,9 +189,7 @@ class TrainingLoop:
             self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
         )
         self.prompts_truncated += cut
-        return generate(
-            self.model,
-            self.tokenizer,
+        return self.rollout_engine.generate(
             prompts,
             max_new_tokens=max(self.budget_of(ex) for ex in batch),
             do_sample=do_sample,
@@ -175,9 +207,7 @@ class TrainingLoop:
             self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
         )
         self.prompts_truncated += cut
-        return generate_sampled_and_greedy(
-            self.model,
-            self.tokenizer,
+        return self.rollout_engine.generate_sampled_and_greedy(
             prompts,
             max_new_tokens=max(self.budget_of(ex) for ex in batch),
             temperature=tr.get("temperature", 1.0),
@@ -202,6 +232,7 @@ class TrainingLoop:
             max_prompt_tokens=self.max_prompt_tokens,
             desc=desc,
             progress=is_main(),
+            engine=self.rollout_engine,
         )
         gathered = all_gather_object(texts)
         ordered = [""] * len(self.eval_examples)
@@ -305,6 +336,7 @@ class TrainingLoop:
         self.eval_before = state.get("eval_before")
         self.eval_before_rows = outputs_from_json(state.get("eval_before_rows"))
         self.start_step = int(state["step"]) + 1
+        self.policy_updated()
         log.info("resumed from %s (step %d)", folder, state["step"])
 
     def _older_intact(self, failed: Path, err: Exception) -> Path:
@@ -349,7 +381,11 @@ class TrainingLoop:
         ):
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
-                metrics = {**metrics, "prompt_truncated": self.prompts_truncated}
+                metrics = {
+                    **metrics,
+                    "prompt_truncated": self.prompts_truncated,
+                    **self._engine_figures(),
+                }
                 self.prompts_truncated = 0
                 self.last_step = step
                 self.tracker.log(step, metrics)
@@ -378,6 +414,7 @@ class TrainingLoop:
                     f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
                 ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        self.close_rollout_engine()  # a vLLM worker holds memory the plots need not share
         after_rows = self.last_eval_rows if after else {}
         if self.eval_before_rows and not self.eval_aggregations:  # resumed, no eval since
             self.eval_aggregations = {n: self.reward_set.scorer(n).aggregation for n in before}

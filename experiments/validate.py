@@ -239,6 +239,34 @@ def _check_group_trainers(cfg: DictConfig) -> None:
             _positive(cfg, "trainer.clip_eps_high")
 
 
+ROLLOUT_ENGINES = ("auto", "loop", "vllm")  # common.generation.engines.ENGINES
+
+
+def check_rollout(cfg: DictConfig) -> None:
+    """``rollout.engine`` is a known engine, and vLLM gets weights it can read whole."""
+    rollout = cfg.get("rollout") or {}
+    engine = rollout.get("engine", "loop")
+    if engine not in ROLLOUT_ENGINES:
+        raise ConfigError(
+            f"rollout.engine={engine!r}; allowed values: {', '.join(ROLLOUT_ENGINES)}"
+        )
+    if engine == "vllm" and cfg.engine.get("stage") == 3:
+        raise ConfigError(
+            "rollout.engine=vllm with engine.stage=3: the vLLM worker is given the whole "
+            "weights after each step and ZeRO-3 partitions them; use engine=zero0/1/2 or "
+            "rollout.engine=loop"
+        )
+    temperature = cfg.trainer.get("temperature", 1.0)
+    if engine == "vllm" and isinstance(temperature, (int, float)) and temperature > 2:
+        raise ConfigError(
+            f"trainer.temperature={temperature} with rollout.engine=vllm: vLLM samples at "
+            "temperatures up to 2; lower it or use rollout.engine=loop"
+        )
+    kv = (rollout.get("vllm") or {}).get("kvcache_gib", 1)
+    if not isinstance(kv, int) or isinstance(kv, bool) or kv < 1:
+        raise ConfigError(f"rollout.vllm.kvcache_gib={kv!r} must be a whole number of GiB >= 1")
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
     seed = cfg.get("seed")
@@ -327,6 +355,8 @@ def validate_config(cfg: DictConfig) -> None:
                 f"engine.zero.{key}: not a DeepSpeed zero_optimization key; allowed values: "
                 + ", ".join(sorted(allowed))
             )
+
+    check_rollout(cfg)
 
     from common.preemption import signal_number
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+MAX_TEMPERATURE = 2.0  # vLLM's SamplingParams refuses temperatures above 2
+
 
 def sampling_params_kwargs(
     *,
@@ -73,8 +75,11 @@ def sampling_params_kwargs(
         "detokenize": False,
     }
     if do_sample:
-        if not temperature > 0:
-            raise ValueError(f"temperature={temperature!r} must be > 0 when sampling")
+        if not 0 < temperature <= MAX_TEMPERATURE:
+            raise ValueError(
+                f"temperature={temperature!r} must be in (0, {MAX_TEMPERATURE}] when sampling "
+                "with rollout.engine=vllm (vLLM refuses more)"
+            )
         if not 0 < top_p <= 1:
             raise ValueError(f"top_p={top_p!r} must be in (0, 1]")
         kwargs.update(temperature=float(temperature), top_p=float(top_p), seed=seed)
