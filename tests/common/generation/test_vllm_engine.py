@@ -146,3 +146,15 @@ def test_lora_adapters_are_folded_into_the_synced_weights(setup):
         engine.policy_updated()
     assert not torch.equal(got.response_ids, before.response_ids), "the adapters changed nothing"
     assert torch.equal(got.response_ids, want.response_ids)
+
+
+def test_gpu_checks_vllm_comparison_runs_on_cpu(setup):
+    """``make gpu-check``'s vLLM step (bench.gpu_check.vllm_vs_loop) on the tiny fp32 policy:
+    it starts its own engine, syncs a perturbed policy; in fp32 the rows agree exactly."""
+    from bench.gpu_check import vllm_vs_loop
+
+    holder, tok, _ = setup
+    model = copy.deepcopy(holder["model"])
+    res = vllm_vs_loop(model, tok, PROMPTS, n_tokens=12)
+    assert res["ok"], res
+    assert res["agreement_before"] == res["agreement_after"] == 1.0
