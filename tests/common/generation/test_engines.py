@@ -174,3 +174,13 @@ def test_vllm_refuses_zero3_partitions():
     cfg = compose_config("+exp=debug", "rollout.engine=vllm", "engine=zero3")
     with pytest.raises(ConfigError, match="ZeRO-3"):
         validate_config(cfg)
+
+
+def test_resume_may_move_the_vllm_worker_but_not_change_the_engine():
+    from common.resume import config_drift
+
+    saved = {"rollout": {"engine": "vllm", "vllm": {"python": "a", "kvcache_gib": 1}}}
+    moved = {"rollout": {"engine": "vllm", "vllm": {"python": "b", "kvcache_gib": 4}}}
+    assert config_drift(saved, moved) == []
+    other = {"rollout": {"engine": "loop", "vllm": {"python": "a", "kvcache_gib": 1}}}
+    assert [k for k, _, _ in config_drift(saved, other)] == ["rollout.engine"]
