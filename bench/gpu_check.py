@@ -12,7 +12,11 @@ Runs, on the embedded policy:
      as the yardstick of what batching alone changes;
   5. the shared-prefill rollout's greedy rows against ``generate(do_sample=False)``: the
      fraction of identical tokens (bf16 kernels may break near-ties differently with a
-     different batch shape, so this is a figure, not a pass/fail).
+     different batch shape, so this is a figure, not a pass/fail);
+  6. where vLLM is installed (``make install-gpu`` puts the official wheel in .venv-vllm),
+     ``rollout.engine=vllm`` on the bf16 policy: the engine's start, a weight sync after a
+     change to the policy, and its greedy rows against the decode loop's before and after the
+     sync (pass: the sync changed the engine's rows, and both agreements are >= 0.9).
 Writes one JSON of figures with a ``checks`` list of pass/fail lines. Without CUDA it says so
 and exits 0 (the CPU paths are covered by the test suite).
 """
@@ -81,6 +85,56 @@ def greedy_agreement(model: Any, tok: Any, prompts: list[str]) -> float:
     _, got = generate_sampled_and_greedy(model, tok, prompts, 24)
     T = min(want.response_ids.shape[1], got.response_ids.shape[1])
     return float((want.response_ids[:, :T] == got.response_ids[:, :T]).float().mean())
+
+
+VLLM_AGREEMENT_MIN = 0.9
+
+
+def vllm_vs_loop(model: Any, tok: Any, prompts: list[str], n_tokens: int = 24) -> dict[str, Any]:
+    """rollout.engine=vllm against the decode loop on ``model``: greedy agreement (fraction
+    of equal response positions) before and after a weight sync, whether the sync changed
+    the engine's rows, start and sync seconds. ``{"skipped": reason}`` without vLLM."""
+    from common.generation.engines import vllm_python
+    from common.generation.rollout import generate
+    from common.generation.vllm_engine import VllmEngine
+
+    python = vllm_python("auto")
+    if python is None:
+        return {"skipped": "no Python with vLLM (make install-gpu puts it in .venv-vllm)"}
+
+    def agreement(a, b) -> float:
+        T = min(a.response_ids.shape[1], b.response_ids.shape[1])
+        return float((a.response_ids[:, :T] == b.response_ids[:, :T]).float().mean())
+
+    t0 = time.perf_counter()
+    engine = VllmEngine(lambda: model, tok, python=python)
+    try:
+        start_s = time.perf_counter() - t0
+        before = engine.generate(prompts, n_tokens, do_sample=False)
+        res = {"start_s": round(start_s, 2)}
+        res["agreement_before"] = agreement(
+            before, generate(model, tok, prompts, n_tokens, do_sample=False)
+        )
+        with torch.no_grad():  # a step's worth of change, reproducibly
+            g = torch.Generator(device="cpu").manual_seed(0)
+            for p in model.parameters():
+                noise = torch.randn(p.shape, generator=g).to(p.device, p.dtype)
+                p.add_(noise * 0.1 * p.float().std().to(p.dtype))
+        engine.policy_updated()
+        after = engine.generate(prompts, n_tokens, do_sample=False)
+        res["sync_s"] = round(engine.sync_seconds[-1], 3)
+        res["agreement_after"] = agreement(
+            after, generate(model, tok, prompts, n_tokens, do_sample=False)
+        )
+        res["sync_changed_rows"] = not torch.equal(before.response_ids, after.response_ids)
+    finally:
+        engine.close()
+    res["ok"] = (
+        res["sync_changed_rows"]
+        and res["agreement_before"] >= VLLM_AGREEMENT_MIN
+        and res["agreement_after"] >= VLLM_AGREEMENT_MIN
+    )
+    return res
 
 
 def steps_under(kind: str, stage: int, model: str, steps: int) -> dict[str, Any]:
@@ -157,6 +211,24 @@ def run(model: str, steps: int) -> dict[str, Any]:
             f"{res['shared_vs_per_row_float32']['max_abs']:.2e}",
         )
     )
+    m, tok = load_causal_lm(model)
+    cast_parameters(m, torch.bfloat16).to("cuda").eval()
+    prompts = [format_prompt(tok, ex.prompt) for ex in train[:4]]
+    try:
+        v = res["vllm_vs_loop_bfloat16"] = vllm_vs_loop(m, tok, prompts)
+        if "skipped" not in v:
+            detail = (
+                f"greedy agreement {v['agreement_before']:.3f} before / "
+                f"{v['agreement_after']:.3f} after a sync (>= {VLLM_AGREEMENT_MIN}), sync "
+                f"changed the rows: {v['sync_changed_rows']}, start {v['start_s']} s, sync "
+                f"{v['sync_s']} s"
+            )
+            checks.append(check("rollout.engine=vllm bf16 vs the decode loop", v["ok"], detail))
+    except Exception as err:  # noqa: BLE001 - report it as a failed check
+        res["vllm_vs_loop_bfloat16"] = {"error": traceback.format_exc(limit=5)}
+        checks.append(check("rollout.engine=vllm bf16", False, f"{type(err).__name__}: {err}"))
+    del m
+    torch.cuda.empty_cache()
     res["checks"] = checks
     res["passed"] = sum(c["pass"] for c in checks)
     res["total_s"] = round(time.perf_counter() - start, 1)

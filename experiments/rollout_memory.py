@@ -16,10 +16,15 @@ activations come on top, so this is a lower bound: a run refused by it cannot fi
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.validate_numbers import ConfigError
+
+log = logging.getLogger(__name__)
 
 # common.models.assets._tiny_gpt2's shape (built from code, no config.json on disk)
 TINY_GPT2_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 64, "vocab_size": 50257}
@@ -131,3 +136,38 @@ def available_bytes() -> tuple[int, str]:
     import psutil
 
     return int(psutil.virtual_memory().available), "available system memory"
+
+
+def check_rollout_memory(cfg: DictConfig) -> None:
+    """Refuse a run whose largest rollout cannot fit the free memory, estimated from the
+    model's config.json (:mod:`experiments.rollout_memory`, a lower bound), before any
+    weight loads. Skipped when the config cannot be read offline."""
+    from common.data.run_data import prompt_token_limit
+    from common.models.precision import resolve_precision
+
+    name = str(cfg.model.name_or_path)
+    config = model_config(name)
+    if config is None:
+        log.info("model %s: no config.json to read offline; rollout memory not estimated", name)
+        return
+    positions = config.get("max_position_embeddings") or config.get("n_positions")
+    new = max(int(v) for v in cfg.dataset.max_new_tokens.values())
+    prompt = prompt_token_limit(cfg.dataset, positions)
+    if prompt is None:
+        return
+    precision = OmegaConf.select(cfg, "model.precision", default="auto")
+    dtype_bytes = 2 if resolve_precision(precision) in ("bf16", "fp16") else 4
+    batch = largest_batch(cfg)
+    need = rollout_bytes(batch, int(prompt), new, config, dtype_bytes)
+    if need is None:
+        return
+    free, where = available_bytes()
+    if need > free:
+        gib = 2**30
+        raise ConfigError(
+            f"{batch.describe()} = {batch.rows} rows of up to {prompt} prompt + {new} new tokens "
+            f"(dataset.max_prompt_tokens, dataset.max_new_tokens) need at least "
+            f"{need / gib:.1f} GiB for the KV cache and logits of model {name} "
+            f"({'with' if batch.logprobs else 'without'} response log-probs), more than the "
+            f"{free / gib:.1f} GiB {where}: lower {' or '.join(batch.keys)}"
+        )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.rollout_memory import check_rollout_memory
 from experiments.validate_numbers import (
     ConfigError,
     check_integer,
@@ -45,42 +46,6 @@ def model_positions(name_or_path: str) -> int | None:
 
     config = model_config(name_or_path) or {}
     return config.get("max_position_embeddings") or config.get("n_positions")
-
-
-def check_rollout_memory(cfg: DictConfig) -> None:
-    """Refuse a run whose largest rollout cannot fit the free memory, estimated from the
-    model's config.json (:mod:`experiments.rollout_memory`, a lower bound), before any
-    weight loads. Skipped when the config cannot be read offline."""
-    from common.data.run_data import prompt_token_limit
-    from common.models.precision import resolve_precision
-    from experiments import rollout_memory as rm
-
-    name = str(cfg.model.name_or_path)
-    config = rm.model_config(name)
-    if config is None:
-        log.info("model %s: no config.json to read offline; rollout memory not estimated", name)
-        return
-    positions = config.get("max_position_embeddings") or config.get("n_positions")
-    new = max(int(v) for v in cfg.dataset.max_new_tokens.values())
-    prompt = prompt_token_limit(cfg.dataset, positions)
-    if prompt is None:
-        return
-    precision = OmegaConf.select(cfg, "model.precision", default="auto")
-    dtype_bytes = 2 if resolve_precision(precision) in ("bf16", "fp16") else 4
-    batch = rm.largest_batch(cfg)
-    need = rm.rollout_bytes(batch, int(prompt), new, config, dtype_bytes)
-    if need is None:
-        return
-    free, where = rm.available_bytes()
-    if need > free:
-        gib = 2**30
-        raise ConfigError(
-            f"{batch.describe()} = {batch.rows} rows of up to {prompt} prompt + {new} new tokens "
-            f"(dataset.max_prompt_tokens, dataset.max_new_tokens) need at least "
-            f"{need / gib:.1f} GiB for the KV cache and logits of model {name} "
-            f"({'with' if batch.logprobs else 'without'} response log-probs), more than the "
-            f"{free / gib:.1f} GiB {where}: lower {' or '.join(batch.keys)}"
-        )
 
 
 def check_model(cfg: DictConfig) -> None:
@@ -267,6 +232,34 @@ def _check_group_trainers(cfg: DictConfig) -> None:
             check_positive(cfg, "trainer.clip_eps_high")
 
 
+ROLLOUT_ENGINES = ("auto", "loop", "vllm")  # common.generation.engines.ENGINES
+
+
+def check_rollout(cfg: DictConfig) -> None:
+    """``rollout.engine`` is a known engine, and vLLM gets weights it can read whole."""
+    rollout = cfg.get("rollout") or {}
+    engine = rollout.get("engine", "loop")
+    if engine not in ROLLOUT_ENGINES:
+        raise ConfigError(
+            f"rollout.engine={engine!r}; allowed values: {', '.join(ROLLOUT_ENGINES)}"
+        )
+    if engine == "vllm" and cfg.engine.get("stage") == 3:
+        raise ConfigError(
+            "rollout.engine=vllm with engine.stage=3: the vLLM worker is given the whole "
+            "weights after each step and ZeRO-3 partitions them; use engine=zero0/1/2 or "
+            "rollout.engine=loop"
+        )
+    temperature = cfg.trainer.get("temperature", 1.0)
+    if engine == "vllm" and isinstance(temperature, (int, float)) and temperature > 2:
+        raise ConfigError(
+            f"trainer.temperature={temperature} with rollout.engine=vllm: vLLM samples at "
+            "temperatures up to 2; lower it or use rollout.engine=loop"
+        )
+    kv = (rollout.get("vllm") or {}).get("kvcache_gib", 1)
+    if not isinstance(kv, int) or isinstance(kv, bool) or kv < 1:
+        raise ConfigError(f"rollout.vllm.kvcache_gib={kv!r} must be a whole number of GiB >= 1")
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError on the first invalid value found."""
     seed = cfg.get("seed")
@@ -369,6 +362,8 @@ def validate_config(cfg: DictConfig) -> None:
                 f"engine.zero.{key}: not a DeepSpeed zero_optimization key; allowed values: "
                 + ", ".join(sorted(allowed))
             )
+
+    check_rollout(cfg)
 
     from common.rundir.preemption import signal_number
 

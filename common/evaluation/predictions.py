@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from tqdm.auto import tqdm
 
@@ -24,6 +25,7 @@ def generate_predictions(
     desc: str = "generate",
     progress: bool = True,
     should_stop: Callable[[], bool] | None = None,
+    engine=None,
 ) -> list[str]:
     """Greedy responses, chat-templated, batched by generation budget (task type).
 
@@ -31,7 +33,10 @@ def generate_predictions(
     are cut from the left (the question and answer cue at the end survive) and counted.
     When ``should_stop()`` turns true (a stop signal) the batches left are skipped and
     their texts stay ``""``.
+    ``engine``: a rollout engine (common.generation.engines) that generates instead of
+    ``common.generation.rollout.generate`` on ``model``.
     """
+    run = engine.generate if engine is not None else partial(generate, model, tokenizer)
     prompts, cut = fit_prompts(tokenizer, [ex.prompt for ex in examples], max_prompt_tokens)
     if cut:
         log.warning(
@@ -60,9 +65,7 @@ def generate_predictions(
                     len(examples),
                 )
                 break
-            r = generate(
-                model,
-                tokenizer,
+            r = run(
                 [prompts[i] for i in chunk],
                 max_new_tokens=budgets[chunk[0]],
                 do_sample=False,

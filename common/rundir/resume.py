@@ -43,6 +43,11 @@ MAY_CHANGE = (
     "trainer.export_final",
     "dataset.max_eval",
     "rewards.max_resident",
+    # where and with what memory the vLLM worker runs, not what it samples
+    "rollout.vllm.python",
+    "rollout.vllm.kvcache_gib",
+    "rollout.vllm.gpu_memory_utilization",
+    "rollout.vllm.work_dir",
 )
 HYDRA_COPY = "hydra"  # the run's .hydra/*.yaml, copied into each checkpoint
 

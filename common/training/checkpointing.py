@@ -94,6 +94,7 @@ class Checkpointing:
         self.eval_before = state.get("eval_before")
         self.eval_before_rows = outputs_from_json(state.get("eval_before_rows"))
         self.start_step = int(state["step"]) + 1
+        self.policy_updated()  # a rollout engine (vLLM) takes the restored weights
         self.last_step = int(state["step"])  # a resume with no step left reports this one
         log.info("resumed from %s (step %d)", folder, state["step"])
 

@@ -45,6 +45,9 @@ class EngineLoop(TrainingLoop):
             self.policy, dtype=torch_dtype(cfg.engine.get("precision", "auto"))
         )
         optimizer = build_optimizer(self.policy, tr)
+        # Every optimizer step (DeepSpeed calls this torch optimizer's step at any ZeRO
+        # stage) tells the rollout engine its copy of the weights is old.
+        optimizer.register_step_post_hook(lambda *_: self.policy_updated())
         scheduler = build_scheduler(optimizer, tr)
         self.engine = TrainEngine(self.policy, optimizer, scheduler, cfg.engine, tr.batch_size)
         self.model = self.engine.module

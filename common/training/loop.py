@@ -28,7 +28,7 @@ from common.evaluation.ifeval import official_scores
 from common.evaluation.predictions import generate_predictions
 from common.evaluation.stats import eval_intervals
 from common.generation.batch import Rollout
-from common.generation.rollout import generate, generate_sampled_and_greedy
+from common.generation.engines import RolloutEngine, build_rollout_engine
 from common.models.assets import load_causal_lm, write_base_record
 from common.rewards.reward_set import RewardSet
 from common.rundir.checkpoint import CheckpointManager
@@ -105,6 +105,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         )
         self.max_prompt_tokens = prompt_token_limit(cfg.dataset, positions)
         self.prompts_truncated = 0  # since the last logged step
+        self._rollout_engine: RolloutEngine | None = None  # built on first use
         self.start_step = 1
         self.last_step = 0
         self.eval_before: dict[str, float] | None = None
@@ -150,6 +151,38 @@ class TrainingLoop(Checkpointing, StopPoints):
     def budget_of(self, example: Example) -> int:
         return max_new_tokens_for(self.cfg.dataset, example)
 
+    @property
+    def rollout_engine(self) -> RolloutEngine:
+        """Who generates rollouts and evaluation responses (``rollout.engine``: the decode
+        loop or a vLLM worker, common.generation.engines), built on first use so a loop that
+        swaps ``self.model`` in its constructor (EngineLoop) hands over the trained module."""
+        if self._rollout_engine is None:
+            self._rollout_engine = build_rollout_engine(
+                self.cfg.get("rollout"), lambda: self.model, self.tokenizer, seed=int(self.cfg.seed)
+            )
+        return self._rollout_engine
+
+    def policy_updated(self) -> None:
+        """The policy's weights changed (optimizer step, resume): an engine that holds a copy
+        of them (vLLM) takes the new ones before it next generates."""
+        if self._rollout_engine is not None:
+            self._rollout_engine.policy_updated()
+
+    def close_rollout_engine(self) -> None:
+        if self._rollout_engine is not None:
+            self._rollout_engine.close()
+            self._rollout_engine = None
+
+    def _engine_figures(self) -> dict[str, float]:
+        """``rollout_sync_s``: seconds spent handing the weights to a vLLM engine since the
+        last logged step (absent for the decode loop, which reads the live weights)."""
+        synced = getattr(self._rollout_engine, "sync_seconds", None)
+        if synced is None:
+            return {}
+        seconds = round(sum(synced), 4)
+        synced.clear()
+        return {"rollout_sync_s": seconds}
+
     def rollout_batch(self, batch: list[Example], do_sample: bool = True, n: int = 1) -> Rollout:
         """Generate for ``batch`` with the trainer's sampling settings: chat-templated prompts,
         the batch's largest budget, ``n`` adjacent responses per prompt (B = n * G rows)."""
@@ -158,9 +191,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
         )
         self.prompts_truncated += cut
-        return generate(
-            self.model,
-            self.tokenizer,
+        return self.rollout_engine.generate(
             prompts,
             max_new_tokens=max(self.budget_of(ex) for ex in batch),
             do_sample=do_sample,
@@ -179,9 +210,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             self.tokenizer, [ex.prompt for ex in batch], self.max_prompt_tokens
         )
         self.prompts_truncated += cut
-        return generate_sampled_and_greedy(
-            self.model,
-            self.tokenizer,
+        return self.rollout_engine.generate_sampled_and_greedy(
             prompts,
             max_new_tokens=max(self.budget_of(ex) for ex in batch),
             temperature=tr.get("temperature", 1.0),
@@ -207,6 +236,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             desc=desc,
             progress=is_main(),
             should_stop=self._stop_requested_here,
+            engine=self.rollout_engine,
         )
         gathered = all_gather_object(texts)
         if self._stop_agreed():  # cut short: its partial texts are not scored
@@ -297,7 +327,11 @@ class TrainingLoop(Checkpointing, StopPoints):
                 metrics = self.train_step(step, self.next_batch(step))
                 # Before anything is written: a deleted folder must not be half recreated.
                 self.check_run_dir(f"after step {step}")
-                metrics = {**metrics, "prompt_truncated": self.prompts_truncated}
+                metrics = {
+                    **metrics,
+                    "prompt_truncated": self.prompts_truncated,
+                    **self._engine_figures(),
+                }
                 self.prompts_truncated = 0
                 self.last_step = step
                 self.tracker.log(step, metrics)
@@ -332,6 +366,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         if self._stop_agreed() and self._eval_cut:
             self._stop_now("eval after")
         self.check_run_dir("after the evaluation after training")
+        self.close_rollout_engine()  # a vLLM worker holds memory the plots need not share
         after_rows = self.last_eval_rows if after else {}
         if self.eval_before_rows and not self.eval_aggregations:  # resumed, no eval since
             self.eval_aggregations = {n: self.reward_set.scorer(n).aggregation for n in before}

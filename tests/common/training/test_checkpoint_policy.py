@@ -111,7 +111,7 @@ def test_a_run_with_nothing_to_evaluate_names_the_cause(tmp_path):
 
 def test_an_unsigned_checkpoint_is_not_unpickled(tmp_path, monkeypatch):
     """Evaluation loads DeepSpeed's pickled shards, so it needs the signature a resume needs
-    (common.checkpoint_signing): a checkpoint signed with another key is named, not loaded."""
+    (common.rundir.checkpoint_signing): a checkpoint signed with another key is named, not loaded."""
     _checkpointed_run(tmp_path / "run", 0)
     monkeypatch.setenv("MULTIREWARD_KEY_DIR", str(tmp_path / "another-key"))
     with pytest.raises(RunWithoutModelError, match="newest intact checkpoint is not loaded"):
