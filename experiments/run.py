@@ -78,7 +78,7 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
     from common.rundir.resume import plan_resume
     from common.training.loop import seed_everything
     from experiments.provenance import record_run
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
 
     if is_main():
         # Refuses a resume that cannot be honoured before run_info.json or any model is
@@ -86,7 +86,7 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
         plan_resume(cfg, run_dir)
         record_run(cfg, run_dir, list(overrides or []))
     seed_everything(cfg.seed)
-    loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, run_dir)
     result = loop.fit()
     summary = {
         "exp": cfg.exp_name,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.part_names import PartNameError, check_trainer_and_dataset
+
 log = logging.getLogger(__name__)
 
 # Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
@@ -156,7 +158,6 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
     rules on ``rewards.*`` and ``balancer.*``, so each rule lives once. Their errors become
     ConfigErrors naming the key; a mixer's own message names its parameter (``every must be
     a positive integer``), which is ``balancer.<parameter>`` in the config."""
-    import common.rewards  # noqa: F401 - registers the scorers (models load lazily)
     from common.mixers import build_run_mixer
     from common.mixers.mab_reward import MABRewardScaler
     from common.mixers.step import RewardStep
@@ -253,6 +254,10 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(f"trust_checkpoint={trust!r}; allowed values: false, true")
 
     check_rewards_and_mixer(cfg)  # after seed: mixers take ${seed}
+    try:
+        check_trainer_and_dataset(cfg)
+    except PartNameError as err:
+        raise ConfigError(str(err)) from None
     _check_group_trainers(cfg)
 
     tr = cfg.trainer

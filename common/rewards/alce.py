@@ -47,7 +47,7 @@ import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
 from common.rewards.nli import NLIScorer, build_nli
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.text.sentences import split_sentences as punkt_sentences
 
 _CITATION = re.compile(r"\[(\d+)")
@@ -129,7 +129,7 @@ class _ALCEScorer(Scorer):
         return prepare_output(output, self.first_line_only) or ""
 
 
-@register_scorer("alce_em_recall")
+@SCORERS.register("alce_em_recall")
 class ALCEEMRecall(_ALCEScorer):
     """ASQA STR-EM; gold: ``{"qa_pairs": [{"short_answers": [str, ...]}, ...]}``."""
 
@@ -158,7 +158,7 @@ class ALCEEMRecall(_ALCEScorer):
         return float(np.mean(hits))
 
 
-@register_scorer("alce_str_hit")
+@SCORERS.register("alce_str_hit")
 class ALCEStrHit(ALCEEMRecall):
     """ASQA STR-HIT: 1 when every question-answer pair is found (STR-EM == 1), else 0."""
 
@@ -187,7 +187,7 @@ class _ALCENLIScorer(_ALCEScorer):
         self.out_of_range = out_of_range
 
 
-@register_scorer("alce_claim_recall")
+@SCORERS.register("alce_claim_recall")
 class ALCEClaimRecall(_ALCENLIScorer):
     """ELI5 claim recall; gold: ``{"claims": [str, ...]}``."""
 
@@ -292,7 +292,7 @@ class _ALCECitation(_ALCENLIScorer):
         )
 
 
-@register_scorer("alce_citation_rec")
+@SCORERS.register("alce_citation_rec")
 class ALCECitationRecall(_ALCECitation):
     """Fraction of output sentences supported by their citations; gold: ``{"docs": [...]}``."""
 
@@ -300,7 +300,7 @@ class ALCECitationRecall(_ALCECitation):
         return recall
 
 
-@register_scorer("alce_citation_prec")
+@SCORERS.register("alce_citation_prec")
 class ALCECitationPrecision(_ALCECitation):
     """Fraction of counted citations that are relevant; gold: ``{"docs": [...]}``."""
 
@@ -308,7 +308,7 @@ class ALCECitationPrecision(_ALCECitation):
         return precision
 
 
-@register_scorer("alce_citation_f1")
+@SCORERS.register("alce_citation_f1")
 class ALCECitationF1(_ALCECitation):
     """Harmonic mean of the per-sample citation recall and precision (0 when both are 0).
 
