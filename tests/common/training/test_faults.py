@@ -22,7 +22,7 @@ from common.rewards.base import RewardOutput, Scorer
 from common.rewards.registry import SCORERS
 from common.rewards.reward_set import RewardScoringError, RewardSet
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @SCORERS.register("test_faulty_reward")
