@@ -32,6 +32,11 @@ from common.data.types import Example
 from common.evaluation.prediction_files import read_predictions, write_predictions
 from common.evaluation.stats import RESAMPLES, SEED, format_mean_ci
 from common.rewards.shopbench_eval import score_shopbench
+from experiments.output_paths import (
+    OutputOverInputError,
+    model_folders,
+    refuse_outputs_over_inputs,
+)
 
 CONTRACT_KEYS = ("per_task", "per_metric", "overall")
 
@@ -156,10 +161,10 @@ def task_budgets() -> dict[str, int]:
 def predict(model_spec: str, examples: Sequence[Example], batch_size: int = 8) -> list[str]:
     """Greedy predictions of ``model_spec`` for ``examples`` (chat template, by task type)."""
     from common.evaluation.predictions import generate_predictions
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
     budgets = task_budgets()
-    model, tokenizer = load_trained_policy(model_spec)
+    model, tokenizer = load_policy(model_spec)
     return generate_predictions(
         model,
         tokenizer,
@@ -180,6 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --predictions-out needs --model", file=sys.stderr)
         return 2
     try:
+        # before anything is read or generated: --out data.jsonl once replaced the benchmark
+        refuse_outputs_over_inputs(
+            {"--data": args.data, "--predictions": args.predictions},
+            {"--out": args.out, "--predictions-out": args.predictions_out},
+            {"--model": model_folders(args.model)},
+        )
         examples = load_shopbench(args.data)
         if args.model is not None:
             predictions = predict(args.model, examples, args.batch_size)
@@ -187,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_predictions(args.predictions_out, predictions)
         else:
             predictions = read_predictions(args.predictions, len(examples))
-    except (DataFormatError, FileNotFoundError) as err:
+    except (DataFormatError, OutputOverInputError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     scores = evaluate_predictions(examples, predictions, args.resamples, args.seed)

@@ -109,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from common.data.ifeval import load_ifeval
     from common.evaluation.ifeval import format_report, score_ifeval
     from common.evaluation.prediction_files import read_predictions, write_predictions
+    from experiments.output_paths import (
+        OutputOverInputError,
+        model_folders,
+        refuse_outputs_over_inputs,
+    )
 
     args = build_parser().parse_args(argv)
     if args.predictions_out is not None and args.model is None:
@@ -118,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = named_data(args.data) or Path(args.data)
         if not path.is_file():
             raise FileNotFoundError(f"--data {args.data}: no such file")
+        refuse_outputs_over_inputs(
+            {"--data": path, "--predictions": args.predictions},
+            {"--out": args.out, "--predictions-out": args.predictions_out},
+            {"--model": model_folders(args.model)},
+        )
         examples = load_ifeval(path)[: args.limit]
         if args.model is not None:
             predictions = _generate(args, examples)
@@ -125,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_predictions(args.predictions_out, predictions)
         else:
             predictions = read_predictions(args.predictions, len(examples))
-    except (DataFormatError, FileNotFoundError) as err:
+    except (DataFormatError, OutputOverInputError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     scores = score_ifeval(examples, predictions, args.resamples, args.seed)
@@ -140,9 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _generate(args: argparse.Namespace, examples) -> list[str]:
     from common.evaluation.predictions import generate_predictions
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
-    model, tokenizer = load_trained_policy(args.model)
+    model, tokenizer = load_policy(args.model)
     return generate_predictions(
         model,
         tokenizer,

@@ -52,6 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    from experiments.output_paths import (
+        OutputOverInputError,
+        model_folders,
+        refuse_outputs_over_inputs,
+    )
+
+    try:  # before the generation: --out the --data file would replace the prompts
+        refuse_outputs_over_inputs(
+            {"--data": args.data}, {"--out": args.out}, {"--model": model_folders(args.model)}
+        )
+    except OutputOverInputError as err:
+        parser.error(str(err))
 
     import torch
 
@@ -59,10 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from common.data.formatting import format_prompt
     from common.data.run_data import _stratified_cap
     from common.generation.rollout import generate
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
     examples = _stratified_cap(load_dataset("ifeval", args.data), args.rows, args.seed)
-    model, tok = load_trained_policy(args.model)
+    model, tok = load_policy(args.model)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     start = time.perf_counter()

@@ -17,6 +17,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from common.rundir.distributed import all_gather_object, is_main, world_size
+from common.rundir.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
+from experiments.compose import check_added_keys
 from experiments.validate import check_run_dir_writable, validate_config
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,16 @@ def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
 
 
 def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None) -> dict:
+    # Stop signals are caught from here to the end, the model load and both evaluations
+    # included: a stop exits 128 + signum with what can be resumed saved (common.rundir.preemption).
+    signals = cfg.get("stop_signals") or DEFAULT_SIGNALS
+    with StopRequest(signals, Path(run_dir) / STOP_FILE) as stop:
+        return _run_stoppable(cfg, run_dir, overrides, stop)
+
+
+def _run_stoppable(
+    cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None, stop: StopRequest
+) -> dict:
     from common.rundir.resume import plan_resume
     from common.training.loop import seed_everything
     from experiments.provenance import record_run
@@ -87,6 +99,7 @@ def _run_locked(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | Non
         record_run(cfg, run_dir, list(overrides or []))
     seed_everything(cfg.seed)
     loop = TRAINERS.get(cfg.trainer.name)(cfg, run_dir)
+    loop.stop_request = stop
     result = loop.fit()
     summary = {
         "exp": cfg.exp_name,
@@ -141,6 +154,7 @@ def name_sweep_run(cfg: DictConfig) -> None:
 def main(cfg: DictConfig) -> None:
     name_sweep_run(cfg)
     hc = HydraConfig.get()
+    check_added_keys(hc.overrides.task)  # +trainer.stepz=3 would be added and ignored
     run(cfg, hc.runtime.output_dir, list(hc.overrides.task))
 
 

@@ -9,7 +9,6 @@ trainer's numbers, the data paths, the model's positions, the engine, the run di
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -17,26 +16,17 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.part_names import PartNameError, check_trainer_and_dataset
+from experiments.validate_numbers import (
+    ConfigError,
+    check_integer,
+    check_positive,
+    check_trainer_numbers,
+)
 
 log = logging.getLogger(__name__)
 
 # Methods whose loss is built from pairs (or a best-of-n choice) among each prompt's samples.
 NEEDS_SEVERAL_SAMPLES = {"laser_dpo": "preference pairs", "best_of_n": "a best-of-n choice"}
-TINY_GPT2_POSITIONS = 512  # common.models.assets._tiny_gpt2
-
-
-class ConfigError(ValueError):
-    """A config value is invalid; the message names the key."""
-
-
-def _integer(cfg: DictConfig, key: str, minimum: int) -> None:
-    """``key`` (when set) is an int (not a bool or a float) and at least ``minimum``."""
-    v = OmegaConf.select(cfg, key, default=None)
-    if v is None:
-        return
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        bound = "> 0" if minimum == 1 else f">= {minimum}"
-        raise ConfigError(f"{key}={v!r} must be an integer {bound}")
 
 
 def _looks_local(name: str) -> bool:
@@ -51,21 +41,47 @@ def _looks_local(name: str) -> bool:
 
 def model_positions(name_or_path: str) -> int | None:
     """The model's position limit, read without loading it (None when it cannot be told:
-    a hub id, or the embedded policy before its first use)."""
-    from common.models.assets import EMBEDDED_POLICY_NAMES, TINY_GPT2, cache_dir
+    a hub id not in the cache, or the embedded policy before its first use)."""
+    from experiments.rollout_memory import model_config
 
-    if name_or_path == TINY_GPT2:
-        return TINY_GPT2_POSITIONS
-    folder = (
-        cache_dir() / "smollm2-135m-instruct"
-        if name_or_path in EMBEDDED_POLICY_NAMES
-        else Path(name_or_path).expanduser()
-    )
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
+    config = model_config(name_or_path) or {}
     return config.get("max_position_embeddings") or config.get("n_positions")
+
+
+def check_rollout_memory(cfg: DictConfig) -> None:
+    """Refuse a run whose largest rollout cannot fit the free memory, estimated from the
+    model's config.json (:mod:`experiments.rollout_memory`, a lower bound), before any
+    weight loads. Skipped when the config cannot be read offline."""
+    from common.data.run_data import prompt_token_limit
+    from common.models.precision import resolve_precision
+    from experiments import rollout_memory as rm
+
+    name = str(cfg.model.name_or_path)
+    config = rm.model_config(name)
+    if config is None:
+        log.info("model %s: no config.json to read offline; rollout memory not estimated", name)
+        return
+    positions = config.get("max_position_embeddings") or config.get("n_positions")
+    new = max(int(v) for v in cfg.dataset.max_new_tokens.values())
+    prompt = prompt_token_limit(cfg.dataset, positions)
+    if prompt is None:
+        return
+    precision = OmegaConf.select(cfg, "model.precision", default="auto")
+    dtype_bytes = 2 if resolve_precision(precision) in ("bf16", "fp16") else 4
+    batch = rm.largest_batch(cfg)
+    need = rm.rollout_bytes(batch, int(prompt), new, config, dtype_bytes)
+    if need is None:
+        return
+    free, where = rm.available_bytes()
+    if need > free:
+        gib = 2**30
+        raise ConfigError(
+            f"{batch.describe()} = {batch.rows} rows of up to {prompt} prompt + {new} new tokens "
+            f"(dataset.max_prompt_tokens, dataset.max_new_tokens) need at least "
+            f"{need / gib:.1f} GiB for the KV cache and logits of model {name} "
+            f"({'with' if batch.logprobs else 'without'} response log-probs), more than the "
+            f"{free / gib:.1f} GiB {where}: lower {' or '.join(batch.keys)}"
+        )
 
 
 def check_model(cfg: DictConfig) -> None:
@@ -137,16 +153,6 @@ def deepspeed_zero_keys() -> set[str]:
     return {f.alias or name for name, f in fields} - {"stage"}
 
 
-def _positive(cfg: DictConfig, key: str, strict: bool = True) -> None:
-    node, _, leaf = key.rpartition(".")
-    parent = OmegaConf.select(cfg, node) if node else cfg
-    if parent is None or leaf not in parent or parent[leaf] is None:
-        return
-    v = parent[leaf]
-    if not isinstance(v, (int, float)) or (v <= 0 if strict else v < 0):
-        raise ConfigError(f"{key}={v!r} must be {'> 0' if strict else '>= 0'}")
-
-
 def _no_context(prompts: list[str]):
     raise AssertionError("validation builds the reward step but never steps it")
 
@@ -207,6 +213,25 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
         raise ConfigError(_text(err)) from None
 
 
+def check_rewards_score_the_data(cfg: DictConfig) -> None:
+    """Every reward source can read the gold of the rows routed to it, for every trainer
+    (:meth:`common.rewards.reward_set.RewardSet.check_scorable`). The run's data is loaded as
+    the run loads it (:func:`common.data.run_data.load_run_data`: rows and files, no model); its
+    own errors (a metric with no rows, a malformed file) surface here as they would later."""
+    from common.data.run_data import load_run_data
+    from common.rewards.reward_set import RewardSet
+
+    rw, ds = cfg.rewards, cfg.dataset
+    routing = rw.get("routing", "by_example")
+    train, evals = load_run_data(ds, list(rw.names), routing)
+    reward_set = RewardSet(list(rw.names), routing, rw.get("options"))
+    name = ds.path or f"bundled {ds.kind} sample"
+    try:
+        reward_set.check_scorable([*train, *evals], dataset=name)
+    except ValueError as err:
+        raise ConfigError(_text(err)) from None
+
+
 def _text(err: Exception) -> str:
     """The message of ``err`` (a KeyError's str() adds quotes)."""
     return str(err.args[0]) if err.args else str(err)
@@ -236,9 +261,9 @@ def _check_group_trainers(cfg: DictConfig) -> None:
                 f"trainer.loss_type={tr.loss_type!r}; allowed values: {', '.join(LOSS_TYPES)}"
             )
         for key in ("updates_per_rollout", "clip_eps"):
-            _positive(cfg, f"trainer.{key}")
+            check_positive(cfg, f"trainer.{key}")
         if tr.get("clip_eps_high") is not None:
-            _positive(cfg, "trainer.clip_eps_high")
+            check_positive(cfg, "trainer.clip_eps_high")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -262,23 +287,24 @@ def validate_config(cfg: DictConfig) -> None:
 
     tr = cfg.trainer
     for key in ("steps", "batch_size", "eval_batch_size", "n_samples", "standardize_k"):
-        _integer(cfg, f"trainer.{key}", 1)
-    _integer(cfg, "trainer.steps_per_iteration", 1)
-    _integer(cfg, "trainer.keep_checkpoints", 1)
-    _integer(cfg, "trainer.save_every", 0)
-    _integer(cfg, "trainer.warmup_steps", 0)
+        check_integer(cfg, f"trainer.{key}", 1)
+    check_integer(cfg, "trainer.steps_per_iteration", 1)
+    check_integer(cfg, "trainer.keep_checkpoints", 1)
+    check_integer(cfg, "trainer.save_every", 0)
+    check_integer(cfg, "trainer.warmup_steps", 0)
     for key in ("lr", "steps", "batch_size", "eval_batch_size", "temperature", "n_samples"):
-        _positive(cfg, f"trainer.{key}")
+        check_positive(cfg, f"trainer.{key}")
     need = NEEDS_SEVERAL_SAMPLES.get(tr.get("name"))
     if need and tr.get("n_samples") is not None and tr.n_samples < 2:
         raise ConfigError(
             f"trainer.n_samples={tr.n_samples}: trainer {tr.name} builds {need} from each "
             "prompt's samples and needs at least 2"
         )
+    check_trainer_numbers(cfg)
     for key in ("kl_coef", "warmup_steps"):
-        _positive(cfg, f"trainer.{key}", strict=False)
-    _positive(cfg, "trainer.standardize_eps")
-    _positive(cfg, "trainer.standardize_clip")  # null = no clip
+        check_positive(cfg, f"trainer.{key}", strict=False)
+    check_positive(cfg, "trainer.standardize_eps")
+    check_positive(cfg, "trainer.standardize_clip")  # null = no clip
     from drbo.standardize import FLAT_RULES
 
     flat = tr.get("standardize_flat")
@@ -301,17 +327,18 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(f"dataset.{key}={p!r}: no such file or folder")
     if not 0 < ds.get("eval_fraction", 0.3) < 1:
         raise ConfigError(f"dataset.eval_fraction={ds.eval_fraction} must be in (0, 1)")
-    _integer(cfg, "dataset.max_train", 1)
-    _integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
+    check_integer(cfg, "dataset.max_train", 1)
+    check_integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
     dev_stop = tr.get("dev_stop") or {}
     if dev_stop.get("enabled", False) and ds.get("max_eval") == 0:
         raise ConfigError(
             "trainer.dev_stop.enabled=true needs eval rows to score, but dataset.max_eval=0"
         )
-    _integer(cfg, "dataset.max_prompt_tokens", 1)
+    check_integer(cfg, "dataset.max_prompt_tokens", 1)
     for task, budget in (ds.get("max_new_tokens") or {}).items():
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
             raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
+    check_rewards_score_the_data(cfg)
     check_model(cfg)
 
     from common.models.precision import PRECISIONS
@@ -324,6 +351,15 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(
             f"engine.precision={engine_precision!r}; allowed values: auto, fp32, bf16, fp16"
         )
+
+    check_rollout_memory(cfg)  # after the precision check: it sizes the KV cache's dtype
+    from common.models.precision import emulated_bf16_warning
+
+    slow = emulated_bf16_warning(precision) or emulated_bf16_warning(
+        engine_precision, "engine.precision"
+    )
+    if slow:
+        log.warning(slow)
 
     if cfg.engine.stage not in (0, 1, 2, 3):
         raise ConfigError(f"engine.stage={cfg.engine.stage}; allowed values: 0, 1, 2, 3")

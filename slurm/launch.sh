@@ -87,11 +87,16 @@ build_command() {
       ;;
     deepspeed)
       # DeepSpeed's launcher without ssh: one per node, the hostfile names every node.
+      # --node_rank is each node's own SLURM_NODEID, so a shell on that node reads it; the
+      # shell's script is a fixed string and every other word reaches it as its own argv
+      # entry ("$0" "$@"), never pasted into the script: a run directory named
+      # 'q$(touch x)' or holding a space stays one path.
       local hostfile="$RUN_DIR/hostfile"
       CMD=(srun --kill-on-bad-exit=1 --ntasks-per-node=1
-           bash -c "exec $PY -m deepspeed.launcher.runner --no_ssh --no_local_rank \
---hostfile=$hostfile --num_nodes=$NNODES --num_gpus=$GPUS --node_rank=\$SLURM_NODEID \
---master_addr=$master_addr --master_port=$MASTER_PORT --module experiments.run ${args[*]@Q}")
+           bash -c 'exec "$0" -m deepspeed.launcher.runner --node_rank="$SLURM_NODEID" "$@"'
+           "$PY" --no_ssh --no_local_rank --hostfile="$hostfile" --num_nodes="$NNODES"
+           --num_gpus="$GPUS" --master_addr="$master_addr" --master_port="$MASTER_PORT"
+           --module experiments.run "${args[@]}")
       HOSTFILE=$hostfile
       ;;
     *)

@@ -23,11 +23,14 @@ def generate_predictions(
     max_prompt_tokens: int | None = None,
     desc: str = "generate",
     progress: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[str]:
     """Greedy responses, chat-templated, batched by generation budget (task type).
 
     Returns one text per example, in the input order. Prompts over ``max_prompt_tokens``
     are cut from the left (the question and answer cue at the end survive) and counted.
+    When ``should_stop()`` turns true (a stop signal) the batches left are skipped and
+    their texts stay ``""``.
     """
     prompts, cut = fit_prompts(tokenizer, [ex.prompt for ex in examples], max_prompt_tokens)
     if cut:
@@ -49,6 +52,14 @@ def generate_predictions(
             chunks.append([i])
     with tqdm(total=len(examples), desc=desc, disable=not progress, leave=False) as bar:
         for chunk in chunks:
+            if should_stop is not None and should_stop():
+                log.warning(
+                    "%s: stop requested, %d of %d rows left ungenerated",
+                    desc,
+                    len(examples) - bar.n,
+                    len(examples),
+                )
+                break
             r = generate(
                 model,
                 tokenizer,

@@ -80,7 +80,8 @@ def aggregate_rows(output: RewardOutput, aggregation: str, idx: np.ndarray) -> n
     Args:
         output: B rows of one scorer.
         aggregation: ``mean``, ``micro_f1`` (tp/fp/fn summed then F1) or ``mean_scored``
-            (mean over rows with ``counts["scored"]`` = 1, 0 when a resample has none), as
+            (mean over rows with ``counts["scored"]`` = 1, 0 when a resample has none) or
+            ``mean_reported`` (mean of ``counts["reported"]``), as
             :meth:`common.rewards.base.Scorer.aggregate`.
         idx: row indices, shape (R, B) (or (B,) for one resample).
 
@@ -100,7 +101,12 @@ def aggregate_rows(output: RewardOutput, aggregation: str, idx: np.ndarray) -> n
         total = (output.scores[idx] * scored).sum(axis=1)
         count = scored.sum(axis=1)
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    raise ValueError(f"unknown aggregation {aggregation!r}; allowed: mean, micro_f1, mean_scored")
+    if aggregation == "mean_reported":
+        reported = output.counts.get("reported", output.scores)  # older checkpoints: scores
+        return np.asarray(reported, dtype=np.float64)[idx].mean(axis=1)
+    raise ValueError(
+        f"unknown aggregation {aggregation!r}; allowed: mean, micro_f1, mean_scored, mean_reported"
+    )
 
 
 def bootstrap_score(

@@ -160,6 +160,8 @@ def load_causal_lm(
         model, tok = _tiny_gpt2(seed, torch_dtype)
     else:
         path = resolve_model_path(name_or_path)
+        if Path(path).is_dir():
+            check_model_files(Path(path))
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(
             path, dtype=torch_dtype, trust_remote_code=trust_remote_code
@@ -251,9 +253,79 @@ def write_base_record(folder: str | os.PathLike, cfg: Any) -> None:
     (Path(folder) / BASE_RECORD).write_text(json.dumps(record))
 
 
+class ModelFileError(OSError):
+    """A file of a local model folder that cannot be read (no permission, a directory where a
+    file belongs, a dangling link); the message names the file and the cause, where
+    transformers would report "no file named ..." or "No such file or directory"."""
+
+
+# what transformers and peft read from a model folder: weights (and their shard index),
+# configs, tokenizer files
+_MODEL_FILE_SUFFIXES = (".safetensors", ".bin", ".pt", ".json", ".txt", ".model", ".tiktoken")
+
+
+def check_model_files(folder: Path) -> None:
+    """Every weights, config and tokenizer file in ``folder`` is a regular file this process
+    can read; checked before loading so the error names the file and the real cause.
+
+    Raises:
+        ModelFileError: naming the file (or folder) and why: permission denied, a directory
+            where a file is expected, a symlink to nothing.
+    """
+    import errno
+
+    try:
+        entries = sorted(folder.iterdir())
+    except PermissionError:
+        raise ModelFileError(
+            errno.EACCES, f"{folder}: permission denied: the model folder cannot be listed"
+        ) from None
+    for entry in entries:
+        if not entry.name.endswith(_MODEL_FILE_SUFFIXES):
+            continue
+        if entry.is_dir():
+            raise ModelFileError(
+                errno.EISDIR, f"{entry}: a directory where the model's {entry.name} file belongs"
+            )
+        if not entry.exists():  # a symlink whose target is gone
+            raise ModelFileError(
+                errno.ENOENT, f"{entry}: a symlink to {os.readlink(entry)}, which does not exist"
+            )
+        try:
+            with open(entry, "rb") as f:
+                f.read(1)
+        except PermissionError:
+            mode = entry.stat().st_mode & 0o777
+            raise ModelFileError(
+                errno.EACCES,
+                f"{entry}: permission denied (mode {mode:03o}, owner uid "
+                f"{entry.stat().st_uid}; this process runs as uid {os.getuid()}): make it "
+                "readable",
+            ) from None
+        except OSError as err:
+            raise ModelFileError(err.errno, f"{entry}: cannot be read ({err.strerror})") from None
+
+
+def is_unexported_run(path: Path) -> bool:
+    """A run directory (checkpoints, Hydra files or metrics) without ``final_model/``: a run
+    that stopped before exporting its policy, not a model folder."""
+    if not path.is_dir() or (path / "final_model").is_dir():
+        return False
+    if (path / "config.json").exists() or (path / "adapter_config.json").exists():
+        return False
+    return any((path / name).exists() for name in ("checkpoints", ".hydra", "metrics.jsonl"))
+
+
 def load_trained_policy(spec: str, dtype: str = "float32"):
     """Load a policy to evaluate: ``default``, a hub id, a local model folder, a LoRA adapter
-    folder, or a run directory (its ``final_model/``).
+    folder, or a run directory (its ``final_model/``; a run that stopped before exporting it
+    loads from its checkpoints through
+    :func:`common.training.checkpoint_policy.load_policy`).
+
+    Raises:
+        FileNotFoundError: a run directory without ``final_model/`` (named, with the loader
+            that reads its checkpoints), or a spec that is none of the above.
+        ModelFileError: a model file that cannot be read (:func:`check_model_files`).
 
     Returns:
         (model, tokenizer) as :func:`load_causal_lm` does; adapters are merged.
@@ -261,11 +333,18 @@ def load_trained_policy(spec: str, dtype: str = "float32"):
     path = Path(spec).expanduser()
     if (path / "final_model").is_dir():
         path = path / "final_model"
+    elif is_unexported_run(path):
+        raise FileNotFoundError(
+            f"{path} is a run directory without final_model/ (the run stopped before exporting "
+            "it, or ran with trainer.export_final=false); its newest intact checkpoint loads "
+            "through common.training.checkpoint_policy.load_policy (experiments.evaluate uses it)"
+        )
     if (path / "adapter_config.json").exists():
         import json
 
         from peft import PeftModel
 
+        check_model_files(path)
         source = path / BASE_RECORD
         if source.exists():  # written at export: the config's name (embedded names, seed)
             record = json.loads(source.read_text())

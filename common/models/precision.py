@@ -67,6 +67,19 @@ def resolve_precision(precision: str, device: str | None = None) -> str:
     return "bf16" if cpu_has_fast_bf16() else "fp32"
 
 
+def emulated_bf16_warning(precision: str, key: str = "model.precision") -> str | None:
+    """A warning when ``precision`` forces bf16 on a CPU run whose CPU has no native bf16
+    (``auto`` would pick fp32 there): oneDNN emulates the bf16 matmuls and they run slower
+    than fp32. None when there is nothing to say (CUDA, ``auto``, fp32, a fast-bf16 CPU)."""
+    if precision != "bf16" or torch.cuda.is_available() or cpu_has_fast_bf16():
+        return None
+    return (
+        f"{key}=bf16 on a CPU without native bf16 (no {' / '.join(CPU_BF16_FLAGS)} in "
+        "/proc/cpuinfo, no AMX): bf16 is emulated and runs slower than fp32; "
+        f"{key}=auto picks fp32 here"
+    )
+
+
 def torch_dtype(precision: str) -> torch.dtype:
     """The compute dtype of a resolved precision (``fp32`` -> torch.float32, ...)."""
     return TORCH_DTYPES[resolve_precision(precision)]

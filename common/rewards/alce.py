@@ -28,6 +28,9 @@ precision, so those scorers aggregate with ``mean_scored`` (``counts["scored"]``
 rows that have a sentence): every reported figure (run evaluation, ``summary.json``, compare
 tables) uses that average, while the per-sample training reward of such a row stays 0.
 STR-EM, STR-HIT and claim recall average over every row, empty outputs included, as eval.py.
+An empty output is scored by eval.py's rule in those averages (STR-EM/HIT: a short answer
+that normalizes to "" is present in it, so such a pair counts as found; ``counts["reported"]``
+and ``mean_reported``), while its per-sample training reward stays 0 (the junk guard).
 
 Documents are formatted ``"Title: {title}\\n{text}"`` (``sent`` instead of ``text`` for
 ALCE's QA-extracted docs) and joined with newlines. The NLI model is configurable
@@ -45,7 +48,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from common.rewards.base import RewardOutput, Scorer
+from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.nli import NLIScorer, build_nli
 from common.rewards.registry import SCORERS
 from common.text.sentences import split_sentences as punkt_sentences
@@ -123,6 +126,13 @@ class _ALCEScorer(Scorer):
 
     first_line_only: bool = True
 
+    gold_key: str = "qa_pairs"  # the gold field the scorer reads
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        allow_empty = cls.gold_key == "docs"  # a row may come with no documents
+        return gold_parse_problem(lambda g: _require(g, cls.gold_key, cls.name, allow_empty), gold)
+
     def scored_part(self, output: Any) -> Any:
         if not isinstance(output, str):
             return output
@@ -131,7 +141,10 @@ class _ALCEScorer(Scorer):
 
 @SCORERS.register("alce_em_recall")
 class ALCEEMRecall(_ALCEScorer):
-    """ASQA STR-EM; gold: ``{"qa_pairs": [{"short_answers": [str, ...]}, ...]}``."""
+    """ASQA STR-EM; gold: ``{"qa_pairs": [{"short_answers": [str, ...]}, ...]}``. The reported
+    average (``mean_reported``) follows eval.py on empty outputs; the reward gives them 0."""
+
+    aggregation = "mean_reported"
 
     def __init__(self, first_line_only: bool = True) -> None:
         self.first_line_only = first_line_only
@@ -140,18 +153,22 @@ class ALCEEMRecall(_ALCEScorer):
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
     ) -> RewardOutput:
         scores, failed = np.zeros(len(outputs)), np.zeros(len(outputs), dtype=bool)
+        reported = np.zeros(len(outputs))
         for i, (output, gold) in enumerate(zip(outputs, golds, strict=True)):
             qa_pairs = _require(gold, "qa_pairs", self.name)
             text = prepare_output(output, self.first_line_only)
-            if text is None:
-                failed[i] = True
-                continue
-            context = normalize_answer(remove_citations(text))
+            context = normalize_answer(remove_citations(text or ""))
             hits = [
                 any(normalize_answer(a) in context for a in qa["short_answers"]) for qa in qa_pairs
             ]
-            scores[i] = self.combine(hits)
-        return RewardOutput(self.name, scores, failed)
+            # eval.py scores an empty output like any other: an answer that normalizes to ""
+            # is "in" it. That is the reported figure; as a reward an empty output stays 0.
+            reported[i] = self.combine(hits)
+            if text is None:
+                failed[i] = True
+                continue
+            scores[i] = reported[i]
+        return RewardOutput(self.name, scores, failed, {"reported": reported})
 
     def combine(self, hits: list[bool]) -> float:
         """STR-EM: the fraction of question-answer pairs found."""
@@ -191,6 +208,8 @@ class _ALCENLIScorer(_ALCEScorer):
 class ALCEClaimRecall(_ALCENLIScorer):
     """ELI5 claim recall; gold: ``{"claims": [str, ...]}``."""
 
+    gold_key = "claims"
+
     def score(
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
     ) -> RewardOutput:
@@ -215,6 +234,8 @@ class ALCEClaimRecall(_ALCENLIScorer):
 class _ALCECitation(_ALCENLIScorer):
     """Citation recall and precision of a batch; subclasses pick which to report. Rows with
     no sentence are left out of the reported average (``mean_scored``), as in eval.py."""
+
+    gold_key = "docs"
 
     aggregation = "mean_scored"
 

@@ -5,20 +5,22 @@ A scorer takes a batch of (prompt, output, gold) triples and returns one float p
 every metric here) and how a task aggregates it: ``mean`` over rows, ``micro_f1`` where
 per-sample true/false positive and false negative counts are summed over the task first, or
 ``mean_scored``: the mean over the rows whose ``counts["scored"]`` is 1 (ALCE's citation
-averaging skips outputs with no sentence; their per-sample score stays 0 as a reward).
+averaging skips outputs with no sentence; their per-sample score stays 0 as a reward), or
+``mean_reported``: the mean of ``counts["reported"]``, a per-row score by the official rule
+where it differs from the training reward (ALCE STR-EM on an empty output).
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-Aggregation = Literal["mean", "micro_f1", "mean_scored"]
+Aggregation = Literal["mean", "micro_f1", "mean_scored", "mean_reported"]
 
 # Longer outputs are degenerate generations (no configured budget comes near); scoring them
 # would only cost superlinear time in the text metrics and memory in the embedders.
@@ -149,6 +151,15 @@ class Scorer(ABC):
         out.parse_failed = out.parse_failed | junk
         return out
 
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Mapping[str, Any] | None = None) -> str | None:
+        """Why this scorer cannot read ``gold`` (an :class:`Example`'s gold), or None when it
+        can. ``options`` are the source's ``rewards.options``. Default: None, for scorers that
+        read no gold (reward models, heuristics). A scorer that reads one overrides this, so a
+        run is refused before it starts instead of scoring every row 0 as if measured
+        (``mc_accuracy`` on GSM8K): :meth:`common.rewards.reward_set.RewardSet.check_scorable`."""
+        return None
+
     def scored_part(self, output: Any) -> Any:
         """The part of ``output`` this scorer reads, which is what the junk guard checks.
 
@@ -168,10 +179,24 @@ class Scorer(ABC):
             fp = float(output.counts["fp"].sum())
             fn = float(output.counts["fn"].sum())
             return micro_f1(tp, fp, fn)
+        if self.aggregation == "mean_reported":
+            # rows saved before counts["reported"] existed (a resumed checkpoint) keep scores
+            reported = output.counts.get("reported", output.scores)
+            return float(reported.mean()) if len(output) else 0.0
         if self.aggregation == "mean_scored":
             scored = output.counts["scored"].astype(bool)
             return float(output.scores[scored].mean()) if scored.any() else 0.0
         return output.mean
+
+
+def gold_parse_problem(parse: Callable[[Any], Any], gold: Any) -> str | None:
+    """The message of the error ``parse(gold)`` raises (ValueError, TypeError, KeyError), or
+    None when it parses: a scorer's own gold reader doubles as its :meth:`Scorer.gold_problem`."""
+    try:
+        parse(gold)
+    except (ValueError, TypeError, KeyError) as err:
+        return str(err.args[0]) if err.args else type(err).__name__
+    return None
 
 
 def micro_f1(tp: float, fp: float, fn: float) -> float:

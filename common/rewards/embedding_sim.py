@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from common.rewards.base import RewardOutput, Scorer
+from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.registry import SCORERS
 from common.rewards.shopbench_parsing import MAX_OUTPUT_CHARS, clean_output
 from common.rewards.text_overlap import as_references
@@ -29,6 +29,10 @@ class _EmbeddingSimilarity(Scorer):
     ~3.6x faster on an AVX512-BF16 CPU."""
 
     BF16_TOLERANCE = 0.01  # max |score(bf16) - score(fp32)|, scores in [0, 1]
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        return gold_parse_problem(as_references, gold)
 
     def __init__(
         self,

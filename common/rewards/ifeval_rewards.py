@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from common.data.ifeval import family_metric
-from common.rewards.base import RewardOutput, Scorer
+from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.ifeval_checks import IFEVAL, check_response
 from common.rewards.registry import SCORERS
 
@@ -38,6 +38,10 @@ def _instructions(gold: Any) -> tuple[list[str], list[dict], str]:
 
 class InstructionFamilyScorer(Scorer):
     """Strict pass rate of one family's instructions (subclasses set ``name``)."""
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        return gold_parse_problem(_instructions, gold)
 
     def score(
         self, prompts: Sequence[str], outputs: Sequence[str], golds: Sequence[Any]
@@ -114,6 +118,10 @@ class InstructionVerifier(Scorer):
         flip_prob: probability of flipping each verdict, in [0, 0.5] (0.5: pure noise).
         seed: the noise's seed.
     """
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        return gold_parse_problem(_instructions, gold)
 
     def __init__(self, level: str = "instruction", flip_prob: float = 0.0, seed: int = 0):
         if level not in ("instruction", "prompt"):

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from common.rewards.base import RewardOutput, Scorer
+from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.registry import SCORERS
 
 # a sign only when it is not a binary minus ("10-3" is 10 and 3, not 10 and -3)
@@ -71,6 +71,10 @@ def gold_number(gold: Any) -> float:
 @SCORERS.register("math_exact")
 class MathExact(Scorer):
     """1.0 when the extracted final answer equals the gold number (|a - b| <= ``tol``)."""
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        return gold_parse_problem(gold_number, gold)
 
     def __init__(self, tol: float = 1e-6) -> None:
         self.tol = tol

@@ -243,6 +243,13 @@ class MetricRM(Scorer):
     """A registered metric used as a reward model, scored in chunks of ``batch_size``;
     ``metric_kwargs`` go to the metric's constructor."""
 
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        metric = (options or {}).get("metric")
+        if metric is None:
+            return None
+        return SCORERS.get(metric).gold_problem(gold)
+
     def __init__(
         self, metric: str, batch_size: int = 64, name: str | None = None, **metric_kwargs: Any
     ) -> None:

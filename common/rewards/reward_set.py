@@ -180,6 +180,39 @@ class RewardSet:
             return list(example.meta.get("metrics") or [])
         return [example.metric]
 
+    def check_scorable(self, examples: Sequence[Example], dataset: str = "dataset") -> None:
+        """Refuse a source that cannot read the gold of the rows routed to it.
+
+        Such a source (``mc_accuracy`` on GSM8K, whose gold is a number string, not an option
+        index) would score every row 0 and a bandit would pull it as a dead arm, with 0.0
+        reported as if measured. Each source's scorer class says what gold it reads
+        (:meth:`common.rewards.base.Scorer.gold_problem`); no scorer is built, no model loads.
+
+        Raises:
+            ValueError: naming ``rewards.names``' source, its scorer, how many of its rows it
+                cannot read, the first one (with its file and line) and why.
+        """
+        mask = self.mask_for(examples)
+        for j, name in enumerate(self.names):
+            cls = SCORERS.get(self._scorer_names[name])
+            rows = np.flatnonzero(mask[:, j])
+            bad = [
+                (int(i), problem)
+                for i in rows
+                if (problem := cls.gold_problem(examples[i].gold, self._options[name]))
+            ]
+            if bad:
+                i, problem = bad[0]
+                scorer = self._scorer_names[name]
+                via = f" (scorer {scorer})" if scorer != name else ""
+                raise ValueError(
+                    f"rewards.names: {name}{via} cannot score {len(bad)} of the {rows.size} rows "
+                    f"of dataset {dataset} routed to it (rewards.routing={self.routing}); row "
+                    f"{i}{_source_of(examples[i])}, metric {examples[i].metric}: {problem}. "
+                    "It would score them 0 as if measured; use a reward that reads this "
+                    "data's gold"
+                )
+
     def score(
         self,
         examples: Sequence[Example],

@@ -26,6 +26,12 @@ from common.rewards.shopbench_parsing import (
 class _ParsedScorer(Scorer):
     """A scorer whose per-sample score is a pure function of (parsed output, gold)."""
 
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        from common.data.shopping_mmlu import gold_problem  # the loader's rule, kept once
+
+        return gold_problem(cls.name, gold)
+
     def __init__(self, max_chars: int = MAX_OUTPUT_CHARS) -> None:
         self.max_chars = max_chars
 
@@ -117,6 +123,12 @@ class NERF1(Scorer):
     """
 
     aggregation = "micro_f1"
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        from common.data.shopping_mmlu import gold_problem
+
+        return gold_problem(cls.name, gold)
 
     def __init__(self, max_chars: int = MAX_OUTPUT_CHARS) -> None:
         self.max_chars = max_chars

@@ -16,7 +16,7 @@ from nltk.stem import porter
 from rouge_score import rouge_scorer, tokenize, tokenizers
 from sacrebleu.metrics import BLEU
 
-from common.rewards.base import RewardOutput, Scorer
+from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.registry import SCORERS
 from common.rewards.shopbench_parsing import MAX_OUTPUT_CHARS, clean_output
 
@@ -48,6 +48,10 @@ class RougeL(Scorer):
     """ROUGE-L F-measure with Porter stemming (rouge-score); with several references, the
     best one (rouge-score's ``score_multi``)."""
 
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        return gold_parse_problem(as_references, gold)
+
     def __init__(self, max_chars: int = MAX_OUTPUT_CHARS) -> None:
         self.max_chars = max_chars
         self._rouge = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_CachedStemTokenizer())
@@ -76,6 +80,10 @@ class _SacreBLEU(Scorer):
     """
 
     bleu_tokenizer = "13a"
+
+    @classmethod
+    def gold_problem(cls, gold: Any, options: Any = None) -> str | None:
+        return gold_parse_problem(as_references, gold)
 
     def __init__(self, max_chars: int = MAX_OUTPUT_CHARS, effective_order: bool = False) -> None:
         self.max_chars = max_chars

@@ -13,6 +13,12 @@ Ctrl-C (SIGINT) is one of the default stop signals: the first one stops after th
 a checkpoint and exit code 130; a second one, while that step is still running, aborts at
 once with ``KeyboardInterrupt`` (no checkpoint: the previous one stays the latest).
 
+The request covers the whole run, not only the training steps: ``experiments.run`` enters it
+before the model loads, and the loop acts on a stop at each phase's end — before training
+(nothing to save), during "eval before" (the evaluation stops between batches; nothing
+trained yet), between steps, and during "eval after" (a checkpoint of the last step is
+written, so ``resume=true`` goes straight to the final evaluation).
+
 Under several processes every rank must stop at the same step (the checkpoint is a
 collective), so :meth:`StopRequest.agreed` gathers the flag: one rank asked, all stop.
 """
@@ -77,6 +83,7 @@ class StopRequest:
         self.stop_file = Path(stop_file) if stop_file is not None else None
         self.signum: int | None = None
         self._previous: dict[int, Any] = {}
+        self.active = False  # between __enter__ and __exit__ (or hand_over)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # Only record: the step in flight finishes, then the loop checkpoints.
@@ -85,7 +92,8 @@ class StopRequest:
             raise KeyboardInterrupt("second Ctrl-C: aborted without a stop checkpoint")
         if self.signum is None:
             log.warning(
-                "caught %s: stopping after this step with a checkpoint",
+                "caught %s: stopping after this step with a checkpoint (in an evaluation: "
+                "after its current batch)",
                 signal.Signals(signum).name,
             )
         self.signum = signum
@@ -97,12 +105,22 @@ class StopRequest:
                 if s == signal.SIGINT and signal.getsignal(s) is signal.SIG_IGN:
                     continue  # a background job (`cmd &`, nohup) keeps ignoring Ctrl-C
                 self._previous[s] = signal.signal(s, self._handle)
+        self.active = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         for s, handler in self._previous.items():
             signal.signal(s, handler)
         self._previous.clear()
+        self.active = False
+
+    def dismiss(self) -> None:
+        """A stop asked for after the run's work was done: the run finishes normally (exit 0)
+        and the stop file goes, so a later resume of this directory does not stop at once."""
+        if self.requested:
+            log.warning("stop requested after the final evaluation: the run is finishing")
+            if self.stop_file is not None:
+                self.stop_file.unlink(missing_ok=True)
 
     @property
     def requested(self) -> bool:

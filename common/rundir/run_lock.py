@@ -29,6 +29,11 @@ class RunDirLockedError(RuntimeError):
     """Another live process holds the run directory; the message names it."""
 
 
+class RunDirLost(RuntimeError):
+    """The run directory was deleted or replaced mid-run, or this run's lock vanished or was
+    replaced; the message names the folder (or lock) and what is lost or kept."""
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -137,3 +142,77 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """``(device, inode)`` of ``path``; None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class RunDirWatch:
+    """Remembers the run directory's device and inode and, when present, its lock file's
+    content (owner pid, host, time); :meth:`problem` says what changed since. An ``os.stat``
+    and a read of a few bytes, cheap enough per step.
+
+    The lock is watched only when this process held it at construction (``experiments.run``
+    on rank 0; a loop built by a test or script has none). A freed inode is often reused at
+    once, so a folder deleted and recreated under the same name may keep its inode: the lock
+    (gone with the old folder) is what tells them apart under ``experiments.run``.
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.lock = self.run_dir / LOCK_FILE
+        self._dir = _identity(self.run_dir)
+        self._lock = self._own_lock_record()
+
+    def _lock_record(self) -> bytes | None:
+        try:
+            return self.lock.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _own_lock_record(self) -> bytes | None:
+        """The lock's bytes when this process holds it (under several processes, rank 0),
+        else None: another rank could read it half-written, another owner is not ours."""
+        record = self._lock_record()
+        try:
+            owner = json.loads(record) if record else None
+        except ValueError:
+            return None
+        return record if isinstance(owner, dict) and owner.get("pid") == os.getpid() else None
+
+    def problem(self) -> str | None:
+        """None while the folder and lock are the ones the run started with, else why not."""
+        if self._dir is not None:
+            now = _identity(self.run_dir)
+            if now != self._dir:
+                how = (
+                    "deleted"
+                    if now is None
+                    else "replaced by another folder (deleted and recreated, or moved)"
+                )
+                return (
+                    f"run directory {self.run_dir} was {how} while the run was writing to it: "
+                    "its metrics.jsonl, run_info.json, .hydra/ config, run.log, checkpoints and "
+                    "plots went with it. Stopped instead of writing on into a deleted folder; "
+                    "start a new run (or put the folder back and resume with resume=true)"
+                )
+        if self._lock is not None and self._lock_record() != self._lock:
+            return (
+                f"the lock {self.lock} of this run was removed or replaced while the run was "
+                f"writing to {self.run_dir}: another run may now write there too. Stopped so the "
+                "two do not interleave; the directory's files are kept. Once no other run uses "
+                "it, continue with resume=true"
+            )
+        return None
+
+    def check(self) -> None:
+        """Raise :class:`RunDirLost` naming the folder or lock when :meth:`problem` finds one."""
+        why = self.problem()
+        if why is not None:
+            raise RunDirLost(why)

@@ -22,8 +22,6 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from common.rundir.tracking import read_metrics
-
 _HYDRA_INTERP = re.compile(r"\$\{hydra:([\w.]+)\}")
 
 
@@ -66,16 +64,51 @@ def select(cfg: DictConfig | None, key: str, default: Any = None) -> Any:
     return OmegaConf.select(cfg, key, default=default, throw_on_resolution_failure=False)
 
 
+class RunFileError(ValueError):
+    """A file of a run directory that is not what the run writes (cut short, not JSON, another
+    schema); the message names the file (and line)."""
+
+
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
-    """``summary.json`` of a run ({} when the run has none: failed or unfinished)."""
+    """``summary.json`` of a run ({} when the run has none: failed or unfinished).
+
+    Raises:
+        RunFileError: the file is not a JSON object (names the file and where it breaks).
+    """
     path = Path(run_dir) / "summary.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunFileError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(summary, dict):
+        raise RunFileError(f"{path}: a JSON object expected, found {type(summary).__name__}")
+    return summary
 
 
 def read_run_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The rows of a run's ``metrics.jsonl`` ([] when the run has none)."""
+    """The rows of a run's ``metrics.jsonl`` ([] when the run has none).
+
+    Raises:
+        RunFileError: a line is not a JSON object (names the file and line).
+    """
     path = Path(run_dir) / "metrics.jsonl"
-    return read_metrics(path) if path.exists() else []
+    if not path.exists():
+        return []
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for i, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise RunFileError(f"{path}:{i}: unparsable metrics row ({err})") from None
+            if not isinstance(row, dict):
+                raise RunFileError(f"{path}:{i}: a JSON object expected")
+            rows.append(row)
+    return rows
 
 
 def read_overrides(run_dir: str | Path) -> dict[str, str]:

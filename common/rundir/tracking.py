@@ -1,11 +1,18 @@
 """Experiment tracking: every figure goes to ``metrics.jsonl`` in the run directory and, unless
 ``logger.backend=none``, to W&B (offline by default: no key, no network, a local run folder
 that ``wandb sync`` can upload later).
+
+``WANDB_MODE`` in the environment wins over ``logger.mode`` (wandb's own ``mode=`` argument
+would otherwise override the variable its docs tell users to set). An online run that W&B
+cannot start — no API key, a rejected key, no network (after W&B's ``init_timeout``) — falls
+back, with a warning saying what to do, to an offline run in the same folder: nothing has been
+logged yet at that point, so nothing is lost and the run is not stopped over its dashboard.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Mapping
@@ -14,7 +21,70 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+log = logging.getLogger(__name__)
+
 WANDB_MODES = ("offline", "online", "disabled")
+WANDB_MODE_ALIASES = {"dryrun": "offline", "run": "online"}  # wandb's older names
+
+
+class WandbStartError(RuntimeError):
+    """W&B could start neither the online run asked for nor the offline fallback; the message
+    says what to set instead."""
+
+
+def wandb_mode(configured: str) -> str:
+    """The W&B mode to use: ``WANDB_MODE`` from the environment when it names one (logged
+    when it differs from ``logger.mode``), else ``configured``."""
+    env = os.environ.get("WANDB_MODE")
+    if not env:
+        return configured
+    mode = WANDB_MODE_ALIASES.get(env, env)
+    if mode not in WANDB_MODES:
+        log.warning(
+            "WANDB_MODE=%s is not one of %s: ignored, logger.mode=%s is used",
+            env,
+            ", ".join(WANDB_MODES),
+            configured,
+        )
+        return configured
+    if mode != configured:
+        log.info("WANDB_MODE=%s overrides logger.mode=%s", env, configured)
+    return mode
+
+
+def start_wandb(mode: str, run_dir: Path, **kwargs: Any):
+    """``wandb.init(mode=mode, dir=run_dir, **kwargs)``; an online start that fails (no key,
+    a rejected key, no network) warns and starts offline instead."""
+    import wandb
+
+    try:
+        return wandb.init(mode=mode, dir=str(run_dir), **kwargs)
+    except (wandb.errors.Error, OSError) as err:  # UsageError, AuthenticationError, CommError
+        if mode != "online":
+            raise WandbStartError(
+                f"logger.mode={mode}: W&B could not start a run in {run_dir} "
+                f"({type(err).__name__}: {err}). logger=none writes metrics.jsonl only."
+            ) from err
+        cause = f"{type(err).__name__}: {err}".strip()
+    log.warning(
+        "logger=wandb: W&B could not start an online run (%s). Logging to an offline W&B run "
+        "in %s/wandb instead (upload it later with `wandb sync %s/wandb/offline-run-*`); "
+        "metrics.jsonl is written as always. To choose this from the start pass "
+        "logger=wandb_offline (or set WANDB_MODE=offline); to log online run `wandb login` or "
+        "set WANDB_API_KEY, with network access (WANDB_INIT_TIMEOUT=<seconds> shortens the "
+        "wait for an unreachable server); logger=none logs to metrics.jsonl only.",
+        cause,
+        run_dir,
+        run_dir,
+    )
+    try:
+        return wandb.init(mode="offline", dir=str(run_dir), **kwargs)
+    except (wandb.errors.Error, OSError) as err:
+        raise WandbStartError(
+            f"logger=wandb: W&B could start neither an online run ({cause}) nor an offline one "
+            f"in {run_dir} ({type(err).__name__}: {err}). Pass logger=none to log to "
+            "metrics.jsonl only."
+        ) from err
 
 
 class MetricsWriteError(OSError):
@@ -78,17 +148,15 @@ class Tracker:
             self._open()
         self._wandb = None
         if backend == "wandb":
-            import wandb
-
             os.environ.setdefault("WANDB_SILENT", "true")
-            self._wandb = wandb.init(
+            self._wandb = start_wandb(
+                wandb_mode(mode),
+                self.run_dir,
                 project=project,
                 group=group,
                 name=name,
                 tags=list(tags or []),
                 config=dict(config or {}),
-                mode=mode,
-                dir=str(self.run_dir),
                 reinit="finish_previous",
             )
 

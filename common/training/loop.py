@@ -26,18 +26,20 @@ from common.data.run_data import (
 from common.data.types import Example
 from common.evaluation.ifeval import official_scores
 from common.evaluation.predictions import generate_predictions
-from common.evaluation.stats import eval_intervals, outputs_from_json, outputs_to_json
+from common.evaluation.stats import eval_intervals
 from common.generation.batch import Rollout
 from common.generation.rollout import generate, generate_sampled_and_greedy
 from common.models.assets import load_causal_lm, write_base_record
 from common.rewards.reward_set import RewardSet
-from common.rundir.checkpoint import CheckpointManager, NoIntactCheckpointError
-from common.rundir.checkpoint_signing import CheckpointUntrusted
+from common.rundir.checkpoint import CheckpointManager
 from common.rundir.distributed import all_gather_object, is_main, rank, world_size
 from common.rundir.plots import plot_run
 from common.rundir.preemption import DEFAULT_SIGNALS, STOP_FILE, StopRequest
-from common.rundir.resume import check_compatible, copy_hydra_files, plan_resume, resolved_config
+from common.rundir.resume import plan_resume
+from common.rundir.run_lock import RunDirWatch
 from common.rundir.tracking import NullTracker, build_tracker, keep_rows_up_to
+from common.training.checkpointing import Checkpointing
+from common.training.stopping import StopPoints
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class TrainingLoop:
+class TrainingLoop(Checkpointing, StopPoints):
     """Shared machinery. Subclasses implement :meth:`train_step`.
 
     Attributes set up here: ``cfg``, ``run_dir``, ``train_examples``, ``eval_examples``,
@@ -112,6 +114,8 @@ class TrainingLoop:
         self.last_eval_rows: dict[str, Any] = {}
         self.eval_before_rows: dict[str, Any] = {}
         self.eval_aggregations: dict[str, str] = {}
+        # experiments.run sets its own (entered before the model loaded); else fit makes one.
+        self.stop_request: StopRequest | None = None
         if self._resume_from is not None and is_main():
             keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
         resumed = self._resume_from is not None
@@ -119,6 +123,9 @@ class TrainingLoop:
         self.tracker = NullTracker()
         if is_main():
             self.tracker = build_tracker(cfg, self.run_dir, resume=resumed, method=self.method)
+        # The folder (made by the tracker at the latest) and lock as they are now: a run
+        # directory deleted or replaced mid-run stops the run (check_run_dir).
+        self.run_dir_watch = RunDirWatch(self.run_dir)
 
     # ---- data -------------------------------------------------------------------------
     def batch_for(self, step: int, pool: list[Example] | None = None) -> list[Example]:
@@ -199,8 +206,12 @@ class TrainingLoop:
             max_prompt_tokens=self.max_prompt_tokens,
             desc=desc,
             progress=is_main(),
+            should_stop=self._stop_requested_here,
         )
         gathered = all_gather_object(texts)
+        if self._stop_agreed():  # cut short: its partial texts are not scored
+            self._eval_cut = True
+            return {}
         ordered = [""] * len(self.eval_examples)
         for r, part in enumerate(gathered):
             ordered[r :: len(gathered)] = part
@@ -241,118 +252,51 @@ class TrainingLoop:
     def prepare(self) -> None:
         """Hook before the first step (after any resume): e.g. fit reward statistics."""
 
-    # ---- checkpoints (methods with state override the three hooks) ---------------------
-    @property
-    def checkpointable(self) -> bool:
-        """Whether this loop overrides :meth:`write_model_state`."""
-        return type(self).write_model_state is not TrainingLoop.write_model_state
-
-    def write_model_state(self, folder: Path) -> None:
-        """Store model/optimizer/scheduler files in ``folder``."""
-        raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
-
-    def load_model_state(self, folder: Path) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not checkpoint")
-
-    def extra_state(self) -> dict[str, Any]:
-        """JSON-serializable method state (mixer, standardizer, RNG)."""
-        return {}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`extra_state` returned."""
-
-    def save_checkpoint(self, step: int) -> Path:
-        state = {
-            "eval_before": self.eval_before,
-            "eval_before_rows": outputs_to_json(self.eval_before_rows),
-            "config": resolved_config(self.cfg),  # a resume with another config is refused
-            **self.extra_state(),
-        }
-
-        def write(folder: Path) -> None:
-            self.write_model_state(folder)
-            if is_main():
-                copy_hydra_files(self.run_dir, folder)
-
-        return self.checkpoints.save(step, write, state)
-
-    def _resume_step(self) -> int:
-        return int(self.checkpoints.read_state(self._resume_from)["step"])
-
-    def resume(self) -> None:
-        """Restore the newest intact checkpoint that ``plan_resume`` chose. One that fails to
-        load (an unpicklable file that still matched its digest, e.g. written by a bad disk
-        before the digest) is named and the next older intact one is tried. One not signed with
-        this user's key, or holding pickles of an older version, raises ``CheckpointUntrusted``
-        before anything in it loads."""
-        while self._resume_from is not None:
-            folder = self._resume_from
-            # Here, right before the load, whatever chose the folder: its shards unpickle.
-            self.checkpoints.check_trusted(folder)
-            state = self.checkpoints.read_state(folder)
-            try:
-                self.load_model_state(folder)
-                break
-            except CheckpointUntrusted:
-                raise  # a refusal, not a damaged file: an older checkpoint is no answer
-            except Exception as err:  # UnpicklingError, EOFError, RuntimeError from torch.load
-                log.error(
-                    "checkpoint %s cannot be loaded (%s: %s)", folder, type(err).__name__, err
-                )
-                self._resume_from = self._older_intact(folder, err)
-                if is_main():
-                    keep_rows_up_to(self.run_dir / "metrics.jsonl", self._resume_step())
-        else:
-            return
-        self.load_extra_state(state)
-        self.eval_before = state.get("eval_before")
-        self.eval_before_rows = outputs_from_json(state.get("eval_before_rows"))
-        self.start_step = int(state["step"]) + 1
-        log.info("resumed from %s (step %d)", folder, state["step"])
-
-    def _older_intact(self, failed: Path, err: Exception) -> Path:
-        """The newest intact checkpoint older than ``failed`` that this run may resume from."""
-        for d in self.checkpoints.candidates():
-            if d.name < failed.name and self.checkpoints.verify(d) is None:
-                self.checkpoints.check_trusted(d)
-                check_compatible(self.cfg, d, self.checkpoints.read_state(d))
-                log.warning("falling back to checkpoint %s", d)
-                return d
-        raise NoIntactCheckpointError(
-            f"checkpoint {failed} cannot be loaded ({type(err).__name__}: {err}) and no older "
-            f"intact checkpoint is left in {self.checkpoints.root}; the run directory is left "
-            "as it is"
-        ) from err
-
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
-        """Evaluate, train ``trainer.steps`` steps, evaluate; returns summary fields."""
+        """Evaluate, train ``trainer.steps`` steps, evaluate; returns summary fields.
+
+        Stop signals are caught for the whole call (from ``experiments.run``: from before the
+        model loaded); see :mod:`common.rundir.preemption` for what a stop does in each phase."""
+        if self.stop_request is not None and self.stop_request.active:
+            return self._fit()
+        self.stop_request = StopRequest(
+            self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
+        )
+        with self.stop_request:
+            return self._fit()
+
+    def _fit(self) -> dict[str, Any]:
         tr = self.cfg.trainer
         start = time.perf_counter()
         self.resume()
+        if self._stop_agreed():  # asked while the model (or the checkpoint) loaded
+            self._stop_now("start-up")
+        self.check_run_dir("before the evaluation before training")
         if self.eval_before is None:
             self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
+            if self._stop_agreed():
+                self._stop_now("eval before")
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
             self.eval_before_official = self.last_eval_official if self.eval_before else {}
         before = self.eval_before
         self.prepare()
+        if self._stop_agreed():
+            self._stop_now("preparation")
         self.prompts_truncated = 0  # counted per training step from here on
         save_every = int(tr.get("save_every", 0) or 0)
-        stop_request = StopRequest(
-            self.cfg.get("stop_signals") or DEFAULT_SIGNALS, self.run_dir / STOP_FILE
-        )
-        with (
-            stop_request,
-            tqdm(
-                range(self.start_step, tr.steps + 1),
-                desc=self.method,
-                initial=self.start_step - 1,
-                total=tr.steps,
-                disable=not is_main(),
-            ) as bar,
-        ):
+        stop_request = self.stop_request
+        with tqdm(
+            range(self.start_step, tr.steps + 1),
+            desc=self.method,
+            initial=self.start_step - 1,
+            total=tr.steps,
+            disable=not is_main(),
+        ) as bar:
             for step in bar:
                 metrics = self.train_step(step, self.next_batch(step))
+                # Before anything is written: a deleted folder must not be half recreated.
+                self.check_run_dir(f"after step {step}")
                 metrics = {**metrics, "prompt_truncated": self.prompts_truncated}
                 self.prompts_truncated = 0
                 self.last_step = step
@@ -371,6 +315,7 @@ class TrainingLoop:
                 if stop:
                     log.info("stopping early after step %d", step)
                     break
+        self.check_run_dir("after training")
         if tr.get("export_final", True):
             final = self.run_dir / "final_model"
             try:
@@ -382,6 +327,11 @@ class TrainingLoop:
                     f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
                 ) from err
         after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        # A stop that cut the final evaluation short exits; one that came after the work
+        # (or during an evaluation that does not stop early) lets the run finish.
+        if self._stop_agreed() and self._eval_cut:
+            self._stop_now("eval after")
+        self.check_run_dir("after the evaluation after training")
         after_rows = self.last_eval_rows if after else {}
         if self.eval_before_rows and not self.eval_aggregations:  # resumed, no eval since
             self.eval_aggregations = {n: self.reward_set.scorer(n).aggregation for n in before}
@@ -403,4 +353,5 @@ class TrainingLoop:
         self.tracker.finish()
         if is_main():
             plot_run(self.run_dir)
+        stop_request.dismiss()  # a stop asked for now: the run is done, it finishes
         return result

@@ -8,7 +8,10 @@ Inputs: any mix of run directories (a folder with ``summary.json``) and sweep di
 (folders whose subfolders, down to 4 levels, are run directories, e.g. a Hydra multirun
 ``multirun/EXP/DATE/0_balancer=average,seed=0/``). A run folder without ``summary.json``
 (it has ``.hydra/`` or ``metrics.jsonl``: a failed or unfinished run) is skipped with a
-warning naming it; no run at all is an error (exit status 1).
+warning naming it, and so is a damaged one (a cut-short ``metrics.jsonl`` or
+``summary.json``, a summary of another schema) with the file and the fault; no run at all is
+an error (exit status 1). Folders count once by their resolved path (a symlink to a folder
+already searched, or a loop back to an ancestor, is not followed again).
 
 Rows: runs grouped by the values of the ``--group-by`` keys, joined by ``/``. A key is read
 from the run's ``.hydra/config.yaml`` (a config group such as ``balancer`` reads its
@@ -20,9 +23,12 @@ of ``model.name_or_path``) and ``exp_name`` appended only when the runs span sev
 over all runs of the same model and exp (``zero-shot/<model>/<exp>`` when there are
 several). Rows are listed zero-shot first, then by label.
 
-Cells: a row's value is computed per seed (the mean of its runs with that seed, normally
-one), then mean ± std over seeds (sample std, ddof=1; just the mean with one seed), x100
-with 2 decimals. ``n`` = seeds of the row. ``avg`` = per seed, the mean over the table's
+Cells: a row's value is computed per seed, then mean ± std over seeds (sample std, ddof=1; just the mean with one seed), x100
+with 2 decimals. ``n`` = seeds of the row. Two runs of one row with the same seed (the
+same method trained for 4 and for 8 steps) are refused with the default grouping, naming
+both folders and the overrides that differ (``--group-by ...,KEY`` splits them); an explicit
+``--group-by`` that pools them (``--group-by seed``) averages them into one seed with a
+warning, listed under ``pooled`` in results.json. ``avg`` = per seed, the mean over the table's
 metrics; then mean ± std over seeds. Columns: the union of ``eval[phase]`` metric names,
 sorted, or ``--metrics`` (restricts and orders). Higher is better: the highest mean of each
 column (ties at 2 decimals included; only when >= 2 rows have a value) is the best cell,
@@ -45,8 +51,9 @@ Outputs in ``--out`` (default: ``<common parent of the inputs>/compare``):
                             contains 0 (from ``summary.json``'s ``eval_ci``; written when a
                             run has one)
     results.json            every number, in [0, 1] units (the tables print x100): per-run
-                            scores, per-seed and mean/std per row, the t-tests, the runs used
-                            and the folders skipped
+                            scores, per-seed and mean/std per row, the t-tests, the runs used,
+                            the folders skipped, the damaged ones (with why) and the pooled
+                            seeds
     weights.png             mixing weight per step, one subplot per reward source, one line per
                             method (mean over its seeds)
     rewards.png             raw reward per step (each run's running mean, then the mean over

@@ -6,10 +6,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import yaml
 from omegaconf import DictConfig, ListConfig
+from omegaconf.errors import OmegaConfBaseException
 
-from common.rundir.runs import RunDir, select
+from common.rundir.runs import RunDir, RunFileError, select
 
 log = logging.getLogger("experiments.compare")
 
@@ -30,20 +33,28 @@ def find_run_dirs(inputs: Sequence[str | Path]) -> tuple[list[Path], list[Path]]
 
     Returns:
         (runs, failed): folders with ``summary.json``, and run-looking folders (``.hydra/`` or
-        ``metrics.jsonl``) without one; both sorted, without duplicates. A run directory's own
-        subfolders are not searched.
+        ``metrics.jsonl``) without one; both sorted, as resolved paths, each folder once
+        (a symlink to a folder already found, or a loop back to an ancestor, is not followed
+        again). A run directory's own subfolders are not searched.
 
     Raises:
         CompareError: an input does not exist.
     """
     runs: set[Path] = set()
     failed: set[Path] = set()
+    seen: set[Path] = set()  # resolved folders searched so far
 
     def walk(folder: Path, depth: int) -> None:
-        if (folder / "summary.json").exists():
-            runs.add(folder)
-        elif _looks_like_run(folder):
-            failed.add(folder)
+        real = folder.resolve()
+        if real in seen:
+            if folder.is_symlink():
+                log.info("not following %s: it leads to %s, searched already", folder, real)
+            return
+        seen.add(real)
+        if (real / "summary.json").exists():
+            runs.add(real)
+        elif _looks_like_run(real):
+            failed.add(real)
         elif depth < MAX_DEPTH:
             for child in sorted(folder.iterdir()):
                 if child.is_dir() and not child.name.startswith("."):
@@ -53,21 +64,68 @@ def find_run_dirs(inputs: Sequence[str | Path]) -> tuple[list[Path], list[Path]]
         path = Path(item)
         if not path.is_dir():
             raise CompareError(f"{path} is not a directory")
-        walk(path.resolve(), 0)
+        walk(path, 0)
     return sorted(runs), sorted(failed)
 
 
+class DamagedRunError(CompareError):
+    """A run folder whose files cannot be read as a run writes them (cut short, not JSON,
+    another schema): the comparison skips it with a warning naming the file."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_summary(path: Path, summary: dict[str, Any]) -> None:
+    """The parts of ``summary.json`` the comparison reads have the shape a run writes:
+    ``eval.{before,after}`` maps of metric -> number (or null), an integer ``seed``.
+
+    Raises:
+        DamagedRunError: naming the file and the key.
+    """
+    where = path / "summary.json"
+    evals = summary.get("eval")
+    if not isinstance(evals, dict):
+        raise DamagedRunError(f"{where}: no 'eval' object (not a summary of a finished run)")
+    for phase in ("before", "after"):
+        scores = evals.get(phase) or {}
+        if not isinstance(scores, dict):
+            raise DamagedRunError(f"{where}: eval.{phase} is {scores!r}, an object expected")
+        for metric, value in scores.items():
+            if value is not None and not _is_number(value):
+                raise DamagedRunError(
+                    f"{where}: eval.{phase}.{metric} is {value!r}, a number expected"
+                )
+    seed = summary.get("seed", 0)
+    if not (isinstance(seed, int) or (isinstance(seed, str) and seed.lstrip("-").isdigit())):
+        raise DamagedRunError(f"{where}: seed is {seed!r}, an integer expected")
+    for key in ("eval_ci",):
+        if summary.get(key) is not None and not isinstance(summary[key], dict):
+            raise DamagedRunError(f"{where}: {key} is {summary[key]!r}, an object expected")
+
+
 def load_run(run_dir: str | Path) -> RunDir:
-    """The finished run in ``run_dir``, its ``summary.json`` read now (the other files on
-    first use).
+    """The finished run in ``run_dir``, every file it reads checked now (so a damaged run is
+    skipped before the table, not a traceback mid-table).
 
     Raises:
         FileNotFoundError: ``run_dir`` has no ``summary.json``.
+        DamagedRunError: a file is unreadable, cut short or of another schema (names it).
     """
     run = RunDir(Path(run_dir))
     if not (run.path / "summary.json").exists():
         raise FileNotFoundError(f"{run.path / 'summary.json'} not found: not a finished run")
-    run.summary  # noqa: B018 - read now, so a broken file fails here, not mid-table
+    try:
+        _check_summary(run.path, run.summary)
+        for i, row in enumerate(run.metrics, start=1):
+            if not _is_number(row.get("step")):
+                raise DamagedRunError(f"{run.path / 'metrics.jsonl'}: row {i} has no number 'step'")
+        run.cfg, run.overrides, run.choices  # noqa: B018 - parse the .hydra files now
+    except RunFileError as err:  # names the file (and line) already
+        raise DamagedRunError(str(err)) from None
+    except (ValueError, OSError, yaml.YAMLError, OmegaConfBaseException) as err:
+        raise DamagedRunError(f"{run.path / '.hydra'}: unreadable ({err})") from None
     return run
 
 

@@ -11,9 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from common.rundir.runs import RunDir
-from experiments.compare.discovery import ZERO_SHOT, CompareError, find_run_dirs, load_run
+from experiments.compare.discovery import (
+    ZERO_SHOT,
+    CompareError,
+    DamagedRunError,
+    find_run_dirs,
+    load_run,
+)
 from experiments.compare.plots import write_plots
-from experiments.compare.stats import AVG, Row, best_labels, build_rows, ttests
+from experiments.compare.stats import (
+    AVG,
+    Row,
+    best_labels,
+    build_rows,
+    keys_that_differ,
+    runs_sharing_a_seed,
+    ttests,
+)
 from experiments.compare.tables import (
     interval_cells,
     markdown,
@@ -71,6 +85,50 @@ def _pick_baseline(rows: Sequence[Row], name: str | None) -> Row:
     )
 
 
+def _one_run_per_seed(rows: Sequence[Row], group_by: Sequence[str] | None) -> list[dict]:
+    """Rows where one seed has several runs (e.g. the same method and seed trained for 4 and
+    for 8 steps): their mean would count as one seed. With the default grouping that is
+    refused; an explicit ``--group-by`` asked for such pools, so each is kept and logged.
+    Zero-shot rows pool by design (one untrained policy per model and exp).
+
+    Returns:
+        [{"row", "seed", "runs"}] for every pooled seed (results.json's ``pooled``).
+
+    Raises:
+        CompareError: with the default grouping, naming the runs and the keys that differ.
+    """
+    pooled, problems, differing = [], [], set()
+    for row in rows:
+        if row.zero_shot:
+            continue
+        for seed, runs in runs_sharing_a_seed(row).items():
+            paths = [str(r.path) for r in runs]
+            pooled.append({"row": row.label, "seed": seed, "runs": paths})
+            differ = keys_that_differ(runs)
+            differing.update(differ)
+            steps = sorted({str(r.summary.get("steps")) for r in runs})
+            if differ:
+                detail = f"overrides that differ: {', '.join(differ)}"
+            else:
+                detail = f"steps {' vs '.join(steps)}" if len(steps) > 1 else "same overrides"
+            problems.append(f"row {row.label!r}, seed {seed}, {detail}: {', '.join(paths)}")
+    if problems and not group_by:
+        hint = (
+            f"--group-by trainer.method,balancer.name,{','.join(sorted(differing))} "
+            "to give them rows of their own"
+            if differing
+            else "compare them separately, or move the duplicate folder away"
+        )
+        raise CompareError(
+            "several runs share a row and a seed (their mean would count as one seed):\n  "
+            + "\n  ".join(problems)
+            + f"\n{hint}"
+        )
+    for problem in problems:
+        log.warning("--group-by pools several runs into one seed: %s", problem)
+    return pooled
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -103,14 +161,22 @@ def compare(
     run_dirs, failed = find_run_dirs(inputs)
     for folder in failed:
         log.warning("skipping %s: no summary.json (failed or unfinished run)", folder)
-    if not run_dirs:
+    runs, damaged = [], {}
+    for folder in run_dirs:
+        try:
+            runs.append(load_run(folder))
+        except DamagedRunError as err:
+            log.warning("skipping %s: %s", folder, err)
+            damaged[str(folder)] = str(err)
+    if not runs:
         raise CompareError(
             f"no run directory (a folder with summary.json) under {', '.join(map(str, inputs))}"
+            + "".join(f"\n  damaged: {d}" for d in damaged.values())
         )
-    runs = [load_run(d) for d in run_dirs]
-    log.info("%d runs, %d skipped", len(runs), len(failed))
+    log.info("%d runs, %d skipped", len(runs), len(failed) + len(damaged))
     columns = [*_metric_columns(runs, phase, metrics), AVG]
     rows = build_rows(runs, columns[:-1], phase, group_by)
+    pooled = _one_run_per_seed(rows, group_by)
     base = _pick_baseline(rows, baseline)
     out = Path(out) if out is not None else default_out(inputs)
     out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +232,8 @@ def compare(
             for r in runs
         ],
         "skipped": [str(f) for f in failed],
+        "damaged": damaged,
+        "pooled": pooled,
         "rows": [_row_json(row, columns, best_labels(rows, columns)) for row in rows],
         "ttest": tests,
     }

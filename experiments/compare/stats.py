@@ -89,6 +89,28 @@ def build_rows(
     return rows
 
 
+def runs_sharing_a_seed(row: Row) -> dict[int, list[RunDir]]:
+    """{seed: runs} for the seeds of ``row`` that more than one run scores (the per-seed
+    value would be their mean, counted as one seed)."""
+    by_seed: dict[int, list[RunDir]] = defaultdict(list)
+    for run in row.runs:
+        by_seed[run.seed].append(run)
+    return {s: runs for s, runs in sorted(by_seed.items()) if len(runs) > 1}
+
+
+def keys_that_differ(runs: Sequence[RunDir]) -> list[str]:
+    """The Hydra overrides (``.hydra/overrides.yaml``) whose values differ between ``runs``
+    (``hydra.*`` and ``seed`` left out), sorted: the ``--group-by`` keys that tell them apart."""
+    keys = sorted({k for r in runs for k in r.overrides})
+    return [
+        k
+        for k in keys
+        if not k.startswith("hydra.")
+        and k != "seed"
+        and len({r.overrides.get(k) for r in runs}) > 1
+    ]
+
+
 def best_labels(rows: Sequence[Row], columns: Sequence[str]) -> dict[str, set[str]]:
     """Per column, the labels of the rows with the highest mean at the printed precision
     (x100, 2 decimals); empty when fewer than 2 rows have a value."""

@@ -6,7 +6,11 @@
     python -m experiments.studies ifeval_balancers --report-only  # finished runs only
 
 Runs go to ``--root`` (default ``outputs/studies/<name>``), the report to ``--out`` (default
-``results/<name>``). Each ``make reproduce-<name>`` target calls this.
+``results/<name>``). Each ``make reproduce-<name>`` target calls this. A planned run that is
+not finished (not started, or stopped without ``summary.json``/``final_model/``) is named on
+stderr and listed as missing in table.md (``k of S`` seeds per row, an empty row when none),
+differences.md (each requested difference it leaves uncomputed) and results.json
+(``missing``, ``rows_missing``, ``differences_missing``; ``seeds``: the seeds each row holds).
 """
 
 from __future__ import annotations
@@ -68,9 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if spec.zero_shot:
         preds = predictions_for(cfg.model.name_or_path, root / ZERO_SHOT, cfg, examples, spec.eval)
         per_row[ZERO_SHOT] = [score_rows(spec, cfg, examples, preds, args.resamples)]
+    missing: list[dict] = []  # planned runs without results: listed, never dropped silently
+    seeds_by_row: dict[str, list[int]] = {}
     for run in plan_runs(spec, root):  # every finished run, whatever this call trained
         if not run.finished:
+            missing.append(run.missing())
             continue
+        seeds_by_row.setdefault(run.condition, []).append(run.seed)
         preds = predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
         scored = score_rows(spec, cfg, examples, preds, args.resamples)
         per_row.setdefault(run.condition, []).append(scored)
@@ -82,8 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if info.is_file():
             git = json.loads(info.read_text()).get("git") or {}
             commits.setdefault(str(git.get("commit")), []).append(f"{run.condition}/seed{run.seed}")
+    for m in missing:
+        print(
+            f"warning: {m['condition']} seed {m['seed']}: {m['state']}: {m['folder']} "
+            "(reported as missing)",
+            file=sys.stderr,
+        )
     if len(per_row) <= int(spec.zero_shot):
-        print(f"error: no finished runs under {root}", file=sys.stderr)
+        print(f"error: no finished runs under {root} ({len(missing)} missing)", file=sys.stderr)
         return 1
     provenance = {
         "command": "python -m experiments.studies "
@@ -96,7 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report_wall_s": round(time.perf_counter() - start, 1),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    write_report(out, spec, per_row, runs_by_row, provenance, resamples=args.resamples)
+    write_report(
+        out,
+        spec,
+        per_row,
+        runs_by_row,
+        provenance,
+        resamples=args.resamples,
+        missing=missing,
+        seeds_by_row=seeds_by_row,
+    )
     print((out / "table.md").read_text())
     print((out / "differences.md").read_text())
     print(f"wrote {out}")

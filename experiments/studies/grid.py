@@ -34,6 +34,23 @@ class Run:
     def finished(self) -> bool:
         return (self.folder / "summary.json").is_file() and (self.folder / "final_model").is_dir()
 
+    def missing(self) -> dict[str, object] | None:
+        """None for a finished run, else what a report says of it: ``{"condition", "seed",
+        "folder", "state"}``, state ``not started`` (no folder) or ``unfinished (...)``
+        naming what is absent and the log to read."""
+        if self.finished:
+            return None
+        if not self.folder.exists():
+            state = "not started"
+        else:
+            absent = [n for n in ("summary.json", "final_model/") if not (self.folder / n).exists()]
+            log = self.folder / "train.log"
+            state = f"unfinished (no {' or '.join(absent)}" + (
+                f"; see {log})" if log.is_file() else ")"
+            )
+        return {"condition": self.condition, "seed": self.seed, "folder": str(self.folder),
+                "state": state}  # fmt: skip
+
     def command(self, spec: StudySpec) -> list[str]:
         return [
             sys.executable,

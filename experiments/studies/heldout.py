@@ -66,11 +66,11 @@ def predictions_for(model_spec: str, folder: Path, cfg, examples, eval_opts: dic
             return rows
     from common.data.run_data import max_new_tokens_for, prompt_token_limit
     from common.evaluation.predictions import generate_predictions
-    from common.models.assets import load_trained_policy
     from common.models.precision import dtype_name
+    from common.training.checkpoint_policy import load_policy
 
     dtype = dtype_name("auto") if cfg.model.get("precision", "auto") == "auto" else "float32"
-    model, tok = load_trained_policy(model_spec, dtype=dtype)
+    model, tok = load_policy(model_spec, dtype=dtype)
     budget = eval_opts.get("max_new_tokens")
     texts = generate_predictions(
         model,

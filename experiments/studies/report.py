@@ -88,7 +88,35 @@ def differences(cells, pairs, reference, resamples: int, seed: int) -> dict[str,
     return out
 
 
-def table_md(ivs: dict, metrics: list[str], seeds: dict[str, int]) -> str:
+def missing_differences(spec, cells) -> dict[str, str]:
+    """The differences the spec asks for (its pairs, and every row against the reference)
+    that cannot be computed: ``"a - b"`` -> why (the rows with no finished run)."""
+    wanted = [tuple(p) for p in spec.differences]
+    if spec.reference is not None:
+        wanted += [(row, spec.reference) for row in spec.rows() if row != spec.reference]
+    out = {}
+    for a, b in dict.fromkeys(wanted):
+        absent = [r for r in (a, b) if r not in cells]
+        if absent:
+            out[f"{a} - {b}"] = f"not computed: no finished run of {' and '.join(absent)}"
+    return out
+
+
+def missing_md(missing, rows_missing: list[str], diffs_missing: dict[str, str]) -> str:
+    """The section that lists what a partial study lacks ('' when nothing is missing)."""
+    if not (missing or rows_missing or diffs_missing):
+        return ""
+    lines = [f"\n**Incomplete study: {len(missing)} planned run(s) have no results.**\n"]
+    lines += [
+        f"- {m['condition']} seed {m['seed']}: {m['state']}: `{m['folder']}`" for m in missing
+    ]
+    if rows_missing:
+        lines.append(f"- rows without any finished run: {', '.join(rows_missing)}")
+    lines += [f"- `{name}`: {why}" for name, why in diffs_missing.items()]
+    return "\n".join(lines) + "\n"
+
+
+def table_md(ivs: dict, metrics: list[str], seeds: dict[str, int | str]) -> str:
     lines = [
         "| row | seeds | " + " | ".join(metrics) + " |",
         "|---|---|" + "---|" * len(metrics),
@@ -254,17 +282,44 @@ def plot_arms(traces: dict, path: Path) -> Path | None:
     return path
 
 
-def write_report(out: Path, spec, per_row, runs_by_row, provenance: dict, resamples=1000, seed=0):
-    """Write the report files into ``out``; returns results.json's content."""
+def write_report(
+    out: Path,
+    spec,
+    per_row,
+    runs_by_row,
+    provenance: dict,
+    resamples=1000,
+    seed=0,
+    missing=(),
+    seeds_by_row: dict[str, list[int]] | None = None,
+):
+    """Write the report files into ``out``; returns results.json's content.
+
+    ``missing``: the planned runs without results (``Run.missing()``); they, the rows left
+    without any run and the requested differences that cannot be computed are listed in
+    table.md, differences.md and results.json, never dropped silently. ``seeds_by_row``:
+    the seeds behind each condition's row.
+    """
     out.mkdir(parents=True, exist_ok=True)
     cells = build_cells(per_row)
     metrics = metric_order(cells)
     ivs = intervals(cells, resamples, seed)
     diffs = differences(cells, spec.differences, spec.reference, resamples, seed)
     traces = training_traces(runs_by_row)
-    seeds = {row: len(v) for row, v in per_row.items()}
-    (out / "table.md").write_text(table_md(ivs, metrics, seeds), encoding="utf-8")
-    (out / "differences.md").write_text(differences_md(diffs, metrics), encoding="utf-8")
+    planned = len(spec.seeds)
+    seeds = {row: len(v) if row not in spec.conditions else f"{len(v)} of {planned}"
+             for row, v in per_row.items()}  # fmt: skip
+    rows_missing = [r for r in spec.rows() if r not in per_row]
+    diffs_missing = missing_differences(spec, cells)
+    gaps = missing_md(list(missing), rows_missing, diffs_missing)
+    table = table_md(ivs, metrics, seeds)
+    table += "".join(f"| {row} | 0 of {planned} |" + " |" * len(metrics) + "\n"
+                     for row in rows_missing)  # fmt: skip
+    (out / "table.md").write_text(table + gaps, encoding="utf-8")
+    diff_text = differences_md(diffs, metrics)
+    if diffs_missing:
+        diff_text += "".join(f"\n- `{name}`: {why}" for name, why in diffs_missing.items()) + "\n"
+    (out / "differences.md").write_text(diff_text, encoding="utf-8")
     weights = weights_md(traces)
     if weights is not None:
         (out / "weights.md").write_text(weights, encoding="utf-8")
@@ -273,7 +328,12 @@ def write_report(out: Path, spec, per_row, runs_by_row, provenance: dict, resamp
     result = {
         "study": spec.name,
         "exp": spec.exp,
-        "seeds": list(spec.seeds),
+        "seeds_planned": list(spec.seeds),
+        # the seeds each condition's row holds (a partial study has fewer than planned)
+        "seeds": seeds_by_row if seeds_by_row is not None else {},
+        "missing": list(missing),
+        "rows_missing": rows_missing,
+        "differences_missing": diffs_missing,
         "conditions": {c: list(o) for c, o in spec.conditions.items()},
         "overrides": list(spec.overrides),
         "intervals": method_record(resamples, seed=seed)

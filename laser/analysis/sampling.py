@@ -29,7 +29,7 @@ def sample_pair_scores(run_dir: str | Path, n_prompts: int) -> tuple[list[str], 
     from common.data.formatting import format_prompt
     from common.data.run_data import load_run_data, max_new_tokens_for
     from common.generation.rollout import generate
-    from common.models.assets import load_trained_policy
+    from common.training.checkpoint_policy import load_policy
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
@@ -45,7 +45,7 @@ def sample_pair_scores(run_dir: str | Path, n_prompts: int) -> tuple[list[str], 
     if len(evals) < n_prompts:
         log.warning("%s: %d eval prompts, fewer than --pairs %d", run_dir, len(evals), n_prompts)
     examples = evals[:n_prompts]
-    model, tok = load_trained_policy(str(run_dir))
+    model, tok = load_policy(str(run_dir))
     if torch.cuda.is_available():
         model = model.cuda()
     torch.manual_seed(int(cfg.get("seed", 0)))

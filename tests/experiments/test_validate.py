@@ -138,3 +138,76 @@ def test_batch_size_larger_than_the_training_rows_fails_before_the_model_loads(
     msg = str(err.value)
     assert msg.startswith("trainer.batch_size=500 is larger than the ")
     assert "training rows of dataset bundled shopbench sample" in msg
+
+
+# ---- issue 29: a reward that cannot read the data's gold, for every trainer ----------------
+@pytest.mark.parametrize(
+    "trainer", ["laser_dpo", "best_of_n", "rollout_eval", "grpo", "rloo", "remax"]
+)
+def test_a_reward_that_cannot_score_the_data_is_refused_for_every_trainer(trainer):
+    # mc_accuracy reads an option index; GSM8K's gold is a number string ('72'): under
+    # routing=all every row would score 0, a dead arm reported as a measured 0.0
+    msg = _refused(
+        f"trainer={trainer}", "rewards.names=[fmt,short,long,mc_accuracy]", exp="+exp=laser_debug"
+    )
+    assert msg.startswith("rewards.names: mc_accuracy cannot score ")
+    assert "rows of dataset bundled gsm8k sample routed to it (rewards.routing=all)" in msg
+    assert "train.jsonl.gz:1), metric math_exact: expected an int choice index >= 0, got " in msg
+
+
+def test_an_alias_that_cannot_score_the_data_names_its_scorer():
+    msg = _refused(
+        "rewards.names=[fmt,short,long,em]",
+        "+rewards.options.em={scorer: alce_em_recall}",
+        exp="+exp=laser_debug",
+    )
+    assert msg.startswith("rewards.names: em (scorer alce_em_recall) cannot score ")
+    assert "gold must be a dict with a non-empty 'qa_pairs' list" in msg
+
+
+# ---- issue 29: sampling and trainer numbers refused before the model loads -----------------
+@pytest.mark.parametrize(
+    "exp, override, words",
+    [
+        ("+exp=debug", "trainer.top_p=1.5", "trainer.top_p=1.5 must be in (0, 1]"),
+        ("+exp=debug", "trainer.top_p=0", "trainer.top_p=0 must be in (0, 1]"),
+        ("+exp=laser_debug", "trainer.top_p=-0.1", "trainer.top_p=-0.1 must be in (0, 1]"),
+        ("+exp=debug", "trainer.gamma=1.5", "trainer.gamma=1.5 must be in [0, 1]"),
+        ("+exp=debug", "trainer.betas=[0.9,1.0]", "trainer.betas=[0.9, 1.0] must be two numbers"),
+        ("+exp=debug", "trainer.weight_decay=-1", "trainer.weight_decay=-1 must be >= 0"),
+        ("+exp=debug", "trainer.adv_clip=0", "trainer.adv_clip=0 must be > 0"),
+        ("+exp=laser_debug", "trainer.beta=0", "trainer.beta=0 must be > 0"),
+        ("+exp=laser_debug", "trainer.loss=dpoo", "trainer.loss='dpoo'; allowed values: dpo_nll"),
+        ("+exp=laser_debug", "trainer.pair_strategy=best", "trainer.pair_strategy='best'; allowed"),
+        ("+exp=laser_debug", "trainer.context=mean", "trainer.context='mean'; allowed values: "),
+        ("+exp=laser_debug", "trainer.pairs_per_prompt=0", "trainer.pairs_per_prompt=0 must be"),
+        ("+exp=laser_debug", "model.lora.r=0", "model.lora.r=0 must be an integer > 0"),
+        ("+exp=laser_debug", "model.lora.dropout=1", "model.lora.dropout=1 must be in [0, 1)"),
+        ("+exp=debug", "engine.grad_accum=0", "engine.grad_accum=0 must be an integer > 0"),
+        ("+exp=debug", "dataset.split_seed=-1", "dataset.split_seed=-1 must be an integer >= 0"),
+    ],
+)
+def test_out_of_range_sampling_and_trainer_numbers_name_the_key(exp, override, words):
+    assert _refused(override, exp=exp).startswith(words)
+
+
+def test_in_range_edges_are_accepted():
+    validate_config(compose_config("+exp=debug", "trainer.top_p=1.0", "engine.grad_clip=0"))
+
+
+# ---- issue 29: forced bf16 on a CPU that only emulates it ----------------------------------
+@pytest.mark.parametrize("fast", [False, True])
+def test_forced_bf16_on_a_cpu_without_native_bf16_warns_naming_the_key(fast, monkeypatch, caplog):
+    import torch
+
+    import common.models.precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(common.models.precision, "cpu_has_fast_bf16", lambda: fast)
+    with caplog.at_level(logging.WARNING):
+        validate_config(compose_config("+exp=debug", "model.precision=bf16"))
+    warned = "model.precision=bf16 on a CPU without native bf16" in caplog.text
+    assert warned is not fast
+    if warned:
+        assert "bf16 is emulated and runs slower than fp32" in caplog.text
+        assert "model.precision=auto picks fp32 here" in caplog.text

@@ -117,7 +117,55 @@ def test_multi_node_dry_run_with_the_deepspeed_launcher():
         MASTER_ADDR="node-a",
     )
     assert "deepspeed.launcher.runner" in out and "--no_ssh" in out
-    assert "--num_nodes=2" in out and "--module\\ experiments.run" in out
+    assert "--num_nodes=2" in out and "--module experiments.run +exp=debug" in out
+
+
+def test_deepspeed_launch_passes_a_hostile_run_dir_as_one_argument(tmp_path):
+    """LAUNCHER=deepspeed once pasted the hostfile path and PY into a `bash -c` string: a run
+    directory named `q$(touch marker)` ran `touch`, and a space split --hostfile in two. A
+    stub srun (runs its command, as SLURM would on each node) and a stub interpreter (records
+    its argv) show each path arriving as one argument and nothing executed."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    run_dir = tmp_path / "q$(touch marker) two words"
+    argv_log = tmp_path / "argv.txt"
+    srun = bin_dir / "srun"
+    # drop srun's own options, then run the command with SLURM_NODEID set, as on node 0
+    # (in tmp_path, where an injected `touch marker` would leave its file)
+    srun.write_text(
+        '#!/usr/bin/env bash\nwhile [[ "$1" == --* ]]; do shift; done\n'
+        f'cd "{tmp_path}" && SLURM_NODEID=0 exec "$@"\n'
+    )
+    fake_py = bin_dir / "fake python"  # a space in PY too
+    fake_py.write_text(f'#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "{argv_log}"\n')
+    for f in (srun, fake_py):
+        f.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PY": str(fake_py),
+        "LAUNCHER": "deepspeed",
+        "RUN_DIR": str(run_dir),
+        "SLURM_NNODES": "2",
+        "MASTER_ADDR": "node-a",
+    }
+    for k in ("DRY_RUN", "SLURM_JOB_ID", "SLURM_JOB_NODELIST", "SLURM_RESTART_COUNT"):
+        env.pop(k, None)
+    r = subprocess.run(
+        ["bash", str(SLURM / "multi_node.sbatch"), "+exp=debug", "seed=1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "marker").exists()
+    argv = argv_log.read_text().splitlines()
+    assert argv[:3] == ["-m", "deepspeed.launcher.runner", "--node_rank=0"]
+    assert f"--hostfile={run_dir}/hostfile" in argv
+    assert (run_dir / "hostfile").is_file()
+    assert argv[-4:] == ["experiments.run", "+exp=debug", "seed=1", f"hydra.run.dir={run_dir}"]
 
 
 def test_unknown_launcher_names_the_allowed_values():

@@ -65,3 +65,74 @@ def test_embedded_policy_loads_and_generates():
     prompt = format_prompt(tok, "What is the capital of France? Answer in one word.")
     r = generate(model, tok, [prompt], 8, do_sample=False)
     assert r.response_ids.shape[1] <= 8 and "paris" in r.texts[0].lower()
+
+
+def _saved(tmp_path, tiny_lm):
+    model, tok = tiny_lm
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "config.json", "tokenizer.json"])
+def test_a_directory_where_a_model_file_belongs_is_named(tmp_path, tiny_lm, name):
+    """transformers said "no file named model.safetensors", "Unrecognized model" or loaded
+    without the tokenizer file at all."""
+    folder = _saved(tmp_path, tiny_lm)
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    with pytest.raises(assets.ModelFileError, match=f"{folder / name}: a directory where"):
+        assets.load_trained_policy(str(folder))
+
+
+def test_a_dangling_weights_link_is_named(tmp_path, tiny_lm):
+    folder = _saved(tmp_path, tiny_lm)
+    (folder / "model.safetensors").unlink()
+    (folder / "model.safetensors").symlink_to(tmp_path / "gone.safetensors")
+    with pytest.raises(assets.ModelFileError, match="gone.safetensors, which does not exist"):
+        assets.load_trained_policy(str(folder))
+
+
+def test_an_unreadable_weights_file_says_permission_denied(tmp_path, tiny_lm):
+    """A model.safetensors with mode 000 was reported as "No such file or directory". Root
+    reads it anyway, so as root the load runs as `nobody` (setpriv) in a child process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = _saved(tmp_path, tiny_lm)
+    weights = folder / "model.safetensors"
+    weights.chmod(0o000)
+    if os.geteuid() != 0:
+        with pytest.raises(assets.ModelFileError, match=f"{weights}: permission denied"):
+            assets.load_trained_policy(str(folder))
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot drop the read permission")
+    opened = {p: p.stat().st_mode for p in (tmp_path, *tmp_path.parents) if p != Path("/")}
+    for p, mode in opened.items():  # let `nobody` reach the folder (restored below)
+        p.chmod(mode | 0o005)
+    repo = Path(__file__).resolve().parents[3]
+    code = (
+        "from common.models.assets import load_trained_policy, ModelFileError\n"
+        f"try:\n    load_trained_policy({str(folder)!r})\n"
+        "except ModelFileError as e:\n    print('ERR', e)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo), "HOME": str(tmp_path)}
+    try:
+        r = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+            + ["-c", code],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        for p, mode in opened.items():
+            p.chmod(mode)
+    assert f"ERR [Errno 13] {weights}: permission denied (mode 000" in r.stdout, r.stderr[-2000:]

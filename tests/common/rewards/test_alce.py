@@ -259,3 +259,25 @@ def test_str_hit():
     # eval.py: STR-HIT = 1 when every pair's short answer is present (STR-EM == 1)
     assert res.scores.tolist() == [1.0, 0.0, 0.0]
     assert scorer.aggregate(res) == pytest.approx(1 / 3)  # averaged over every row
+
+
+def test_an_empty_output_is_reported_by_eval_py_rule_and_rewarded_zero():
+    # eval.py: exact_presence(["The"], "") -> normalize("The") == "" is in "" -> found. The
+    # reported STR-EM follows it; the training reward keeps the junk guard's 0.
+    from common.evaluation.stats import bootstrap_score
+
+    gold = {"qa_pairs": [{"short_answers": ["The"]}, {"short_answers": ["Rome"]}]}
+    for cls, official in ((ALCEEMRecall, 0.5), (build_scorer("alce_str_hit").__class__, 0.0)):
+        scorer = cls()
+        out = scorer(["q"] * 3, ["", "<|im_end|>", "Rome [1]."], [gold] * 3)
+        assert out.scores.tolist() == [0.0, 0.0, 1.0]
+        assert out.parse_failed.tolist() == [True, True, False]
+        assert out.counts["reported"].tolist() == [official, official, 1.0]
+        assert scorer.aggregation == "mean_reported"
+        assert scorer.aggregate(out) == pytest.approx((2 * official + 1.0) / 3)
+        assert bootstrap_score(out, scorer.aggregation).value == pytest.approx(
+            scorer.aggregate(out)
+        )
+    only_empty = {"qa_pairs": [{"short_answers": ["the", "Paris"]}]}
+    out = ALCEEMRecall()(["q"], [""], [only_empty])
+    assert (out.scores[0], ALCEEMRecall().aggregate(out)) == (0.0, 1.0)  # eval.py scores 1

@@ -78,3 +78,40 @@ def test_a_half_written_lock_file_is_taken_over(tmp_path):
     (tmp_path / LOCK_FILE).write_text('{"host": "x", "pi')
     with RunLock(tmp_path):
         assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
+
+
+# ---- RunDirWatch: a run directory deleted, replaced or unlocked mid-run ----------------------
+def test_the_watch_names_a_deleted_or_replaced_run_directory(tmp_path):
+    import shutil
+
+    from common.rundir.run_lock import RunDirLost, RunDirWatch
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    watch = RunDirWatch(run_dir)
+    assert watch.problem() is None
+    shutil.rmtree(run_dir)
+    with pytest.raises(RunDirLost, match=f"run directory {run_dir} was deleted"):
+        watch.check()
+    run_dir.mkdir()
+    watch = RunDirWatch(run_dir)
+    run_dir.rename(tmp_path / "moved")  # moved away, another folder under the same name
+    run_dir.mkdir()
+    assert "was replaced by another folder" in watch.problem()
+
+
+def test_the_watch_names_a_removed_or_replaced_lock(tmp_path):
+    from common.rundir.run_lock import RunDirWatch
+
+    with RunLock(tmp_path):
+        watch = RunDirWatch(tmp_path)
+        assert watch.problem() is None
+        (tmp_path / LOCK_FILE).unlink()
+        assert f"the lock {tmp_path / LOCK_FILE} of this run was removed" in watch.problem()
+        _lock_of(tmp_path, 999_999)  # another run's lock under the same name
+        assert "another run may now write there" in watch.problem()
+    assert RunDirWatch(tmp_path / "never-made").problem() is None  # nothing to watch
+    _lock_of(tmp_path, 999_999)
+    others = RunDirWatch(tmp_path)  # a lock this process does not hold is not its to watch
+    (tmp_path / LOCK_FILE).unlink()
+    assert others.problem() is None

@@ -7,6 +7,7 @@ from omegaconf import OmegaConf
 
 from common.rundir.runs import (
     RunDir,
+    RunFileError,
     arm_counts,
     arm_utilization,
     arms_in_order,
@@ -65,6 +66,24 @@ def test_missing_files_read_as_empty(tmp_path):
     assert read_run_metrics(tmp_path) == []
     assert read_overrides(tmp_path) == {}
     assert read_choices(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("summary.json", '{"eval": ', "summary.json: not valid JSON"),
+        ("summary.json", "[]", "summary.json: a JSON object expected, found list"),
+        ("metrics.jsonl", '{"step": 1}\n{"step": 2, "lo', "metrics.jsonl:2: unparsable"),
+        ("metrics.jsonl", '{"step": 1}\n[2]\n', "metrics.jsonl:2: a JSON object expected"),
+    ],
+)
+def test_a_damaged_file_is_named_with_its_line(tmp_path, name, text, message):
+    """A cut-short file used to raise a bare JSONDecodeError that named no file."""
+    (tmp_path / name).write_text(text)
+    reader = read_summary if name == "summary.json" else read_run_metrics
+    with pytest.raises(RunFileError, match=str(tmp_path)) as err:
+        reader(tmp_path)
+    assert message in str(err.value)
 
 
 def test_overrides_drop_the_add_and_delete_prefixes_and_choices_skip_nulls(tmp_path):

@@ -77,6 +77,85 @@ def test_build_tracker_gives_wandb_the_comparison_keys_and_provenance(tmp_path, 
     assert seen["config"]["run_info"]["git"] == {"commit": "abc"}
 
 
+# ---- W&B that cannot start online: no key, no network -------------------------------------
+class _FakeRun:
+    summary: dict = {}
+
+    def log(self, *a, **k):
+        pass
+
+    def finish(self):
+        pass
+
+
+def _wandb_init_failing_online(monkeypatch, error):
+    """wandb.init raising ``error`` in online mode (as W&B does with no key, or after its
+    init_timeout without network) and succeeding offline; the modes asked for."""
+    import wandb
+
+    modes = []
+
+    def fake_init(mode, **kwargs):
+        modes.append(mode)
+        if mode == "online":
+            raise error
+        return _FakeRun()
+
+    monkeypatch.setattr(wandb, "init", fake_init)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    return modes
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [  # what wandb 0.31 raises with no key (no tty), after init_timeout offline, a bad key
+        ("UsageError", "No API key configured. Use `wandb login` to log in."),
+        ("CommError", "Run initialization has timed out after 90.0 sec."),
+        ("AuthenticationError", "API key must be 40 characters long"),
+    ],
+)
+def test_online_wandb_that_cannot_start_falls_back_offline_saying_what_to_do(
+    tmp_path, monkeypatch, caplog, kind, text
+):
+    import wandb.errors
+
+    modes = _wandb_init_failing_online(monkeypatch, getattr(wandb.errors, kind)(text))
+    with caplog.at_level("WARNING", logger="common.rundir.tracking"):
+        t = Tracker(tmp_path, backend="wandb", mode="online")
+    t.log(1, {"loss": 1.0})
+    t.finish()
+    assert modes == ["online", "offline"]
+    message = caplog.text
+    assert f"{kind}: {text}" in message and "could not start an online run" in message
+    assert "logger=wandb_offline" in message and "WANDB_MODE=offline" in message
+    assert f"wandb sync {tmp_path}/wandb/offline-run-*" in message
+    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1]
+
+
+def test_wandb_that_cannot_start_even_offline_names_logger_none(tmp_path, monkeypatch):
+    import wandb
+
+    from common.rundir.tracking import WandbStartError
+
+    def fake_init(mode, **kwargs):
+        raise wandb.errors.UsageError(f"cannot start in mode {mode}")
+
+    monkeypatch.setattr(wandb, "init", fake_init)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    with pytest.raises(WandbStartError, match="nor an offline one.*logger=none"):
+        Tracker(tmp_path, backend="wandb", mode="online")
+
+
+def test_wandb_mode_from_the_environment_wins_over_logger_mode(tmp_path, monkeypatch):
+    modes = _wandb_init_failing_online(monkeypatch, AssertionError("went online"))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    Tracker(tmp_path, backend="wandb", mode="online").finish()
+    monkeypatch.setenv("WANDB_MODE", "dryrun")  # wandb's older name for offline
+    Tracker(tmp_path, backend="wandb", mode="online").finish()
+    assert modes == ["offline", "offline"]
+
+
 # ---- repair on resume and write errors ---------------------------------------------------
 
 

@@ -103,3 +103,56 @@ def test_group_by_trainer_method_reads_the_summary_of_new_runs(tmp_path):
     OmegaConf.save(cfg, cfg_file)
     rows = compare([tmp_path], tmp_path / "out", group_by=["trainer.method"], plots=False)["rows"]
     assert [r["label"] for r in rows if r["label"] != "zero-shot"] == ["drbo"]
+
+
+def test_a_symlink_loop_counts_each_run_once(tmp_path):
+    """A link back to an ancestor (and a second link to one run) used to list the runs under
+    it again, so one run counted twice; folders are deduplicated by resolved path."""
+    root = tmp_path / "runs"
+    make_remax_run(root / "a", seed=0)
+    make_remax_run(root / "b", seed=1)
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    (root / "again").symlink_to(root / "a", target_is_directory=True)
+    runs, failed = find_run_dirs([root, root / "a"])
+    assert runs == [(root / "a").resolve(), (root / "b").resolve()] and failed == []
+    result = compare([root], tmp_path / "out", plots=False)
+    assert len(result["runs"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: (d / "metrics.jsonl").write_text('{"step": 1}\n{"step": 2, "loss'), ":2:"),
+        (lambda d: (d / "summary.json").write_text('{"eval": {"after"'), "not valid JSON"),
+        (lambda d: (d / "summary.json").write_text("[1, 2]"), "a JSON object expected"),
+        (
+            lambda d: (d / "summary.json").write_text('{"results": {"acc": 0.3}}'),
+            "no 'eval' object",
+        ),
+        (
+            lambda d: (d / "summary.json").write_text('{"eval": {"after": {"acc": "high"}}}'),
+            "eval.after.acc is 'high', a number expected",
+        ),
+    ],
+    ids=["truncated_metrics", "truncated_summary", "summary_list", "other_schema", "text_score"],
+)
+def test_a_damaged_run_is_skipped_with_a_warning_naming_it(tmp_path, caplog, damage, message):
+    """One damaged run (a cut-short metrics.jsonl, a summary of another schema) used to
+    abort the whole comparison with a raw JSONDecodeError/ValueError."""
+    make_remax_run(tmp_path / "runs" / "good", seed=0)
+    bad = make_remax_run(tmp_path / "runs" / "bad", seed=1)
+    damage(bad)
+    with caplog.at_level(logging.WARNING, logger="experiments.compare"):
+        result = compare([tmp_path / "runs"], tmp_path / "out", plots=False)
+    assert [r["path"] for r in result["runs"]] == [str((tmp_path / "runs" / "good").resolve())]
+    ((path, reason),) = result["damaged"].items()
+    assert path.endswith("bad") and message in reason
+    assert any("skipping" in r.getMessage() and str(bad) in r.getMessage() for r in caplog.records)
+
+
+def test_only_damaged_runs_is_an_error_listing_them(tmp_path, capsys):
+    bad = make_remax_run(tmp_path / "runs" / "bad")
+    (bad / "summary.json").write_text("{")
+    assert main([str(tmp_path / "runs"), "--no-plots"]) == 1
+    err = capsys.readouterr().err
+    assert "no run directory" in err and f"{bad}/summary.json: not valid JSON" in err

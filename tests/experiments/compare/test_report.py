@@ -61,3 +61,49 @@ def test_arm_plot_is_skipped_without_bandit_runs(tmp_path):
     compare([tmp_path / "r"], tmp_path / "out")
     assert (tmp_path / "out" / "weights.png").exists()
     assert not (tmp_path / "out" / "arm_utilization.png").exists()
+
+
+def _same_method_and_seed_with_4_and_8_steps(root):
+    for name, steps in (("short", 4), ("long", 8)):
+        run = make_remax_run(root / name, seed=0, after=0.1 * steps / 4)
+        summary = json.loads((run / "summary.json").read_text())
+        (run / "summary.json").write_text(json.dumps(summary | {"steps": steps}))
+        (run / ".hydra" / "overrides.yaml").write_text(
+            f"- balancer=inverse\n- seed=0\n- trainer.steps={steps}\n"
+        )
+    make_remax_run(root / "other", balancer="average", seed=0)
+
+
+def test_two_runs_of_one_method_and_seed_are_refused_naming_both(tmp_path, capsys):
+    """The same method and seed trained for 4 and for 8 steps used to be averaged into one
+    "seed" (n=1) without a word."""
+    _same_method_and_seed_with_4_and_8_steps(tmp_path / "runs")
+    assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "o"), "--no-plots"]) == 1
+    err = capsys.readouterr().err
+    assert "row 'drbo/inverse', seed 0" in err and "trainer.steps" in err
+    assert str((tmp_path / "runs" / "short").resolve()) in err
+    assert str((tmp_path / "runs" / "long").resolve()) in err
+    assert "--group-by trainer.method,balancer.name,trainer.steps" in err
+    assert not (tmp_path / "o" / "table.md").exists()
+
+
+def test_the_suggested_group_by_gives_them_rows_of_their_own(tmp_path):
+    _same_method_and_seed_with_4_and_8_steps(tmp_path / "runs")
+    result = compare(
+        [tmp_path / "runs"],
+        tmp_path / "o",
+        group_by=["trainer.method", "balancer.name", "trainer.steps"],
+        plots=False,
+    )
+    labels = [r["label"] for r in result["rows"]]
+    assert labels == ["zero-shot", "drbo/average/?", "drbo/inverse/4", "drbo/inverse/8"]
+    assert result["pooled"] == []
+
+
+def test_an_explicit_group_by_that_pools_seeds_says_so(tmp_path, caplog):
+    _same_method_and_seed_with_4_and_8_steps(tmp_path / "runs")
+    with caplog.at_level("WARNING", logger="experiments.compare"):
+        result = compare([tmp_path / "runs"], tmp_path / "o", group_by=["seed"], plots=False)
+    (pool,) = result["pooled"]
+    assert pool["row"] == "0" and len(pool["runs"]) == 3
+    assert any("pools several runs into one seed" in r.getMessage() for r in caplog.records)

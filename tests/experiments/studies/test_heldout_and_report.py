@@ -61,7 +61,7 @@ def test_report_files_and_values(tmp_path, rows_and_answers):
     t_num, t_den = trained["instruction_strict"]
     assert diff["value"] == pytest.approx(t_num.sum() / t_den.sum() - z_num.sum() / z_den.sum())
     table = (tmp_path / "table.md").read_text()
-    assert "| inverse | 3 |" in table and "n=" in table
+    assert "| inverse | 3 of 3 |" in table and "n=" in table
     assert json.loads((tmp_path / "results.json").read_text())["study"] == "ifeval_balancers"
     assert np.isfinite(diff["lo"]) and diff["lo"] <= diff["value"] <= diff["hi"]
 

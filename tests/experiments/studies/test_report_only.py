@@ -1,0 +1,73 @@
+"""`python -m experiments.studies NAME --report-only` on a partial study: the runs that did
+not finish, the rows they leave empty and the differences that cannot be computed are
+reported as missing (stderr, table.md, differences.md, results.json), never dropped."""
+
+import json
+
+from experiments.studies.__main__ import main
+from experiments.studies.heldout import PREDICTIONS, heldout_examples, study_config
+from experiments.studies.spec import load_spec
+
+SPEC = """\
+name: partial
+exp: ifeval_drbo
+seeds: [0, 1]
+overrides: [trainer.eval_before=false, dataset.max_eval=8]
+eval: {kind: ifeval}
+zero_shot: true
+conditions:
+  inverse: [balancer=inverse]
+  average: [balancer=average]
+differences: [[inverse, average]]
+reference: zero_shot
+"""
+
+
+def _predictions(folder, n, text):
+    """Cached held-out predictions: the study loads no model for them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / PREDICTIONS).write_text(
+        "".join(json.dumps({"prediction": text}) + "\n" for _ in range(n))
+    )
+
+
+def _finished(folder, n, text):
+    """A finished run as the study reads it: summary.json and final_model/."""
+    (folder / "final_model").mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"wall_s": 1.0}))
+    _predictions(folder, n, text)
+
+
+def test_report_only_lists_missing_runs_rows_and_differences(tmp_path, capsys):
+    spec_file = tmp_path / "partial.yaml"
+    spec_file.write_text(SPEC)
+    spec = load_spec(spec_file)
+    root, out = tmp_path / "root", tmp_path / "report"
+    n = len(heldout_examples(study_config(spec, root), spec, root))
+    _predictions(root / "zero_shot", n, "")
+    for s in (0, 1):
+        _finished(root / "runs" / "inverse" / f"seed{s}", n, "hello, world")
+    crashed = root / "runs" / "average" / "seed0"  # started, died: a log, no summary
+    crashed.mkdir(parents=True)
+    (crashed / "train.log").write_text("Killed\n")
+    never = root / "runs" / "average" / "seed1"
+
+    argv = [str(spec_file), "--report-only", "--root", str(root), "--out", str(out)]
+    assert main([*argv, "--resamples", "20"]) == 0
+    err = capsys.readouterr().err
+    assert f"average seed 0: unfinished (no summary.json or final_model/; see {crashed}" in err
+    assert f"average seed 1: not started: {never}" in err
+
+    results = json.loads((out / "results.json").read_text())
+    assert results["seeds_planned"] == [0, 1] and results["seeds"] == {"inverse": [0, 1]}
+    assert [(m["condition"], m["seed"]) for m in results["missing"]] == [
+        ("average", 0),
+        ("average", 1),
+    ]
+    assert results["rows_missing"] == ["average"]
+    assert set(results["differences_missing"]) == {"inverse - average", "average - zero_shot"}
+    assert "no finished run of average" in results["differences_missing"]["inverse - average"]
+    table = (out / "table.md").read_text()
+    assert "| inverse | 2 of 2 |" in table and "| average | 0 of 2 |" in table
+    assert "Incomplete study: 2 planned run(s)" in table and str(never) in table
+    assert "`inverse - average`: not computed" in (out / "differences.md").read_text()
