@@ -164,7 +164,7 @@ def build_loop(
     full-length responses and reward statistics fitted to (0, 1) (the K-sample fit is set-up,
     not what is timed here)."""
     from experiments.compose import compose_config
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
 
     cfg = compose_config(
         "+exp=shopping_mmlu",
@@ -177,7 +177,7 @@ def build_loop(
     )
     for key in list(cfg.dataset.max_new_tokens):
         cfg.dataset.max_new_tokens[key] = max_new_tokens
-    loop = trainer_class(cfg.trainer.name)(cfg, tmp)
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, tmp)
     loop.model.generation_config.min_new_tokens = max_new_tokens
     loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
     return loop

@@ -91,7 +91,7 @@ def worker(
     from common.training.engine import init_distributed
     from common.training.loop import seed_everything
     from experiments.compose import compose_config
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
     from experiments.validate import validate_config
 
     cfg = compose_config(
@@ -109,7 +109,7 @@ def worker(
     base = max(base, rss_mb())  # the imports above count as base too
     seed_everything(cfg.seed)
     t0 = time.perf_counter()
-    loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, run_dir)
     if not fit_standardizer and hasattr(loop, "standardizer"):
         # Unit reward statistics: the K-sample pass is generation only (minutes under two
         # one-thread ranks) and never the memory peak, which is the update.

@@ -90,7 +90,7 @@ def _run_stoppable(
     from common.rundir.resume import plan_resume
     from common.training.loop import seed_everything
     from experiments.provenance import record_run
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
 
     if is_main():
         # Refuses a resume that cannot be honoured before run_info.json or any model is
@@ -98,7 +98,7 @@ def _run_stoppable(
         plan_resume(cfg, run_dir)
         record_run(cfg, run_dir, list(overrides or []))
     seed_everything(cfg.seed)
-    loop = trainer_class(cfg.trainer.name)(cfg, run_dir)
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, run_dir)
     loop.stop_request = stop
     result = loop.fit()
     summary = {

@@ -1,22 +1,18 @@
-"""``trainer.name`` -> the loop class that runs it. Imported lazily so a config error never
-waits on torch or a model."""
+"""``trainer.name`` -> the loop class that runs it. Entries are ``"module:Class"``, imported
+on first lookup, so a config error never waits on torch or a model. A user's own loop is
+named by its dotted path (``trainer.name=my_pkg.loop:MyLoop``) and needs no entry here."""
 
 from __future__ import annotations
 
-import importlib
+from common.core.registry import Registry
 
-TRAINERS: dict[str, str] = {
+TRAINERS: Registry[type] = Registry("trainer", "trainer.name")
+for _name, _target in {
     "rollout_eval": "common.training.rollout_eval:RolloutEvalLoop",
     "remax": "drbo.trainer:ReMaxLoop",
     "grpo": "drbo.grpo_trainer:GRPOLoop",
     "rloo": "drbo.grpo_trainer:RLOOLoop",
     "laser_dpo": "laser.trainer:LaserLoop",
     "best_of_n": "laser.best_of_n:BestOfNLoop",
-}
-
-
-def trainer_class(name: str):
-    if name not in TRAINERS:
-        raise KeyError(f"trainer.name={name!r}; allowed values: {', '.join(sorted(TRAINERS))}")
-    module, _, attr = TRAINERS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+}.items():
+    TRAINERS.add_lazy(_name, _target)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.part_names import PartNameError, check_trainer_and_dataset
 from experiments.rollout_memory import check_rollout_memory
 from experiments.validate_numbers import (
     ConfigError,
@@ -128,7 +129,6 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
     rules on ``rewards.*`` and ``balancer.*``, so each rule lives once. Their errors become
     ConfigErrors naming the key; a mixer's own message names its parameter (``every must be
     a positive integer``), which is ``balancer.<parameter>`` in the config."""
-    import common.rewards  # noqa: F401 - registers the scorers (models load lazily)
     from common.mixers import build_run_mixer
     from common.mixers.mab_reward import MABRewardScaler
     from common.mixers.step import RewardStep
@@ -183,7 +183,6 @@ def check_rewards_score_the_data(cfg: DictConfig) -> None:
     (:meth:`common.rewards.reward_set.RewardSet.check_scorable`). The run's data is loaded as
     the run loads it (:func:`common.data.run_data.load_run_data`: rows and files, no model); its
     own errors (a metric with no rows, a malformed file) surface here as they would later."""
-    import common.rewards  # noqa: F401 - registers the scorers
     from common.data.run_data import load_run_data
     from common.rewards.reward_set import RewardSet
 
@@ -273,6 +272,10 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(f"trust_checkpoint={trust!r}; allowed values: false, true")
 
     check_rewards_and_mixer(cfg)  # after seed: mixers take ${seed}
+    try:
+        check_trainer_and_dataset(cfg)
+    except PartNameError as err:
+        raise ConfigError(str(err)) from None
     _check_group_trainers(cfg)
 
     tr = cfg.trainer

@@ -43,7 +43,7 @@ def load_run_data(
     Multi-type data (``routing == by_example``) keeps only rows whose metric is one of the
     run's rewards, and refuses a training set missing one of them. Eval comes from
     ``dataset.eval_path`` when set, else from the bundled held-out file of the bundled data
-    (:data:`common.data.BUNDLED_EVAL`), else from a held-out split stratified by metric.
+    (:attr:`common.data.DatasetKind.bundled_eval`), else from a held-out split stratified by metric.
     """
     options = dict(ds.get("loader_options") or {})
     examples = load_dataset(ds.kind, ds.path, **options)

@@ -7,8 +7,8 @@ counts: DRBO's balancers (``average``, ``inverse``, ``delta``, ``static``, ``sim
 ``random``) pick one source. The Hydra group that selects one is ``balancer``.
 
 - :mod:`common.mixers.base`: :class:`RewardMixer`, :class:`MixDecision`, :class:`Feedback`,
-  the registry (:func:`build_mixer` imports every module of this package, so a new mixer
-  is one module) and :func:`mix_rewards`;
+  the registry :data:`MIXERS` (its first lookup imports every module of this package, so
+  a new mixer is one module; a user's mixer is named by its dotted path) and :func:`mix_rewards`;
 - :mod:`common.mixers.step`: :class:`RewardStep`, decide -> score the chosen sources -> mix
   -> feedback -> log, identical on every rank;
 - :mod:`common.mixers.decision`: what a step hands its trainer (``StepDecision``,
@@ -18,23 +18,21 @@ counts: DRBO's balancers (``average``, ``inverse``, ``delta``, ``static``, ``sim
 """
 
 from common.mixers.base import (
+    MIXERS,
     Feedback,
     MixDecision,
     RewardMixer,
-    available_mixers,
     build_mixer,
     build_run_mixer,
     mix_rewards,
-    register_mixer,
 )
 
 __all__ = [
+    "MIXERS",
     "Feedback",
     "MixDecision",
     "RewardMixer",
-    "available_mixers",
     "build_mixer",
     "build_run_mixer",
     "mix_rewards",
-    "register_mixer",
 ]

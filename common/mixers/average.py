@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.mixers.base import register_mixer
+from common.mixers.base import MIXERS
 from common.mixers.dynamic import DynamicBalancer
 
 
-@register_mixer("average")
+@MIXERS.register("average")
 class AverageBalancer(DynamicBalancer):
     """``w_j = W_j`` (normalized; 1/N when no W is given), never changes.
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from common.core.registry import Registry
+
 
 @dataclass
 class MixDecision:
@@ -126,24 +128,8 @@ class RewardMixer(ABC):
         return w
 
 
-_MIXERS: dict[str, type[RewardMixer]] = {}
-
-
-def register_mixer(name: str):
-    """Class decorator: register a balancer or bandit under ``name`` (duplicates refused)."""
-
-    def wrap(cls: type[RewardMixer]) -> type[RewardMixer]:
-        if name in _MIXERS and _MIXERS[name] is not cls:
-            raise ValueError(f"mixer name {name!r} is already registered by {_MIXERS[name]}")
-        cls.registry_name = name
-        _MIXERS[name] = cls
-        return cls
-
-    return wrap
-
-
-def load_builtin_mixers() -> None:
-    """Import every module of this package, so each ``@register_mixer`` has run. Adding a
+def _import_mixer_modules() -> None:
+    """Import every module of this package, so each ``@MIXERS.register`` has run. Adding a
     mixer is one module here (plus its YAML in ``conf/balancer/`` and its test): nothing
     else lists it."""
     import common.mixers as package
@@ -152,19 +138,23 @@ def load_builtin_mixers() -> None:
         importlib.import_module(f"{package.__name__}.{info.name}")
 
 
-def available_mixers() -> list[str]:
-    load_builtin_mixers()
-    return sorted(_MIXERS)
+# balancer.name -> mixer class; a user's own mixer is named by its dotted path
+# (balancer.name=my_pkg.mixers:MyMixer) and needs no file in this package.
+MIXERS: Registry[type[RewardMixer]] = Registry(
+    "balancer", "balancer.name", load_builtins=_import_mixer_modules
+)
 
 
 def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
-    """Instantiate the mixer registered as ``name`` over reward sources ``names``."""
-    load_builtin_mixers()
-    if name not in _MIXERS:
+    """Instantiate the mixer registered as ``name`` (or at the dotted path ``name``) over
+    reward sources ``names``."""
+    cls = MIXERS.get(name)
+    if not (isinstance(cls, type) and issubclass(cls, RewardMixer)):
         raise KeyError(
-            f"unknown balancer {name!r}; allowed values: {', '.join(available_mixers())}"
+            f"{MIXERS.config_key}: {name!r} is {cls!r}, not a subclass of "
+            "common.mixers.base.RewardMixer"
         )
-    return _MIXERS[name](names, **kwargs)
+    return cls(names, **kwargs)
 
 
 # Keys of the ``balancer`` config group read by the reward step, not by the mixer.

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from common.mixers.base import Feedback, MixDecision, RewardMixer, SourceSamples, register_mixer
+from common.mixers.base import MIXERS, Feedback, MixDecision, RewardMixer, SourceSamples
 from common.mixers.preset import preset_weights
 
 
@@ -47,7 +47,7 @@ def group_centered_correlation(samples: SourceSamples) -> np.ndarray:
     return rho
 
 
-@register_mixer("correlation")
+@MIXERS.register("correlation")
 class CorrelationBalancer(RewardMixer):
     """Weights from each reward's mean correlation with the others (and its level).
 

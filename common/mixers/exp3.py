@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from common.mixers.base import Feedback, MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MIXERS, Feedback, MixDecision, RewardMixer
 
 
-@register_mixer("exp3")
+@MIXERS.register("exp3")
 class Exp3(RewardMixer):
     """Exponential weights over K = N arms with gamma-uniform exploration.
 

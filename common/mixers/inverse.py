@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from common.mixers.base import register_mixer
+from common.mixers.base import MIXERS
 from common.mixers.dynamic import DynamicBalancer
 
 
-@register_mixer("inverse")
+@MIXERS.register("inverse")
 class InverseBalancer(DynamicBalancer):
     """At a recompute at step t (see :class:`DynamicBalancer`)::
 

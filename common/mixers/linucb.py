@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from common.mixers.base import Feedback, MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MIXERS, Feedback, MixDecision, RewardMixer
 from common.rundir.array_codec import decode_array, encode_array
 
 # UCB scores this close to the maximum count as tied (float noise, not a real preference).
 _TIE_TOL = 1e-12
 
 
-@register_mixer("linucb")
+@MIXERS.register("linucb")
 class LinUCB(RewardMixer):
     """One ridge regression per arm from the context to the MAB reward, plus a UCB bonus.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from common.mixers.base import Feedback, MixDecision, RewardMixer, SourceSamples, register_mixer
+from common.mixers.base import MIXERS, Feedback, MixDecision, RewardMixer, SourceSamples
 from common.mixers.preset import preset_weights
 
 
@@ -32,7 +32,7 @@ def within_group_variance(samples: SourceSamples) -> np.ndarray:
     return out
 
 
-@register_mixer("mo_grpo")
+@MIXERS.register("mo_grpo")
 class MOGRPOBalancer(RewardMixer):
     """Weights inversely proportional to each reward's within-group standard deviation.
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from common.mixers.base import MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MIXERS, MixDecision, RewardMixer
 
 
-@register_mixer("random")
+@MIXERS.register("random")
 class RandomArm(RewardMixer):
     """``k ~ Uniform{0, ..., N-1}`` each step, one-hot weights on k; learns nothing.
 

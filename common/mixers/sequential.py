@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from common.mixers.base import MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MIXERS, MixDecision, RewardMixer
 
 
-@register_mixer("sequential")
+@MIXERS.register("sequential")
 class SequentialBalancer(RewardMixer):
     """One-hot weights on ``order[k]`` with ``k = (t - 1) // steps_per_metric``.
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from common.mixers.base import register_mixer
+from common.mixers.base import MIXERS
 from common.mixers.inverse import InverseBalancer
 
 
-@register_mixer("simple_inverse")
+@MIXERS.register("simple_inverse")
 class SimpleInverseBalancer(InverseBalancer):
     """``w_j ∝ W_j / max(running mean scaled reward_j + 1, floor)``, every ``every`` steps.
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from common.mixers.base import MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MIXERS, MixDecision, RewardMixer
 
 
-@register_mixer("single")
+@MIXERS.register("single")
 class SingleMetricBalancer(RewardMixer):
     """One-hot weight on ``metric`` at every step; the other metrics are still scored/logged.
 

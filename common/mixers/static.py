@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from common.mixers.base import MixDecision, RewardMixer, register_mixer
+from common.mixers.base import MIXERS, MixDecision, RewardMixer
 from common.mixers.preset import preset_weights
 
 
-@register_mixer("static")
+@MIXERS.register("static")
 class StaticBalancer(RewardMixer):
     """``w = W / sum(W)`` at every step; no metric is sampled, nothing is learned.
 
@@ -30,7 +30,7 @@ class StaticBalancer(RewardMixer):
         return MixDecision(weights=self.weights.copy(), arm=None)
 
 
-@register_mixer("ensemble")
+@MIXERS.register("ensemble")
 class Ensemble(StaticBalancer):
     """LASeR's offline RM-ensemble baseline: every reward model scores every sample and the
     reward is the mean of their scores, ``R_i = sum_k s_ik / K`` (uniform ``weights``, or a

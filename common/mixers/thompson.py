@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from common.mixers.base import MixDecision, register_mixer
+from common.mixers.base import MIXERS, MixDecision
 from common.mixers.linucb import LinUCB
 
 
-@register_mixer("thompson")
+@MIXERS.register("thompson")
 class LinearThompson(LinUCB):
     """LinUCB's per-arm ridge regression, with a posterior sample instead of a UCB bonus.
 

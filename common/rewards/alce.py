@@ -50,7 +50,7 @@ import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.nli import NLIScorer, build_nli
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.text.sentences import split_sentences as punkt_sentences
 
 _CITATION = re.compile(r"\[(\d+)")
@@ -139,7 +139,7 @@ class _ALCEScorer(Scorer):
         return prepare_output(output, self.first_line_only) or ""
 
 
-@register_scorer("alce_em_recall")
+@SCORERS.register("alce_em_recall")
 class ALCEEMRecall(_ALCEScorer):
     """ASQA STR-EM; gold: ``{"qa_pairs": [{"short_answers": [str, ...]}, ...]}``. The reported
     average (``mean_reported``) follows eval.py on empty outputs; the reward gives them 0."""
@@ -175,7 +175,7 @@ class ALCEEMRecall(_ALCEScorer):
         return float(np.mean(hits))
 
 
-@register_scorer("alce_str_hit")
+@SCORERS.register("alce_str_hit")
 class ALCEStrHit(ALCEEMRecall):
     """ASQA STR-HIT: 1 when every question-answer pair is found (STR-EM == 1), else 0."""
 
@@ -204,7 +204,7 @@ class _ALCENLIScorer(_ALCEScorer):
         self.out_of_range = out_of_range
 
 
-@register_scorer("alce_claim_recall")
+@SCORERS.register("alce_claim_recall")
 class ALCEClaimRecall(_ALCENLIScorer):
     """ELI5 claim recall; gold: ``{"claims": [str, ...]}``."""
 
@@ -313,7 +313,7 @@ class _ALCECitation(_ALCENLIScorer):
         )
 
 
-@register_scorer("alce_citation_rec")
+@SCORERS.register("alce_citation_rec")
 class ALCECitationRecall(_ALCECitation):
     """Fraction of output sentences supported by their citations; gold: ``{"docs": [...]}``."""
 
@@ -321,7 +321,7 @@ class ALCECitationRecall(_ALCECitation):
         return recall
 
 
-@register_scorer("alce_citation_prec")
+@SCORERS.register("alce_citation_prec")
 class ALCECitationPrecision(_ALCECitation):
     """Fraction of counted citations that are relevant; gold: ``{"docs": [...]}``."""
 
@@ -329,7 +329,7 @@ class ALCECitationPrecision(_ALCECitation):
         return precision
 
 
-@register_scorer("alce_citation_f1")
+@SCORERS.register("alce_citation_f1")
 class ALCECitationF1(_ALCECitation):
     """Harmonic mean of the per-sample citation recall and precision (0 when both are 0).
 

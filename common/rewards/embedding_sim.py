@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.rewards.shopbench_parsing import MAX_OUTPUT_CHARS, clean_output
 from common.rewards.text_overlap import as_references
 
@@ -79,7 +79,7 @@ class _EmbeddingSimilarity(Scorer):
         return RewardOutput(self.name, scores, failed)
 
 
-@register_scorer("sent_sim")
+@SCORERS.register("sent_sim")
 class SentenceSimilarity(_EmbeddingSimilarity):
     """Cosine similarity of all-MiniLM-L6-v2 embeddings (``model``: "default" = the bundled
     copy, or any SentenceTransformer hub id / path)."""
@@ -100,7 +100,7 @@ class SentenceSimilarity(_EmbeddingSimilarity):
         return np.asarray(emb, dtype=np.float64)
 
 
-@register_scorer("multilingual_sim")
+@SCORERS.register("multilingual_sim")
 class MultilingualSimilarity(_EmbeddingSimilarity):
     """Cosine similarity of multilingual embeddings ("default" = the bundled
     multilingual-e5-small; the official model is

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def prepare_text(text: str, question: str = "", max_words: int = 100) -> str:
     return " ".join(words[:max_words]).rstrip(string.punctuation)
 
 
-@register_scorer("mauve_fluency")
+@SCORERS.register("mauve_fluency")
 class MauveFluency(Scorer):
     """Batch MAUVE of outputs vs references, repeated per sample; shape (B,)."""
 

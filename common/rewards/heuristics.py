@@ -13,10 +13,10 @@ import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
 from common.rewards.math_answer import _ANSWER_PATTERNS
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 
 
-@register_scorer("answer_format")
+@SCORERS.register("answer_format")
 class AnswerFormat(Scorer):
     """1 when the output states a final answer in a recognised form (``#### n``,
     ``\\boxed{n}``, ``Final answer: n``, ``The answer is n``), else 0. Shape (B,)."""
@@ -31,7 +31,7 @@ class AnswerFormat(Scorer):
         return RewardOutput(self.name, ok.astype(np.float64), np.zeros(len(outputs), bool))
 
 
-@register_scorer("length_reward")
+@SCORERS.register("length_reward")
 class LengthReward(Scorer):
     """Closeness of the output's word count w to a target length L:
     ``max(0, 1 - |w - L| / L)``, shape (B,). A classic reward-hacking signal."""

@@ -24,7 +24,7 @@ import numpy as np
 from common.data.ifeval import family_metric
 from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
 from common.rewards.ifeval_checks import IFEVAL, check_response
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 
 
 def _instructions(gold: Any) -> tuple[list[str], list[dict], str]:
@@ -64,52 +64,52 @@ class InstructionFamilyScorer(Scorer):
         return RewardOutput(self.name, scores, np.zeros(len(outputs), dtype=bool))
 
 
-@register_scorer("if_keywords")
+@SCORERS.register("if_keywords")
 class KeywordsFamily(InstructionFamilyScorer):
     """``keywords:*`` (include / repeat / forbid words, letter frequency)."""
 
 
-@register_scorer("if_length")
+@SCORERS.register("if_length")
 class LengthFamily(InstructionFamilyScorer):
     """``length_constraints:*`` (words, sentences, paragraphs)."""
 
 
-@register_scorer("if_format")
+@SCORERS.register("if_format")
 class FormatFamily(InstructionFamilyScorer):
     """``detectable_format:*`` (bullets, title, highlights, sections, JSON)."""
 
 
-@register_scorer("if_case")
+@SCORERS.register("if_case")
 class CaseFamily(InstructionFamilyScorer):
     """``change_case:*`` (all-capital words, lowercase, uppercase)."""
 
 
-@register_scorer("if_punctuation")
+@SCORERS.register("if_punctuation")
 class PunctuationFamily(InstructionFamilyScorer):
     """``punctuation:no_comma``."""
 
 
-@register_scorer("if_startend")
+@SCORERS.register("if_startend")
 class StartEndFamily(InstructionFamilyScorer):
     """``startend:*`` (end phrase, quotation marks)."""
 
 
-@register_scorer("if_content")
+@SCORERS.register("if_content")
 class ContentFamily(InstructionFamilyScorer):
     """``detectable_content:*`` (postscript, placeholders)."""
 
 
-@register_scorer("if_language")
+@SCORERS.register("if_language")
 class LanguageFamily(InstructionFamilyScorer):
     """``language:response_language``."""
 
 
-@register_scorer("if_combination")
+@SCORERS.register("if_combination")
 class CombinationFamily(InstructionFamilyScorer):
     """``combination:*`` (repeat the prompt, two responses)."""
 
 
-@register_scorer("if_verifier")
+@SCORERS.register("if_verifier")
 class InstructionVerifier(Scorer):
     """All of a row's instructions, strict; optionally with verdicts flipped at random.
 

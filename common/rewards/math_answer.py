@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 
 # a sign only when it is not a binary minus ("10-3" is 10 and 3, not 10 and -3)
 _NUM = r"(?:(?<![\w)])[-+])?\$?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?/\s?\d+)?\s?%?"
@@ -68,7 +68,7 @@ def gold_number(gold: Any) -> float:
     raise ValueError(f"math_exact: gold {gold!r} is not a number, '#### n' or a number string")
 
 
-@register_scorer("math_exact")
+@SCORERS.register("math_exact")
 class MathExact(Scorer):
     """1.0 when the extracted final answer equals the gold number (|a - b| <= ``tol``)."""
 

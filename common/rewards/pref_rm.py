@@ -52,7 +52,7 @@ from common.rewards.proxy_training import (
     one_thread,
     train_bt_head,
 )
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.rewards.relevance import embed_texts, valid_response
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def _cache_path(cache_dir: Any, tag: str) -> Path:
     return Path(cache_dir) / f"pref_rm_{tag}.pt"
 
 
-@register_scorer("pref_rm")
+@SCORERS.register("pref_rm")
 class PreferenceRM(Scorer):
     """Bradley-Terry reward model over ``[u, v, u*v, |u-v|, cheap]`` features, shape
     (B, 4*384 + 16) -> scores of shape (B,) in [0, 1]. Gold is ignored (may be None); empty

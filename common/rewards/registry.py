@@ -1,45 +1,55 @@
-"""Name -> scorer class registry. One name maps to exactly one scorer; duplicates are refused.
+"""``SCORERS``: reward metric name -> scorer class (the one registry of
+:mod:`common.core.registry`).
 
-A new metric is one module that decorates its class with ``@register_scorer("name")`` plus
-one import line in ``common/rewards/__init__.py``.
+A new metric is one module in this package whose class is decorated
+``@SCORERS.register("name")``: the first lookup imports every module of the package, so
+nothing else lists it. A user's own scorer needs no file here at all: name it by its dotted
+path, ``rewards.names=[bleu4,my_pkg.rewards:MyScorer]``.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
+from common.core.registry import Registry
 from common.rewards.base import Scorer
 
-_REGISTRY: dict[str, type[Scorer]] = {}
+
+def _import_scorer_modules() -> None:
+    """Import every module of :mod:`common.rewards` (not its subpackages, which register
+    nothing), so each ``@SCORERS.register`` has run."""
+    import common.rewards as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.ispkg:
+            importlib.import_module(f"{package.__name__}.{info.name}")
 
 
-def register_scorer(name: str):
-    """Class decorator: register ``cls`` under ``name`` and set ``cls.name``."""
+class ScorerRegistry(Registry[type[Scorer]]):
+    """A :class:`Registry` that also names each scorer class after its registered name
+    (``Scorer.name``: the label of its ``RewardOutput`` and its error messages)."""
 
-    def wrap(cls: type[Scorer]) -> type[Scorer]:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(
-                f"scorer name {name!r} is already registered by {_REGISTRY[name].__qualname__}"
-            )
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return wrap
+    def add(self, name: str, obj: type[Scorer]) -> None:
+        super().add(name, obj)
+        obj.name = name
 
 
-def available_scorers() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def scorer_class(name: str) -> type[Scorer]:
-    if name not in _REGISTRY:
-        raise KeyError(
-            f"unknown reward metric {name!r}; allowed values: {', '.join(available_scorers())}"
-        )
-    return _REGISTRY[name]
+SCORERS = ScorerRegistry("reward metric", "rewards.names", load_builtins=_import_scorer_modules)
 
 
 def build_scorer(name: str, **kwargs: Any) -> Scorer:
-    """Instantiate the scorer registered under ``name`` with keyword options."""
-    return scorer_class(name)(**kwargs)
+    """Instantiate the scorer registered as ``name`` (or at the dotted path ``name``) with
+    keyword options. A scorer found by its dotted path that sets no ``name`` of its own is
+    named by that path."""
+    cls = SCORERS.get(name)
+    if not (isinstance(cls, type) and issubclass(cls, Scorer)):
+        raise TypeError(
+            f"{SCORERS.config_key}: {name!r} is {cls!r}, not a subclass of "
+            "common.rewards.base.Scorer"
+        )
+    scorer = cls(**kwargs)
+    if scorer.name == Scorer.name:
+        scorer.name = name
+    return scorer

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 
 
 def valid_response(response: Any) -> bool:
@@ -48,7 +48,7 @@ def embed_texts(texts: Sequence[str], model: str = "default", batch_size: int = 
     return np.asarray(emb, dtype=np.float32)[[row[t] for t in texts]]
 
 
-@register_scorer("prompt_relevance")
+@SCORERS.register("prompt_relevance")
 class PromptRelevance(Scorer):
     """``max(0, cos(e(prompt), e(response)))``, shape (B,), with e the MiniLM embedding
     (``model``: "default" = the bundled copy, or a SentenceTransformer hub id / path). Gold

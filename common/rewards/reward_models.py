@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import build_scorer, register_scorer
+from common.rewards.registry import SCORERS, build_scorer
 
 RESPONSE_SLOT = "{response}"
 
@@ -54,7 +54,7 @@ def _device(model: Any):
     return next(model.parameters()).device
 
 
-@register_scorer("loglik_rm")
+@SCORERS.register("loglik_rm")
 class LogLikRM(Scorer):
     """score = exp(mean over response tokens of log p(token | template prefix, earlier
     response tokens)), shape (B,).
@@ -157,7 +157,7 @@ class LogLikRM(Scorer):
         return RewardOutput(self.name, scores, failed)
 
 
-@register_scorer("seqcls_rm")
+@SCORERS.register("seqcls_rm")
 class SeqClsRM(Scorer):
     """A sequence-classification reward model; scores of shape (B,) in [0, 1].
 
@@ -238,7 +238,7 @@ class SeqClsRM(Scorer):
         return RewardOutput(self.name, scores, ~valid)
 
 
-@register_scorer("metric_rm")
+@SCORERS.register("metric_rm")
 class MetricRM(Scorer):
     """A registered metric used as a reward model, scored in chunks of ``batch_size``;
     ``metric_kwargs`` go to the metric's constructor."""
@@ -248,9 +248,7 @@ class MetricRM(Scorer):
         metric = (options or {}).get("metric")
         if metric is None:
             return None
-        from common.rewards.registry import scorer_class
-
-        return scorer_class(metric).gold_problem(gold)
+        return SCORERS.get(metric).gold_problem(gold)
 
     def __init__(
         self, metric: str, batch_size: int = 64, name: str | None = None, **metric_kwargs: Any

@@ -20,7 +20,7 @@ import numpy as np
 
 from common.data.types import Example
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import available_scorers, build_scorer
+from common.rewards.registry import SCORERS, build_scorer
 
 Routing = Literal["by_example", "all", "listed"]
 ROUTINGS = ("by_example", "all", "listed")
@@ -99,7 +99,7 @@ class RewardSet:
         # A source may be an alias: options {scorer: <registry name>, ...} lets one scorer
         # class serve as several sources (two judge prompts, two reward models).
         self._scorer_names = {n: self._options[n].pop("scorer", n) for n in names}
-        unknown = [n for n in names if self._scorer_names[n] not in available_scorers()]
+        unknown = [n for n in names if self._scorer_names[n] not in SCORERS]
         if unknown:  # fails fast, before any scorer is built, with the allowed values
             aliases = [
                 f"rewards.options.{n}.scorer={self._scorer_names[n]!r}"
@@ -110,8 +110,11 @@ class RewardSet:
                 f"rewards.names has unknown metric(s) {unknown}"
                 + (f" (through {', '.join(aliases)})" if aliases else "")
                 + " (set rewards.options.<name>.scorer for an alias); allowed values: "
-                + ", ".join(available_scorers())
+                + ", ".join(SCORERS.names())
+                + ", or a dotted path pkg.module:Name"
             )
+        for n in names:  # a dotted path is imported now, so a typo in it fails here too
+            _check_scorer_class(n, self._scorer_names[n])
         self.noise = dict(noise) if noise else None
         if self.noise is not None:
             if self.noise.get("name") not in self.names:
@@ -189,11 +192,9 @@ class RewardSet:
             ValueError: naming ``rewards.names``' source, its scorer, how many of its rows it
                 cannot read, the first one (with its file and line) and why.
         """
-        from common.rewards.registry import scorer_class
-
         mask = self.mask_for(examples)
         for j, name in enumerate(self.names):
-            cls = scorer_class(self._scorer_names[name])
+            cls = SCORERS.get(self._scorer_names[name])
             rows = np.flatnonzero(mask[:, j])
             bad = [
                 (int(i), problem)
@@ -304,6 +305,20 @@ class RewardSet:
     def aggregate(self, table: ScoreTable) -> dict[str, float]:
         """Each metric's task-level score (mean, or micro-F1 over summed counts)."""
         return {n: self.scorer(n).aggregate(o) for n, o in table.outputs.items()}
+
+
+def _check_scorer_class(source: str, scorer: str) -> None:
+    """Raise a KeyError naming the config key when ``scorer`` (source ``source``'s registry
+    name or dotted path) cannot be imported or is not a :class:`Scorer` subclass."""
+    key = "rewards.names" if scorer == source else f"rewards.options.{source}.scorer"
+    try:
+        cls = SCORERS.get(scorer)
+    except KeyError as err:
+        raise KeyError(f"{key}: {err.args[0]}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Scorer)):
+        raise KeyError(
+            f"{key}: {scorer!r} is {cls!r}, not a subclass of common.rewards.base.Scorer"
+        )
 
 
 def _source_of(example: Example) -> str:

@@ -15,11 +15,6 @@ from typing import Any
 
 import numpy as np
 
-# Imported for their registrations: build_scorer must find every ShopBench metric even when
-# common.rewards' package __init__ does not list them.
-import common.rewards.embedding_sim  # noqa: F401
-import common.rewards.shopbench_metrics  # noqa: F401
-import common.rewards.text_overlap  # noqa: F401
 from common.data.types import Example
 from common.evaluation.stats import RESAMPLES, SEED, interval_from, method_record, resample_groups
 from common.rewards.base import RewardOutput, Scorer

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from common.rewards.base import RewardOutput, Scorer, micro_f1
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.rewards.shopbench_parsing import (
     MAX_OUTPUT_CHARS,
     parse_multiple_choice,
@@ -53,7 +53,7 @@ class _ParsedScorer(Scorer):
         raise NotImplementedError
 
 
-@register_scorer("mc_accuracy")
+@SCORERS.register("mc_accuracy")
 class MultipleChoiceAccuracy(_ParsedScorer):
     """1 when the output's first character is the gold option's int, else 0. Gold: int."""
 
@@ -64,7 +64,7 @@ class MultipleChoiceAccuracy(_ParsedScorer):
         return float(value == int(gold))
 
 
-@register_scorer("hit_at_3")
+@SCORERS.register("hit_at_3")
 class HitAt3(_ParsedScorer):
     """|set(gold) ∩ set(top-3 predicted)| / len(gold) (official: the gold list's length, so a
     repeated gold index counts twice in the denominator). Gold: list of ints, the relevant item
@@ -78,7 +78,7 @@ class HitAt3(_ParsedScorer):
         return len(set(truth).intersection(value)) / len(truth) if truth else 0.0
 
 
-@register_scorer("ndcg")
+@SCORERS.register("ndcg")
 class NDCG(_ParsedScorer):
     """NDCG of a predicted ranking of candidates 1..n. Gold: one relevance weight per
     candidate, shape (n,), e.g. ``[1, 0.01, 0.1, 1, 0]`` (candidate 2 has weight 0.01)."""
@@ -111,7 +111,7 @@ def ndcg(ranking: Sequence[int], weights: Sequence[float]) -> float:
     return float(dcg / ideal) if ideal > 0 else 0.0
 
 
-@register_scorer("ner_f1")
+@SCORERS.register("ner_f1")
 class NERF1(Scorer):
     """Entity-set F1. Gold: list of entity strings. Per-sample score = that sample's F1 (a
     dense training reward); the task score is micro-F1 over summed tp/fp/fn counts, which

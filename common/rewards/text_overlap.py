@@ -17,7 +17,7 @@ from rouge_score import rouge_scorer, tokenize, tokenizers
 from sacrebleu.metrics import BLEU
 
 from common.rewards.base import RewardOutput, Scorer, gold_parse_problem
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.rewards.shopbench_parsing import MAX_OUTPUT_CHARS, clean_output
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class _CachedStemTokenizer(tokenizers.Tokenizer):
         return tokenize.tokenize(text, self._stemmer)
 
 
-@register_scorer("rouge_l")
+@SCORERS.register("rouge_l")
 class RougeL(Scorer):
     """ROUGE-L F-measure with Porter stemming (rouge-score); with several references, the
     best one (rouge-score's ``score_multi``)."""
@@ -114,7 +114,7 @@ class _SacreBLEU(Scorer):
         return RewardOutput(self.name, np.clip(scores, 0.0, 1.0), failed)
 
 
-@register_scorer("bleu4")
+@SCORERS.register("bleu4")
 class BLEU4(_SacreBLEU):
     """BLEU-4 with sacrebleu's default '13a' tokenizer."""
 
@@ -131,7 +131,7 @@ def mecab_available() -> bool:
     return True
 
 
-@register_scorer("jp_bleu")
+@SCORERS.register("jp_bleu")
 class JapaneseBLEU(_SacreBLEU):
     """BLEU-4 with the 'ja-mecab' tokenizer (official), or per-character tokens when MeCab
     is not installed (``pip install .[ja]``); scores then differ from the official ones."""

@@ -122,7 +122,7 @@ DONE_WHEN = [
 
 @pytest.mark.parametrize("overrides", DONE_WHEN, ids=lambda o: " ".join(o[1:]))
 def test_done_when_compositions_run(tmp_path, overrides):
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
 
     cfg = compose_config(
         *overrides,
@@ -132,7 +132,7 @@ def test_done_when_compositions_run(tmp_path, overrides):
         "trainer.export_final=false",
     )
     validate_config(cfg)
-    loop = trainer_class(cfg.trainer.name)(cfg, tmp_path)
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, tmp_path)
     loop.fit()
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2]

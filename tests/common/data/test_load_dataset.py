@@ -6,16 +6,17 @@ import json
 
 import pytest
 
-from common.data import DATASET_KINDS, load_dataset
+from common.data import DATASETS, load_dataset
 from common.data.errors import DataFormatError
 
 
 def test_unknown_kind_lists_allowed_values():
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(KeyError) as err:
         load_dataset("imagenet")
+    assert "dataset.kind='imagenet'" in str(err.value)
     for kind in ("shopbench", "shopping_mmlu", "alce", "gsm8k", "prompts"):
         assert kind in str(err.value)
-    assert set(DATASET_KINDS) == {
+    assert set(DATASETS.names()) == {
         "shopbench",
         "shopping_mmlu",
         "alce",
@@ -24,6 +25,17 @@ def test_unknown_kind_lists_allowed_values():
         "instruct",
         "ifeval",
     }
+
+
+def test_a_dotted_path_names_a_loader_that_has_no_bundled_sample(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("Say hi.\nSay bye.\n")
+    loader = "common.data.prompts:load_prompts"  # as a user's own loader would be named
+    assert [ex.prompt for ex in load_dataset(loader, path)] == ["Say hi.", "Say bye."]
+    with pytest.raises(ValueError, match=r"dataset.path is not set and dataset.kind='common"):
+        load_dataset(loader, None)
+    with pytest.raises(KeyError, match=r"dataset.kind='common.data.types:Example' is <class"):
+        load_dataset("common.data.types:Example", path)
 
 
 def test_missing_file_names_path_and_config_key(tmp_path):

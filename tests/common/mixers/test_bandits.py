@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from common.mixers.base import (
+    MIXERS,
     Feedback,
     RewardMixer,
-    available_mixers,
     build_mixer,
     build_run_mixer,
     mix_rewards,
@@ -298,7 +298,7 @@ class TestRandomArm:
 
 class TestShared:
     def test_registered(self) -> None:
-        assert set(BANDITS) <= set(available_mixers())
+        assert set(BANDITS) <= set(MIXERS.names())
         assert isinstance(build_mixer("linucb", AB), LinUCB)
         assert isinstance(build_mixer("exp3", AB), Exp3)
         assert isinstance(build_mixer("random", AB), RandomArm)

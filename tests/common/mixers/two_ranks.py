@@ -18,13 +18,13 @@ import torch
 
 from common.rundir.distributed import rank
 from experiments.compose import compose_config
-from experiments.trainers import trainer_class
+from experiments.trainers import TRAINERS
 
 
 def main() -> None:
     out, *overrides = sys.argv[1:]
     cfg = compose_config(*overrides, output_dir=out)
-    loop = trainer_class(cfg.trainer.name)(cfg, Path(out) / "run")
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, Path(out) / "run")
     seen: list[dict] = []
     train_step = loop.train_step
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from common.data.types import Example
-from common.rewards import available_scorers, build_scorer, scorer_class
+from common.rewards import SCORERS, build_scorer
 from common.rewards.base import Scorer, unscorable_reason
 from common.rewards.reward_set import RewardSet
 
@@ -169,7 +169,7 @@ CASES: dict[str, Case] = {
 
 def _builtin_scorers() -> list[str]:
     # Tests register their own fault-injecting scorers; only the shipped ones need a case.
-    return [n for n in available_scorers() if scorer_class(n).__module__.startswith("common.")]
+    return [n for n in SCORERS.names() if SCORERS.get(n).__module__.startswith("common.")]
 
 
 def test_every_builtin_scorer_has_a_case():

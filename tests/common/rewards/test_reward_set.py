@@ -13,11 +13,11 @@ import pytest
 
 from common.data.types import Example
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.rewards.reward_set import ROUTINGS, RewardSet, ScoreTable
 
 
-@register_scorer("test_recording_reward")
+@SCORERS.register("test_recording_reward")
 class RecordingReward(Scorer):
     """Scores ``len(output) / 10`` and records every batch it is called with."""
 
@@ -65,6 +65,42 @@ def test_an_alias_to_an_unknown_scorer_fails_at_construction_too():
         KeyError, match=r"\['judge'\] \(through rewards.options.judge.scorer='nope'\)"
     ):
         RewardSet(["judge"], routing="all", options={"judge": {"scorer": "nope"}})
+
+
+class Unregistered(RecordingReward):
+    """Found only by its dotted path: never registered, sets no name of its own."""
+
+    name = Scorer.name
+
+
+UNREGISTERED = f"{__name__}:Unregistered"
+
+
+def test_a_dotted_path_is_a_scorer_by_name_or_through_an_alias():
+    rs = RewardSet(
+        [UNREGISTERED, "mine"],
+        routing="all",
+        options={"mine": {"scorer": UNREGISTERED, "tag": "t"}},
+    )
+    table = rs.score([ex(), ex()], ["abc", ""])
+    np.testing.assert_allclose(table.scores, [[0.3, 0.3], [0.0, 0.0]])
+    assert rs.scorer(UNREGISTERED).name == UNREGISTERED and rs.scorer("mine").tag == "t"
+    assert UNREGISTERED not in SCORERS.names()
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "problem"),
+    [
+        ({}, "rewards.names", "cannot import module 'nowhere_pkg'"),
+        ({"x": {"scorer": "nowhere_pkg:Mine"}}, "rewards.options.x.scorer", "cannot import"),
+        ({"x": {"scorer": f"{__name__}:ex"}}, "rewards.options.x.scorer", "not a subclass"),
+    ],
+)
+def test_a_bad_dotted_path_fails_at_construction_naming_its_key(options, key, problem):
+    names = ["x"] if options else ["nowhere_pkg:Mine"]
+    with pytest.raises(KeyError) as err:
+        RewardSet(names, routing="all", options=options)
+    assert str(err.value.args[0]).startswith(f"{key}: ") and problem in str(err.value)
 
 
 def test_options_for_a_source_not_in_names_are_refused_naming_both():

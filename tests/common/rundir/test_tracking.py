@@ -47,7 +47,7 @@ def test_build_tracker_gives_wandb_the_comparison_keys_and_provenance(tmp_path, 
 
     from common.rundir.tracking import build_tracker
     from experiments.compose import compose_config
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
 
     seen = {}
 
@@ -69,7 +69,7 @@ def test_build_tracker_gives_wandb_the_comparison_keys_and_provenance(tmp_path, 
         json.dumps({"git": {"commit": "abc"}, "packages": {"torch": "2"}, "rerun": "x"})
     )
     cfg = compose_config("+exp=debug", "logger=wandb_offline", "balancer=delta", "seed=2")
-    method = trainer_class(cfg.trainer.name).method  # as TrainingLoop passes it
+    method = TRAINERS.get(cfg.trainer.name).method  # as TrainingLoop passes it
     build_tracker(cfg, tmp_path, method=method).finish()
     assert seen["group"] == "debug"  # a single run: the experiment name
     assert seen["config"]["method"] == "drbo" and seen["config"]["mixer"] == "delta"

@@ -19,13 +19,13 @@ import pytest
 
 from common.data.types import Example
 from common.rewards.base import RewardOutput, Scorer
-from common.rewards.registry import register_scorer
+from common.rewards.registry import SCORERS
 from common.rewards.reward_set import RewardScoringError, RewardSet
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-@register_scorer("test_faulty_reward")
+@SCORERS.register("test_faulty_reward")
 class FaultyReward(Scorer):
     """Scores 0.5 until its ``from_call``-th call, then fails as ``mode`` says: ``raise`` a
     RuntimeError, or return ``nan`` / ``inf`` for row ``bad_row``."""

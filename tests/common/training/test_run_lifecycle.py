@@ -124,7 +124,7 @@ def test_a_stop_signal_during_the_model_load_exits_143_before_any_eval(
 
         return build
 
-    monkeypatch.setattr(experiments.trainers, "trainer_class", loads_while_signalled)
+    monkeypatch.setattr(experiments.trainers.TRAINERS, "get", loads_while_signalled)
     monkeypatch.setattr(ReMaxLoop, "evaluate", lambda self, desc: pytest.fail(desc))
     with pytest.raises(Preempted) as exc:
         run(compose_config(*TINY, "trainer.steps=1"), tmp_path)
