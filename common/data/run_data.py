@@ -59,6 +59,7 @@ def load_run_data(
         )
     if routing == "listed":
         _require_listed(examples, reward_names, name)
+        examples = _carrying_a_reward(examples, reward_names, name)
     # Bundled training data that comes with its own held-out file (GSM8K test, the IFEval
     # testbed's held-out prompts) is evaluated on that file, not on a split of the training set.
     eval_path = ds.get("eval_path") or (None if ds.path else bundled_eval_path(ds.kind))
@@ -140,6 +141,26 @@ def _require_listed(examples: Sequence[Example], reward_names: Sequence[str], na
         )
 
 
+def _carrying_a_reward(
+    examples: list[Example], reward_names: Sequence[str], name
+) -> list[Example]:
+    """Under ``rewards.routing=listed``, the rows that list at least one of the run's rewards:
+    every reward is masked out of the others, so they would train on a reward of 0 and be
+    scored on nothing (a run of one IFEval family keeps the rows carrying that family)."""
+    wanted = set(reward_names)
+    kept = [ex for ex in examples if wanted & set(ex.meta.get("metrics") or [])]
+    if len(kept) < len(examples):
+        log.info(
+            "dataset %s: %d of %d rows carry one of rewards.names=%s (rewards.routing=listed); "
+            "the others are left out",
+            name,
+            len(kept),
+            len(examples),
+            list(reward_names),
+        )
+    return kept
+
+
 def _eval_rows(
     evals: list[Example],
     ds: DictConfig,
@@ -158,6 +179,9 @@ def _eval_rows(
         # A real benchmark file need not hold every training metric: score what it has.
         evals = [ex for ex in evals if ex.metric in set(reward_names)]
         filters.append(f"rewards.names={list(reward_names)}")
+    if routing == "listed":
+        evals = [ex for ex in evals if set(reward_names) & set(ex.meta.get("metrics") or [])]
+        filters.append(f"rewards.names={list(reward_names)} (listed in meta['metrics'])")
     if not evals:
         raise ValueError(
             f"dataset.eval_path={eval_path or ds.eval_path} has no rows after filtering by "

@@ -53,3 +53,21 @@ def test_listed_routing_refuses_a_reward_no_row_lists(tmp_path):
     path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "key": 2}) + "\n")
     with pytest.raises(ValueError, match="no rows for metric if_keywords"):
         _data("+exp=ifeval_drbo", f"dataset.path={path}")
+
+
+def test_a_run_of_one_family_keeps_only_the_rows_carrying_it():
+    """Rows that list none of the run's rewards would train on a masked reward of 0 and be
+    scored on nothing: a single-family run keeps train and eval rows that carry it."""
+    train, evals = _data(
+        "+exp=ifeval_drbo",
+        "rewards.names=[if_case]",
+        "balancer=single",
+        "~balancer.every",
+        "balancer.metric=if_case",
+        "dataset.max_eval=null",
+    )
+    all_train, all_evals = _data("+exp=ifeval_drbo", "dataset.max_eval=null")
+    carrying = [e for e in all_train if "if_case" in e.meta["metrics"]]
+    assert 0 < len(train) == len(carrying) < len(all_train)
+    assert all("if_case" in e.meta["metrics"] for e in train + evals)
+    assert len(evals) == sum("if_case" in e.meta["metrics"] for e in all_evals) < len(all_evals)
