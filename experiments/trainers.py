@@ -7,9 +7,9 @@ import importlib
 
 TRAINERS: dict[str, str] = {
     "rollout_eval": "common.training.rollout_eval:RolloutEvalLoop",
-    "remax": "drbo.trainer:ReMaxLoop",
-    "grpo": "drbo.grpo_trainer:GRPOLoop",
-    "rloo": "drbo.grpo_trainer:RLOOLoop",
+    "remax": "drbo.trainer:PolicyGradientLoop",
+    "grpo": "drbo.trainer:PolicyGradientLoop",
+    "rloo": "drbo.trainer:PolicyGradientLoop",
     "laser_dpo": "laser.trainer:LaserLoop",
     "best_of_n": "laser.best_of_n:BestOfNLoop",
 }
