@@ -91,7 +91,7 @@ class BareParts:
     def __init__(self, loop: Any) -> None:
         tr = loop.cfg.trainer
         self.loop = loop
-        self.model = loop.engine.module
+        self.model = loop.policy
         self.tok = loop.tokenizer
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.clip = loop.cfg.engine.get("grad_clip")
@@ -178,7 +178,7 @@ def build_loop(
     for key in list(cfg.dataset.max_new_tokens):
         cfg.dataset.max_new_tokens[key] = max_new_tokens
     loop = TRAINERS.get(cfg.trainer.name)(cfg, tmp)
-    loop.model.generation_config.min_new_tokens = max_new_tokens
+    loop.policy.generation_config.min_new_tokens = max_new_tokens
     loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
     return loop
 
@@ -341,7 +341,7 @@ def rollout_throughput(loop: Any, bare: BareParts, batch: list, n_tokens: int, r
         for _ in range(reps):
             t, r = _seconds(
                 lambda s=sample: generate(
-                    loop.model,
+                    loop.policy,
                     loop.tokenizer,
                     prompts,
                     max_new_tokens=n_tokens,

@@ -183,7 +183,7 @@ def run(
     overrides: Sequence[str] = (),
     fit_standardizer: bool = False,
 ) -> dict[str, Any]:
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
     from experiments.compose import compose_config
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,7 +198,7 @@ def run(
             output_dir=tmp,
         )
         t0 = time.perf_counter()
-        loop = ReMaxLoop(cfg, tmp)
+        loop = PolicyGradientLoop(cfg, tmp)
         if not fit_standardizer:
             # The K-sample reward statistics are set-up (minutes for SmolLM2 on 2 cores), not
             # part of a step: unit statistics leave every timed path as it is.

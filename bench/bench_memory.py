@@ -125,7 +125,7 @@ def worker(
     train_s = time.perf_counter() - t0
     train_peak = hwm_mb() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # ZeRO-3 leaves empty tensors in the module: ds_numel is a parameter's full size.
-    n_params = sum(getattr(p, "ds_numel", p.numel()) for p in loop.engine.module.parameters())
+    n_params = sum(getattr(p, "ds_numel", p.numel()) for p in loop.policy.parameters())
     res = {
         "rank": rank(),
         "world_size": world_size(),

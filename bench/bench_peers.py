@@ -5,7 +5,7 @@
                                 [--trl-gradient-checkpointing]
 
 Everything runs in one process on the same policy (``--model``, the embedded SmolLM2-135M-
-Instruct by default), the same ``--prompts`` prompts (the first batch ``ReMaxLoop`` draws from
+Instruct by default), the same ``--prompts`` prompts (the first batch ``PolicyGradientLoop`` draws from
 the bundled shopping sample, chat-templated by ``format_prompt``) and responses of exactly
 ``--new-tokens`` tokens everywhere (EOS suppressed until then: ``min_new_tokens`` =
 ``max_new_tokens``, so an early EOS never makes one side cheaper). Every side runs in one
@@ -14,7 +14,7 @@ with AMX or AVX512-BF16): ours with ``model.precision=<it>`` (fp32 master weight
 state, bf16 compute), TRL with ``bf16=True`` (accelerate's bf16 autocast over fp32 weights, the
 same split), the plain step under the same autocast.
 
-1. ReMax vs RLOO. Ours: ``ReMaxLoop.train_step`` on a fixed batch (``+exp=shopping_mmlu``,
+1. ReMax vs RLOO. Ours: ``PolicyGradientLoop.train_step`` on a fixed batch (``+exp=shopping_mmlu``,
    every task type's budget set to ``--new-tokens``, DeepSpeed ZeRO-0, no evaluation, no
    logger): one sampled and one greedy response per prompt, reward scoring, reference
    forward, policy forward/backward, optimizer step. TRL: ``RLOOTrainer`` with its defaults
@@ -35,7 +35,7 @@ same split), the plain step under the same autocast.
    ``per_device_train_batch_size`` = the number of pairs. Both sides train on the same token
    ids (prompt + completion + EOS, split as TRL splits them; checked and reported).
    Target: ours <= 0.7 x TRL.
-4. ``--grpo`` (also) / ``--grpo-only``: GRPO. Ours: ``GRPOLoop.train_step`` (``trainer=grpo``,
+4. ``--grpo`` (also) / ``--grpo-only``: GRPO. Ours: ``PolicyGradientLoop.train_step`` (``trainer=grpo``,
    ``--grpo-n`` samples per prompt, k3 KL 0.04 to the reference, one update per rollout).
    TRL: ``GRPOTrainer`` on the same work: the same prompts x ``--grpo-n`` generations per
    optimizer step, beta = our ``kl_coef`` (so both run a reference forward), the same
@@ -250,7 +250,7 @@ def _model_source(name: str, tmp: str) -> str:
 
 # ---- 1. ReMax vs RLOO (+ the plain step) --------------------------------------------------------
 def remax_loop(args, tmp: str):
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
     from experiments.compose import compose_config
 
     cfg = compose_config(
@@ -265,14 +265,14 @@ def remax_loop(args, tmp: str):
     )
     for task in cfg.dataset.max_new_tokens:
         cfg.dataset.max_new_tokens[task] = args.new_tokens
-    loop = ReMaxLoop(cfg, tmp)
+    loop = PolicyGradientLoop(cfg, tmp)
     loop.prepare()  # reward statistics from a few samples: set-up, not timed
-    _gen_tokens(loop.model, args.new_tokens)
+    _gen_tokens(loop.policy, args.new_tokens)
     return loop, loop.batch_for(1)
 
 
 def mixed_reward(loop, batch) -> Callable[[list[str]], list[float]]:
-    """Scores responses to ``batch`` as ReMaxLoop does: reward set, standardization, mix."""
+    """Scores responses to ``batch`` as PolicyGradientLoop does: reward set, standardization, mix."""
     import numpy as np
 
     from common.mixers.base import mix_rewards
@@ -446,7 +446,7 @@ def bench_remax(args, trl: bool, tmp: str) -> tuple[dict[str, Any], list]:
 def bench_grpo(args, trl: bool, tmp: str) -> dict[str, Any]:
     """Seconds per GRPO step, ours and TRL's, interleaved round by round (round 1 dropped)."""
     from common.data.formatting import format_prompt
-    from drbo.grpo_trainer import GRPOLoop
+    from drbo.trainer import PolicyGradientLoop
     from experiments.compose import compose_config
 
     rounds, n = args.steps + 1, args.grpo_n
@@ -464,9 +464,9 @@ def bench_grpo(args, trl: bool, tmp: str) -> dict[str, Any]:
     )
     for task in cfg.dataset.max_new_tokens:
         cfg.dataset.max_new_tokens[task] = args.new_tokens
-    loop = GRPOLoop(cfg, tmp)
+    loop = PolicyGradientLoop(cfg, tmp)
     loop.prepare()
-    _gen_tokens(loop.model, args.new_tokens)
+    _gen_tokens(loop.policy, args.new_tokens)
     batch = loop.batch_for(1)
     prompts = [format_prompt(loop.tokenizer, ex.prompt) for ex in batch]
     score = mixed_reward(loop, batch)
@@ -551,7 +551,10 @@ def print_grpo(g: dict[str, Any]) -> None:
         f"GRPO on {s['model']}: {s['prompts']} prompts x {s['n_samples']} samples, "
         f"{s['new_tokens']} new tokens, median of {s['steps_measured']} steps after 1 warm-up"
     )
-    for name, v in (("GRPO step (ours: GRPOLoop)", g["ours_s"]), ("TRL GRPOTrainer", g["trl_s"])):
+    for name, v in (
+        ("GRPO step (ours: PolicyGradientLoop)", g["ours_s"]),
+        ("TRL GRPOTrainer", g["trl_s"]),
+    ):
         print(f"{name:<48}{'-' if v is None else f'{v:.2f}':>10}")
     print("ours GRPO parts: " + ", ".join(f"{k} {v:.2f}" for k, v in g["ours_parts_s"].items()))
     print(f"{LABELS['grpo_vs_trl_grpo']}: {g['verdict']}")
@@ -587,9 +590,9 @@ def fixed_pairs(loop, batch, new_tokens: int):
 
     tok = loop.tokenizer
     prompts = [format_prompt(tok, ex.prompt) for ex in batch]
-    _gen_tokens(loop.model, new_tokens)
-    texts = generate(loop.model, tok, prompts, new_tokens, num_return_sequences=2).texts
-    loop.model.generation_config.min_new_tokens = None
+    _gen_tokens(loop.policy, new_tokens)
+    texts = generate(loop.policy, tok, prompts, new_tokens, num_return_sequences=2).texts
+    loop.policy.generation_config.min_new_tokens = None
     chosen, rejected = texts[0::2], texts[1::2]
     rows = [preference_ids(tok, p, c, r) for p, c, r in zip(prompts, chosen, rejected, strict=True)]
     P = max(len(p) for p, _, _ in rows)
@@ -800,7 +803,7 @@ def print_report(res: dict[str, Any]) -> None:
         f"median of {s['steps_measured']} steps after 1 warm-up"
     )
     rows = [
-        ("ReMax step (ours: ReMaxLoop.train_step)", st["remax_ours"]),
+        ("ReMax step (ours: PolicyGradientLoop.train_step)", st["remax_ours"]),
         ("TRL RLOOTrainer step (2 generations/prompt)", st["rloo_trl"]),
         ("plain hand-written ReMax step", st["remax_plain"]),
         ("  ours, timed beside the plain step", res["remax_ours_beside_plain_s"]),

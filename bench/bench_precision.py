@@ -66,9 +66,9 @@ def build_loop(kind: str, precision: str, tmp: str, model: str, steps: int, extr
         overrides.append("trainer.dev_stop.enabled=false")
     cfg = compose_config(*overrides, output_dir=tmp)
     if kind == "remax":
-        from drbo.trainer import ReMaxLoop
+        from drbo.trainer import PolicyGradientLoop
 
-        loop = ReMaxLoop(cfg, tmp)
+        loop = PolicyGradientLoop(cfg, tmp)
         loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
     else:
         from laser.trainer import LaserLoop

@@ -57,7 +57,7 @@ def similar_prompts(loop: Any, n: int) -> list[Any]:
 def time_cell(loop: Any, batch: list, n_tokens: int, steps: int, step0: int) -> dict:
     """Median seconds of ``train_step`` on ``batch`` with ``n_tokens`` new tokens."""
     loop.budget_of = lambda ex: n_tokens
-    loop.model.generation_config.min_new_tokens = n_tokens
+    loop.policy.generation_config.min_new_tokens = n_tokens
     walls, parts = [], {p: [] for p in PARTS}
     for i in range(steps):
         t0 = time.perf_counter()
@@ -87,7 +87,7 @@ def run(
     warmup: int = 1,
     overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
     from experiments.compose import compose_config
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,7 +100,7 @@ def run(
             *overrides,
             output_dir=tmp,
         )
-        loop = ReMaxLoop(cfg, tmp)
+        loop = PolicyGradientLoop(cfg, tmp)
         loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
         pool = similar_prompts(loop, max(max(batch_sizes), base_batch))
         # Warm-up once, on the smallest cell: the first DeepSpeed step, the optimizer state

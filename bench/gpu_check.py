@@ -149,7 +149,7 @@ def steps_under(kind: str, stage: int, model: str, steps: int) -> dict[str, Any]
             s, fig = timed_step(loop, step)
             seconds.append(round(s, 3))
             losses.append(fig.get("loss"))
-        dtype = str(next(loop.engine.module.parameters()).dtype)
+        dtype = str(next(loop.policy.parameters()).dtype)
         precision = loop.engine.precision
         del loop
     torch.cuda.empty_cache()

@@ -1,24 +1,30 @@
-"""DRBO: standardized metric rewards, re-balanced weights, ReMax updates on a DeepSpeed engine.
+"""The REINFORCE family on one loop: DRBO's ReMax, GRPO, Dr. GRPO and RLOO are presets
+(``trainer=remax|grpo|rloo``) that choose an advantage estimator (``trainer.advantage``,
+:data:`common.training.advantages.ADVANTAGES`) and a policy loss (``trainer.loss_type``,
+:data:`common.training.losses.POLICY_LOSSES`); the maths is in those tables.
 
-Per step t (Algorithm 1 of the DRBO paper), the mixing parts done by the one reward step
-(:class:`common.mixers.step.RewardStep`):
+Per step t (Algorithm 1 of the DRBO paper for ReMax; the mixing parts done by the one reward
+step, :class:`common.mixers.step.RewardStep`):
     1. the balancer gives weights w (N,) and samples a metric j (line 5);
     2. multi-type data (``rewards.routing=by_example`` or ``listed``): the batch is drawn
        from the training rows metric j applies to, or, for a mixer that samples no metric,
        each row's task is drawn from w (:func:`common.mixers.decision.rows_per_source`);
        single-task data: any training rows;
-    3. one sampled and one greedy response per prompt; both scored by the chosen metrics,
-       standardized with the mean/std of K samples of the untrained policy;
-    4. R = weighted mean of the standardized rewards (common.mixers.mix_rewards);
-    5. ReMax: A = clip(R(sample) - R(greedy)), per-token KL to the reference, discounted
-       returns, policy-gradient loss; one optimizer step;
-    6. the balancer folds in every rank's mean standardized reward per metric.
+    3. n sampled responses per prompt (B = G * n rows, prompt-major); an estimator with a
+       greedy baseline (ReMax) gets one sampled and one greedy response per prompt from one
+       prefill; scored by the chosen metrics, standardized with the mean/std of K samples
+       of the untrained policy (Eq. 3);
+    4. R = the mixer's mix of the standardized rewards (common.mixers.mix_rewards);
+    5. advantages from the (G, n) rewards by ``trainer.advantage``; the policy loss
+       ``trainer.loss_type`` against the reference (KL, ``trainer.kl_coef``); every rank
+       agrees the loss is finite before the backward (common.training.step_guard);
+       ``trainer.updates_per_rollout`` optimizer steps on the same rollout;
+    6. the mixer learns from the step (every rank's figures: an identical update).
 """
 
 from __future__ import annotations
 
 import random
-import time
 from typing import Any
 
 import numpy as np
@@ -29,21 +35,45 @@ from common.data.formatting import format_prompt
 from common.data.types import Example
 from common.generation.batch import Rollout
 from common.generation.logprobs import rollout_logprobs
-from common.mixers.step import StepDecision, rows_per_source
+from common.mixers.step import StepDecision, StepRewards, rows_per_source
 from common.rewards.reward_set import ScoreTable
 from common.rundir.distributed import all_gather_object, is_main, rank, world_size
+from common.training.advantages import ADVANTAGES
 from common.training.engine_loop import EngineLoop
-from drbo.remax import approx_kl, discounted_returns, remax_advantage, remax_loss, token_rewards
+from common.training.losses import POLICY_LOSSES
+from common.training.options import keyword_options, takes
+from common.training.step_guard import agree_on_loss
+from common.training.timing import StepTimes
 from drbo.standardize import RewardStandardizer
 from drbo.weight_monitor import build_weight_monitor
 
+#: The method label (summary.json's ``method``, compare's rows) of each advantage estimator.
+METHODS = {"remax": "drbo", "grpo": "grpo", "dr_grpo": "grpo", "rloo": "rloo"}
 
-class ReMaxLoop(EngineLoop):
+
+def table_choices(tr) -> tuple[str, str]:
+    """(advantage, loss_type) of a trainer config; configs written before the tables (no
+    ``trainer.advantage``) meant the estimator of their preset's name."""
+    advantage = str(tr.get("advantage") or tr.name)
+    default_loss = "remax" if advantage == "remax" else "grpo"
+    return advantage, str(tr.get("loss_type") or default_loss)
+
+
+class PolicyGradientLoop(EngineLoop):
+    """``trainer=remax|grpo|rloo``: REINFORCE-family updates with the maths from tables."""
+
     method = "drbo"
 
     def __init__(self, cfg, run_dir) -> None:
+        advantage, loss_type = table_choices(cfg.trainer)
+        self.estimator = ADVANTAGES.get(advantage)
+        self.policy_loss = POLICY_LOSSES.get(loss_type)
+        self.method = METHODS.get(advantage, advantage)  # before the tracker reads it
         super().__init__(cfg, run_dir)
         tr = cfg.trainer
+        self.greedy_baseline = takes(self.estimator, "greedy")
+        self.estimator_options = keyword_options(self.estimator, tr)
+        self.loss_options = keyword_options(self.policy_loss, tr)
         self.standardizer = RewardStandardizer.from_config(self.reward_set.names, tr)
         self.weight_monitor = build_weight_monitor(cfg.balancer, self.reward_set.names)
         self.pools = {
@@ -125,77 +155,123 @@ class ReMaxLoop(EngineLoop):
                 merged[m].extend(values)
         self.standardizer.fit(merged)
 
-    # ---- one ReMax step ---------------------------------------------------------------------
+    # ---- one step -------------------------------------------------------------------------
     def _score(self, batch: list[Example], texts: list[str], step: int | None = None) -> ScoreTable:
         return self.reward_set.score(batch, texts, step=step)
 
-    def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
-        tr = self.cfg.trainer
-        decision = self._decision
-        if decision is None:  # train_step called without next_batch (benchmarks, tests)
+    def take_decision(self, step: int, batch: list[Example]) -> StepDecision:
+        """The decision ``next_batch`` made for this step, or a new one when ``train_step``
+        is called without it (benchmarks, tests)."""
+        decision, self._decision = self._decision, None
+        if decision is None:
             prompts = None if self.rewards.decides_before_data else self._prompts(batch)
             decision = self.rewards.decide(step, prompts)
-        self._decision = None
+        return decision
 
-        t0 = time.perf_counter()
-        sampled, greedy = self.rollout_sampled_and_greedy(batch)  # one prefill per prompt
-        t_generate = time.perf_counter() - t0
+    def advantages(self, rewards: torch.Tensor, greedy: torch.Tensor | None = None) -> torch.Tensor:
+        """(G, n) mixed rewards (and (G,) greedy rewards for a greedy baseline) -> (G * n,)."""
+        extra = {} if greedy is None else {"greedy": greedy}
+        return self.estimator(rewards, **extra, **self.estimator_options)
 
-        r_sample = self.rewards.score(decision, batch, sampled.texts, step=step)
-        r_greedy = self.rewards.score(decision, batch, greedy.texts, step=step)
+    def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
+        tr = self.cfg.trainer
+        n = 1 if self.greedy_baseline else int(tr.n_samples)
+        updates = int(tr.get("updates_per_rollout", 1))
+        decision = self.take_decision(step, batch)
+        times = StepTimes()
 
-        t0 = time.perf_counter()
-        device = self.engine.device
-        mask = sampled.response_mask.to(device)
-        self.engine.engine.train()
-        logp = rollout_logprobs(self.engine, _to(sampled, device))
-        with torch.no_grad(), self.reference.model(self.engine.module) as ref:
-            logp_ref = rollout_logprobs(ref, _to(sampled, device))  # the policy's path
-        adv = remax_advantage(
-            torch.as_tensor(r_sample.mixed, dtype=torch.float32),
-            torch.as_tensor(r_greedy.mixed, dtype=torch.float32),
-            clip=tr.adv_clip,
-        ).to(device)
-        rewards = token_rewards(adv, logp.detach(), logp_ref, mask, kl_coef=tr.kl_coef)
-        returns = discounted_returns(rewards, mask.to(rewards.dtype), gamma=tr.gamma)
-        loss = remax_loss(logp, returns, mask)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"step {step}: loss is {loss.item()} (rewards {r_sample.mixed.tolist()}); "
-                "stopping before the optimizer step, the last checkpoint is intact"
+        with times.timed("generate"):
+            if self.greedy_baseline:  # one prefill per prompt for both
+                sampled, greedy = self.rollout_sampled_and_greedy(batch)
+            else:
+                sampled, greedy = self.rollout_batch(batch, do_sample=True, n=n), None
+        rewards = self.rewards.score(decision, batch, sampled.texts, n=n, step=step)
+        r_greedy = None
+        if greedy is not None:
+            r_greedy = self.rewards.score(decision, batch, greedy.texts, step=step)
+
+        with times.timed("fwd_bwd"):
+            device = self.engine.device
+            rollout = _to(sampled, device)
+            mask = rollout.response_mask
+            baseline = None
+            if r_greedy is not None:
+                baseline = torch.as_tensor(r_greedy.mixed, dtype=torch.float32)
+            adv = self.advantages(
+                torch.as_tensor(rewards.per_prompt(), dtype=torch.float32), baseline
             )
-        self.engine.backward(loss)
-        t_fwd_bwd = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        lr = self.engine.get_lr()
-        self.engine.step()
-        t_optimizer = time.perf_counter() - t0
+            adv = adv.to(device)
+            logp_ref = None
+            if tr.kl_coef:
+                with torch.no_grad(), self.reference.model(self.policy) as ref:
+                    logp_ref = rollout_logprobs(ref, rollout)  # the policy's (shared-prompt) path
+            self.engine.train()
+        lr = self.engine.get_lr()  # the rate this step's first update uses
+        logp_old = None
+        losses: list[float] = []
+        for _ in range(updates):
+            with times.timed("fwd_bwd"):
+                logp = rollout_logprobs(self.engine, rollout)
+                if logp_old is None:  # the policy that sampled: pi_old = pi before any update
+                    logp_old = logp.detach()
+                loss, parts = self.policy_loss(
+                    logp, logp_old, logp_ref, adv, mask, **self.loss_options
+                )
+                agree_on_loss(loss, step, detail=f"rewards {rewards.mixed.tolist()}")
+                self.engine.backward(loss)
+            with times.timed("optimizer"):
+                self.engine.step()
+            losses.append(float(loss.item()))
 
-        if self.rewards.granularity == "query":  # each prompt's arm learns from its own row
-            step_loss: Any = [
-                float(remax_loss(logp[i : i + 1].detach(), returns[i : i + 1], mask[i : i + 1]))
-                for i in range(len(batch))
+        step_loss = self._feedback_loss(losses[0], logp_old, logp_ref, adv, mask, n)
+        mab_reward = self.rewards.feedback(decision, rewards, step_loss)
+        return self._figures(step, decision, rewards, r_greedy, mab_reward, adv, times) | {
+            **parts,
+            "loss": losses[-1],
+            "lr": lr,
+            "tokens_per_s": (
+                sampled.num_response_tokens + (greedy.num_response_tokens if greedy else 0)
+            )
+            / max(times.get("generate"), 1e-9),
+            **self.rewards.time_figures(**times.seconds),
+        }
+
+    def _feedback_loss(self, loss, logp_old, logp_ref, adv, mask, n: int) -> Any:
+        """What the mixer learns from: the loss of the rollout as sampled, or per query each
+        prompt's own (its n rows under the sampling policy)."""
+        if self.rewards.granularity != "query":
+            return loss
+        rows = [slice(i * n, (i + 1) * n) for i in range(adv.shape[0] // n)]
+        with torch.no_grad():
+            return [
+                float(
+                    self.policy_loss(
+                        logp_old[r],
+                        logp_old[r],
+                        None if logp_ref is None else logp_ref[r],
+                        adv[r],
+                        mask[r],
+                        **self.loss_options,
+                    )[0]
+                )  # fmt: skip
+                for r in rows
             ]
-        else:
-            step_loss = float(loss.item())
-        mab_reward = self.rewards.feedback(decision, r_sample, step_loss)
 
-        figures = self.rewards.figures(decision, r_sample, mab_reward)
-        figures.update({f"greedy_reward/{m}": v for m, v in r_greedy.table.metric_means().items()})
+    def _figures(self, step, decision, rewards: StepRewards, r_greedy, mab_reward, adv, times):
+        """The mixer's, the standardizer's and the advantage's figures of one step."""
+        figures = self.rewards.figures(decision, rewards, mab_reward)
+        if r_greedy is not None:
+            figures.update(
+                {f"greedy_reward/{m}": v for m, v in r_greedy.table.metric_means().items()}
+            )
         figures.update(self.standardizer.log_dict())  # mean/<m>, std/<m> in use
         scaled = {k[len("scaled/") :]: v for k, v in figures.items() if k.startswith("scaled/")}
         figures.update(self.weight_monitor.observe(step, decision.weights, scaled))
-        n_tokens = sampled.num_response_tokens + greedy.num_response_tokens
         figures.update(
-            loss=float(loss.item()),
-            kl=float(approx_kl(logp.detach(), logp_ref, mask).item()),
-            advantage=float(adv.mean().item()),
-            lr=lr,
-            tokens_per_s=n_tokens / max(t_generate, 1e-9),
-            **self.rewards.time_figures(
-                generate_s=t_generate, fwd_bwd_s=t_fwd_bwd, optimizer_s=t_optimizer
-            ),
+            advantage=float(adv.mean().item()), advantage_abs=float(adv.abs().mean().item())
         )
+        if rewards.n > 1:
+            figures["reward_std_in_group"] = float(rewards.per_prompt().std(axis=1).mean())
         return figures
 
     def extra_state(self) -> dict[str, Any]:

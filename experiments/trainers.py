@@ -9,9 +9,9 @@ from common.core.registry import Registry
 TRAINERS: Registry[type] = Registry("trainer", "trainer.name")
 for _name, _target in {
     "rollout_eval": "common.training.rollout_eval:RolloutEvalLoop",
-    "remax": "drbo.trainer:ReMaxLoop",
-    "grpo": "drbo.grpo_trainer:GRPOLoop",
-    "rloo": "drbo.grpo_trainer:RLOOLoop",
+    "remax": "drbo.trainer:PolicyGradientLoop",
+    "grpo": "drbo.trainer:PolicyGradientLoop",
+    "rloo": "drbo.trainer:PolicyGradientLoop",
     "laser_dpo": "laser.trainer:LaserLoop",
     "best_of_n": "laser.best_of_n:BestOfNLoop",
 }.items():

@@ -213,22 +213,42 @@ def _check_group_trainers(cfg: DictConfig) -> None:
             f"prompt; trainer={tr.name} has trainer.n_samples={tr.get('n_samples')} "
             "(use trainer=grpo|rloo|laser_dpo with n_samples >= 2, or balancer.normalize=none)"
         )
-    if tr.name in ("grpo", "rloo"):
-        from drbo.grpo import LOSS_TYPES  # torch: only for runs that train with it
+    if tr.name in ("remax", "grpo", "rloo") or tr.get("advantage") is not None:
+        _check_policy_gradient(cfg)
 
-        if int(tr.n_samples) < 2:
-            raise ConfigError(
-                f"trainer.n_samples={tr.n_samples}: {tr.name} compares the n samples of a "
-                "prompt, it needs n_samples >= 2"
-            )
-        if tr.loss_type not in LOSS_TYPES:
-            raise ConfigError(
-                f"trainer.loss_type={tr.loss_type!r}; allowed values: {', '.join(LOSS_TYPES)}"
-            )
-        for key in ("updates_per_rollout", "clip_eps"):
+
+def _check_policy_gradient(cfg: DictConfig) -> None:
+    """The REINFORCE family's tables: a known advantage estimator and policy loss, the
+    samples per prompt the estimator needs, positive clip settings."""
+    # torch: only for runs that train with it
+    from common.training.advantages import ADVANTAGES
+    from common.training.losses import POLICY_LOSSES
+    from common.training.options import takes
+    from drbo.trainer import table_choices
+
+    tr = cfg.trainer
+    advantage, loss_type = table_choices(tr)
+    try:
+        estimator = ADVANTAGES.get(advantage)
+        POLICY_LOSSES.get(loss_type)
+    except KeyError as err:
+        raise ConfigError(_text(err)) from None
+    n = int(tr.get("n_samples") or 1)
+    if takes(estimator, "greedy") and n != 1:
+        raise ConfigError(
+            f"trainer.n_samples={n}: trainer.advantage={advantage} compares one sample with "
+            "the greedy response, it needs n_samples=1"
+        )
+    if not takes(estimator, "greedy") and n < 2:
+        raise ConfigError(
+            f"trainer.n_samples={n}: trainer.advantage={advantage} compares the n samples of "
+            "a prompt, it needs n_samples >= 2"
+        )
+    for key in ("updates_per_rollout", "clip_eps"):
+        if tr.get(key) is not None:
             check_positive(cfg, f"trainer.{key}")
-        if tr.get("clip_eps_high") is not None:
-            check_positive(cfg, "trainer.clip_eps_high")
+    if tr.get("clip_eps_high") is not None:
+        check_positive(cfg, "trainer.clip_eps_high")
 
 
 ROLLOUT_ENGINES = ("auto", "loop", "vllm")  # common.generation.engines.ENGINES

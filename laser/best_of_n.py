@@ -9,7 +9,6 @@ bandit (frozen) choosing the reranker per batch on the eval split.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from common.generation.logprobs import rollout_logprobs
 from common.mixers.step import StepDecision, StepRewards, build_reward_step
 from common.rundir.distributed import is_main
 from common.training.loop import TrainingLoop
+from common.training.timing import StepTimes
 from laser.trainer import batch_categories
 
 
@@ -31,7 +31,7 @@ class BestOfNLoop(TrainingLoop):
 
     def __init__(self, cfg, run_dir) -> None:
         super().__init__(cfg, run_dir)
-        self.rewards = build_reward_step(cfg, self.reward_set, lambda: self.model, self.tokenizer)
+        self.rewards = build_reward_step(cfg, self.reward_set, lambda: self.policy, self.tokenizer)
         self.mixer, self.mab = self.rewards.mixer, self.rewards.mab
 
     def _decide(self, step: int, batch: list[Example]) -> StepDecision:
@@ -52,12 +52,11 @@ class BestOfNLoop(TrainingLoop):
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
         decision = self._decide(step, batch)
         rollout, rewards, chosen = self._rerank(batch, decision, step)
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            logp = rollout_logprobs(self.model, rollout)[chosen]
+        times = StepTimes()
+        with times.timed("fwd_bwd"), torch.no_grad():
+            logp = rollout_logprobs(self.policy, rollout)[chosen]
             mask = rollout.response_mask[chosen].float()
             nll_rows = -(logp * mask).sum(1) / mask.sum(1).clamp(min=1)  # (G,)
-        t_forward = time.perf_counter() - t0
         nll = float(nll_rows.mean())
         per_query = self.rewards.granularity == "query"
         mab_reward = self.rewards.feedback(
@@ -69,7 +68,7 @@ class BestOfNLoop(TrainingLoop):
         figures.update(self.reward_set.score(batch, texts).log_dict())
         figures.update(
             nll=nll,
-            **self.rewards.time_figures(generate_s=rollout.seconds, fwd_bwd_s=t_forward),
+            **self.rewards.time_figures(generate_s=rollout.seconds, **times.seconds),
         )
         figures["categories"] = batch_categories(batch)
         return figures

@@ -22,7 +22,6 @@ Per step t (one batch of G prompts per rank); steps 1-3 and 6 are the one reward
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +31,10 @@ import torch
 from common.data.formatting import format_prompt
 from common.data.types import Example
 from common.generation.rollout import Rollout, rollout_logprobs
-from common.rundir.distributed import all_gather_object
 from common.rundir.safe_state import load_tensors, refuse_legacy, save_tensors
 from common.training.engine_loop import EngineLoop
+from common.training.step_guard import OK, agree_on_loss
+from common.training.timing import StepTimes
 from laser.losses import dpo_nll_loss, kto_kl_estimate, kto_loss, nll_loss, sequence_logp
 from laser.pairs import build_pairs, kto_examples
 
@@ -79,7 +79,7 @@ class LaserLoop(EngineLoop):
         """(B, T) response log-probs under the policy (grad) or the reference (no grad)."""
         if not reference:
             return rollout_logprobs(self.engine, rollout)
-        with torch.no_grad(), self.reference.model(self.engine.module) as ref:
+        with torch.no_grad(), self.reference.model(self.policy) as ref:
             return rollout_logprobs(ref, rollout)
 
     def _loss(
@@ -169,44 +169,34 @@ class LaserLoop(EngineLoop):
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
         tr = self.cfg.trainer
         if (step - 1) % tr.steps_per_iteration == 0 and step > 1:
-            self.reference.refresh(self.engine.module)  # previous iteration's model
+            self.reference.refresh(self.policy)  # previous iteration's model
             self._refreshed_at = step
         prompts = [format_prompt(self.tokenizer, ex.prompt) for ex in batch]
         decision = self.rewards.decide(step, prompts)
 
-        t0 = time.perf_counter()
-        rollout = self.rollout_batch(batch, n=tr.n_samples)
-        t_generate = time.perf_counter() - t0
+        times = StepTimes()
+        with times.timed("generate"):
+            rollout = self.rollout_batch(batch, n=tr.n_samples)
 
         rewards = self.rewards.score(decision, batch, rollout.texts, n=tr.n_samples, step=step)
         scores = rewards.per_prompt()  # (G, n)
 
-        t0 = time.perf_counter()
-        self.engine.engine.train()
-        loss, figures, per_prompt = self._loss(rollout, scores)
-        # Every rank must enter the same collectives: agree whether anyone trains (and stop
-        # everywhere on a non-finite loss); a rank without a pair then backpropagates a
-        # zero-weighted dummy pair.
-        status = "none" if loss is None else ("ok" if torch.isfinite(loss) else "nan")
-        everyone = all_gather_object(status)
-        if "nan" in everyone:
-            where = "" if len(everyone) == 1 else f" on rank {everyone.index('nan')}"
-            value = loss.item() if status == "nan" else float("nan")
-            raise FloatingPointError(
-                f"step {step}: loss is {value}{where}; stopping before the optimizer step, "
-                "the last checkpoint is intact"
-            )
-        t_optimizer = 0.0
-        if "ok" in everyone:
-            if loss is None:
-                loss_to_backward, _, _ = self._loss(rollout, scores, dummy=True)
-            else:
-                loss_to_backward = loss
-            self.engine.backward(loss_to_backward)
-            t1 = time.perf_counter()
-            self.engine.step()
-            t_optimizer = time.perf_counter() - t1
-        t_fwd_bwd = time.perf_counter() - t0 - t_optimizer
+        with times.timed("fwd_bwd"):
+            self.engine.train()
+            loss, figures, per_prompt = self._loss(rollout, scores)
+            # Every rank must enter the same collectives: agree whether anyone trains (and
+            # stop everywhere on a non-finite loss); a rank without a pair then
+            # backpropagates a zero-weighted dummy pair.
+            everyone = agree_on_loss(loss, step)
+            if OK in everyone:
+                if loss is None:
+                    loss_to_backward, _, _ = self._loss(rollout, scores, dummy=True)
+                else:
+                    loss_to_backward = loss
+                self.engine.backward(loss_to_backward)
+        if OK in everyone:
+            with times.timed("optimizer"):
+                self.engine.step()
 
         step_loss = None if loss is None else float(loss.detach())
         mab_reward = self.rewards.feedback(
@@ -217,9 +207,7 @@ class LaserLoop(EngineLoop):
         figures.update(
             loss=step_loss,
             tokens_per_s=rollout.num_response_tokens / max(rollout.seconds, 1e-9),
-            **self.rewards.time_figures(
-                generate_s=t_generate, fwd_bwd_s=t_fwd_bwd, optimizer_s=t_optimizer
-            ),
+            **self.rewards.time_figures(**times.seconds),
         )
         figures["categories"] = batch_categories(batch)
         figures.update(self._dev_check(step))

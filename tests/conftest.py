@@ -77,7 +77,7 @@ def param_snapshot():
     module, to tell which weights a step changed."""
 
     def snapshot(loop) -> dict:
-        return {n: p.detach().clone() for n, p in loop.engine.module.named_parameters()}
+        return {n: p.detach().clone() for n, p in loop.policy.named_parameters()}
 
     return snapshot
 

@@ -141,9 +141,7 @@ def _require_listed(examples: Sequence[Example], reward_names: Sequence[str], na
         )
 
 
-def _carrying_a_reward(
-    examples: list[Example], reward_names: Sequence[str], name
-) -> list[Example]:
+def _carrying_a_reward(examples: list[Example], reward_names: Sequence[str], name) -> list[Example]:
     """Under ``rewards.routing=listed``, the rows that list at least one of the run's rewards:
     every reward is masked out of the others, so they would train on a reward of 0 and be
     scored on nothing (a run of one IFEval family keeps the rows carrying that family)."""

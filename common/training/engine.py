@@ -177,38 +177,48 @@ class TrainEngine:
             hidden_size=getattr(getattr(model, "config", None), "hidden_size", None),
             zero_overrides=_plain(engine_cfg.get("zero")),
         )
-        self.engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
+        # DeepSpeed's own engine; trainers use this wrapper (and the loop's ``policy``)
+        self.ds_engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler, config=self.ds_config
         )
 
     @property
     def module(self):
-        """The wrapped model (for generation and saving)."""
-        return self.engine.module
+        """The wrapped model (the loop's ``policy``: for generation and saving)."""
+        return self.ds_engine.module
+
+    def train(self) -> None:
+        """Training mode for the update (generation and evaluation switch to eval)."""
+        self.ds_engine.train()
+
+    def consolidated_state_dict(self) -> dict[str, torch.Tensor] | None:
+        """ZeRO-3's partitioned weights gathered into one state dict (returned on rank 0).
+        A collective: every rank calls it."""
+        return self.ds_engine._zero3_consolidated_16bit_state_dict()
 
     @property
     def device(self) -> torch.device:
-        return self.engine.device
+        return self.ds_engine.device
 
     def __call__(self, *args, **kwargs):
-        return self.engine(*args, **kwargs)
+        return self.ds_engine(*args, **kwargs)
 
     def backward(self, loss: torch.Tensor) -> None:
-        self.engine.backward(loss)
+        self.ds_engine.backward(loss)
 
     def step(self) -> None:
         """Optimizer (and scheduler) step at the accumulation boundary, then zero grads."""
-        self.engine.step()
+        self.ds_engine.step()
 
     def get_lr(self) -> float:
-        return float(self.engine.get_lr()[0])
+        return float(self.ds_engine.get_lr()[0])
 
     def save(self, directory: str | Path, tag: str, client_state: dict[str, Any]) -> None:
         """DeepSpeed checkpoint of model, optimizer and scheduler plus ``client_state``."""
-        self.engine.save_checkpoint(str(directory), tag=tag, client_state=client_state)
+        self.ds_engine.save_checkpoint(str(directory), tag=tag, client_state=client_state)
 
     def load(self, directory: str | Path, tag: str) -> dict[str, Any]:
-        _, client_state = self.engine.load_checkpoint(
+        _, client_state = self.ds_engine.load_checkpoint(
             str(directory), tag=tag, load_optimizer_states=True, load_lr_scheduler_states=True
         )
         if client_state is None:

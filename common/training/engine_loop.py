@@ -24,20 +24,21 @@ from common.training.policy import (
 
 
 class EngineLoop(TrainingLoop):
-    """Sets up ``self.policy`` (LoRA applied where configured), its frozen ``self.reference``,
-    ``self.engine`` and the reward step ``self.rewards`` (:mod:`common.mixers.step`; its mixer
-    is ``self.mixer``); ``self.model`` then points at the trained module so generation,
-    evaluation and the bandit context see the current weights. Subclasses implement
-    ``train_step``."""
+    """Trains ``self.policy`` (LoRA applied where configured) on ``self.engine`` (the
+    DeepSpeed wrapper, :class:`common.training.engine.TrainEngine`), against its frozen
+    ``self.reference``, with the reward step ``self.rewards`` (:mod:`common.mixers.step`;
+    its mixer is ``self.mixer``). ``self.policy`` is the one name of the trained module:
+    generation, evaluation and the bandit context read it, so they see the current weights.
+    Subclasses implement ``train_step``."""
 
     def __init__(self, cfg, run_dir) -> None:
         super().__init__(cfg, run_dir)
         tr = cfg.trainer
-        self.rewards = build_reward_step(cfg, self.reward_set, lambda: self.model, self.tokenizer)
+        self.rewards = build_reward_step(cfg, self.reward_set, lambda: self.policy, self.tokenizer)
         self.mixer, self.mab = self.rewards.mixer, self.rewards.mab
         if cfg.model.get("gradient_checkpointing"):
-            self.model.gradient_checkpointing_enable()
-        self.policy = apply_lora(self.model, cfg.model.lora)
+            self.policy.gradient_checkpointing_enable()
+        self.policy = apply_lora(self.policy, cfg.model.lora)
         # After LoRA: peft adds its own lora_dropout modules (p = 0.05 by default).
         disable_dropout(self.policy)
         # Before DeepSpeed wraps the policy: a full reference is a clean deep copy.
@@ -50,15 +51,14 @@ class EngineLoop(TrainingLoop):
         optimizer.register_step_post_hook(lambda *_: self.policy_updated())
         scheduler = build_scheduler(optimizer, tr)
         self.engine = TrainEngine(self.policy, optimizer, scheduler, cfg.engine, tr.batch_size)
-        self.model = self.engine.module
+        self.policy = self.engine.module  # the same module, as DeepSpeed holds it
 
     def export_model(self, folder: Path) -> None:
         state = None
         if self.engine.ds_config["zero_optimization"]["stage"] == 3:
-            # Collective: gathers the partitioned weights (returned on rank 0).
-            state = self.engine.engine._zero3_consolidated_16bit_state_dict()
+            state = self.engine.consolidated_state_dict()  # a collective (rank 0 gets it)
         if is_main():
-            self.engine.module.save_pretrained(folder, state_dict=state)
+            self.policy.save_pretrained(folder, state_dict=state)
             self.tokenizer.save_pretrained(folder)
             write_base_record(folder, self.cfg)
         barrier()

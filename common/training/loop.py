@@ -64,7 +64,7 @@ class TrainingLoop(Checkpointing, StopPoints):
     """Shared machinery. Subclasses implement :meth:`train_step`.
 
     Attributes set up here: ``cfg``, ``run_dir``, ``train_examples``, ``eval_examples``,
-    ``reward_set``, ``model``, ``tokenizer``, ``tracker``.
+    ``reward_set``, ``policy`` (the model generated from and trained), ``tokenizer``, ``tracker``.
     """
 
     # The label in summary.json, W&B and compare (``drbo`` for trainer=remax), set only here.
@@ -92,7 +92,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             cfg.dataset, self.reward_set.names, self.reward_set.routing
         )
         check_batch_fits(cfg.dataset, int(cfg.trainer.batch_size), self.train_examples)
-        self.model, self.tokenizer = load_causal_lm(
+        self.policy, self.tokenizer = load_causal_lm(
             cfg.model.name_or_path,
             dtype=cfg.model.dtype,
             seed=cfg.seed,
@@ -100,8 +100,8 @@ class TrainingLoop(Checkpointing, StopPoints):
         )
         # Prompt plus generation must fit the model's positions (an over-long one would index
         # past the position table): prompts are cut from the left to this many tokens.
-        positions = getattr(self.model.config, "max_position_embeddings", None) or getattr(
-            self.model.config, "n_positions", None
+        positions = getattr(self.policy.config, "max_position_embeddings", None) or getattr(
+            self.policy.config, "n_positions", None
         )
         self.max_prompt_tokens = prompt_token_limit(cfg.dataset, positions)
         self.prompts_truncated = 0  # since the last logged step
@@ -155,10 +155,13 @@ class TrainingLoop(Checkpointing, StopPoints):
     def rollout_engine(self) -> RolloutEngine:
         """Who generates rollouts and evaluation responses (``rollout.engine``: the decode
         loop or a vLLM worker, common.generation.engines), built on first use so a loop that
-        swaps ``self.model`` in its constructor (EngineLoop) hands over the trained module."""
+        swaps ``self.policy`` in its constructor (EngineLoop) hands over the trained module."""
         if self._rollout_engine is None:
             self._rollout_engine = build_rollout_engine(
-                self.cfg.get("rollout"), lambda: self.model, self.tokenizer, seed=int(self.cfg.seed)
+                self.cfg.get("rollout"),
+                lambda: self.policy,
+                self.tokenizer,
+                seed=int(self.cfg.seed),
             )
         return self._rollout_engine
 
@@ -227,7 +230,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             return {}
         shard = self.eval_examples[rank() :: world_size()]
         texts = generate_predictions(
-            self.model,
+            self.policy,
             self.tokenizer,
             shard,
             self.budget_of,
@@ -271,7 +274,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         """Write the trained policy (or its LoRA adapter) and tokenizer as an HF folder that
         ``python -m experiments.evaluate --model <run dir>`` loads."""
         if is_main():
-            self.model.save_pretrained(folder)
+            self.policy.save_pretrained(folder)
             self.tokenizer.save_pretrained(folder)
             write_base_record(folder, self.cfg)
 

@@ -15,7 +15,7 @@ import logging
 import pytest
 
 from common.rundir.tracking import read_metrics
-from drbo.trainer import ReMaxLoop
+from drbo.trainer import PolicyGradientLoop
 from experiments.compose import compose_config
 
 NAMES = ("len_short", "len_long", "answer_format")
@@ -46,7 +46,7 @@ def _successes(step: int) -> int:
 
 
 def _run(tmp_path, *overrides, fire=True):
-    loop = ReMaxLoop(compose_config(*RUN, *overrides), tmp_path)
+    loop = PolicyGradientLoop(compose_config(*RUN, *overrides), tmp_path)
     score, scored = loop.reward_set.score, set()
 
     def successes_from_step_3(batch, texts, step=None, **kwargs):

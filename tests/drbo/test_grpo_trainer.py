@@ -7,8 +7,8 @@ import torch
 
 from common.mixers.step import TIME_KEYS
 from common.rundir.tracking import read_metrics
-from drbo.grpo import group_advantages, leave_one_out_advantages
-from drbo.grpo_trainer import GRPOLoop, RLOOLoop
+from common.training.advantages import group_advantages, leave_one_out_advantages
+from drbo.trainer import PolicyGradientLoop
 from experiments.compose import compose_config
 from experiments.validate import validate_config
 
@@ -34,9 +34,9 @@ def _spy(loop):
         seen["scored"].append(r)
         return r
 
-    def adv_spy(rewards):
+    def adv_spy(rewards, *greedy):
         seen["adv_in"].append(rewards.clone())
-        return advantages(rewards)
+        return advantages(rewards, *greedy)
 
     loop.rewards.score, loop.advantages = score_spy, adv_spy
     return seen
@@ -47,7 +47,7 @@ def test_grpo_learns_and_logs_the_contract(tmp_path, param_snapshot):
         *TINY, "trainer=grpo", "balancer=inverse", "balancer.every=1", "trainer.steps=2"
     )
     validate_config(cfg)
-    loop = GRPOLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     before = param_snapshot(loop)
     seen = _spy(loop)
     loop.fit()
@@ -70,7 +70,7 @@ def test_the_mixers_arm_decides_the_reward_before_the_advantage(tmp_path):
     cfg = compose_config(
         *TINY, "trainer=grpo", "balancer=single", "balancer.metric=sent_sim", "trainer.steps=1"
     )
-    loop = GRPOLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     seen = _spy(loop)
     loop.fit()
     scored, adv_in = seen["scored"][0], seen["adv_in"][0]
@@ -89,7 +89,7 @@ def test_rloo_reuses_the_rollout_with_the_clip(tmp_path):
         "trainer.updates_per_rollout=2",
     )
     validate_config(cfg)
-    loop = RLOOLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     rollouts = []
     original = loop.rollout_batch
     loop.rollout_batch = lambda *a, **k: rollouts.append(k.get("n", 1)) or original(*a, **k)

@@ -9,7 +9,8 @@ import torch
 from common.mixers.base import build_mixer
 from common.mixers.step import TIME_KEYS
 from common.rundir.tracking import read_metrics
-from drbo.trainer import ReMaxLoop
+from common.training.step_guard import NonFiniteLossError
+from drbo.trainer import PolicyGradientLoop
 from experiments.compose import compose_config
 
 # Continuous rewards, so a random tiny model gets non-zero advantages to learn from.
@@ -24,7 +25,7 @@ TINY = (
 
 
 def test_parameters_change_loss_finite_and_contract_logged(tmp_path, param_snapshot):
-    loop = ReMaxLoop(compose_config(*TINY, "trainer.steps=2"), tmp_path)
+    loop = PolicyGradientLoop(compose_config(*TINY, "trainer.steps=2"), tmp_path)
     before = param_snapshot(loop)
     loop.fit()
     after = param_snapshot(loop)
@@ -46,17 +47,17 @@ def test_killed_run_resumes_to_the_same_trajectory(
 ):
     overrides = (*TINY, "trainer.steps=4", "trainer.save_every=2")
     full_dir, cut_dir = tmp_path / "full", tmp_path / "cut"
-    full = ReMaxLoop(compose_config(*overrides), full_dir)
+    full = PolicyGradientLoop(compose_config(*overrides), full_dir)
     full.fit()
     full_weights = param_snapshot(full)
 
-    cut = ReMaxLoop(compose_config(*overrides), cut_dir)
+    cut = PolicyGradientLoop(compose_config(*overrides), cut_dir)
     Killed = kill_at_step(cut, 3)
     with pytest.raises(Killed):
         cut.fit()
     cut.tracker.finish()
 
-    resumed = ReMaxLoop(compose_config(*overrides, "resume=true"), cut_dir)
+    resumed = PolicyGradientLoop(compose_config(*overrides, "resume=true"), cut_dir)
     assert resumed.start_step == 1  # resume happens inside fit
     resumed.fit()
     assert resumed.start_step == 3
@@ -76,7 +77,7 @@ def test_killed_run_resumes_to_the_same_trajectory(
 def test_lora_run_trains_only_adapters_and_exports_them(tmp_path, param_snapshot):
     from common.models.assets import load_trained_policy
 
-    loop = ReMaxLoop(
+    loop = PolicyGradientLoop(
         compose_config(*TINY, "trainer.steps=2", "model.lora.enabled=true", "model.lora.r=4"),
         tmp_path,
     )
@@ -102,10 +103,10 @@ def test_sigterm_mid_training_checkpoints_that_step_and_a_requeued_run_finishes_
     from common.rundir.preemption import Preempted
 
     overrides = (*TINY, "trainer.steps=4", "trainer.save_every=0")
-    full = ReMaxLoop(compose_config(*overrides), tmp_path / "full")
+    full = PolicyGradientLoop(compose_config(*overrides), tmp_path / "full")
     full.fit()
 
-    cut = ReMaxLoop(compose_config(*overrides), tmp_path / "cut")
+    cut = PolicyGradientLoop(compose_config(*overrides), tmp_path / "cut")
     original = cut.train_step
 
     def signalled_during_step_3(step, batch):
@@ -121,7 +122,7 @@ def test_sigterm_mid_training_checkpoints_that_step_and_a_requeued_run_finishes_
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # our handler is gone
 
     monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
-    resumed = ReMaxLoop(compose_config(*overrides), tmp_path / "cut")
+    resumed = PolicyGradientLoop(compose_config(*overrides), tmp_path / "cut")
     resumed.fit()
     assert resumed.start_step == 4
     for n, p in param_snapshot(resumed).items():
@@ -137,8 +138,6 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(
     optimizer step (weights unchanged), checkpoints of steps 1-2 untouched, 3 never logged."""
     import hashlib
 
-    import drbo.trainer as remax_trainer
-
     def files(folder):
         return {
             str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
@@ -146,15 +145,17 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(
             if p.is_file()
         }
 
-    real_loss, calls = remax_trainer.remax_loss, []
+    loop = PolicyGradientLoop(
+        compose_config(*TINY, "trainer.steps=4", "trainer.save_every=1"), tmp_path
+    )
+    real_loss, calls = loop.policy_loss, []
 
     def nan_at_step_3(*args, **kwargs):  # one loss per step; the K statistics need none
         calls.append(1)
-        loss = real_loss(*args, **kwargs)
-        return loss * float("nan") if len(calls) == 3 else loss
+        loss, parts = real_loss(*args, **kwargs)
+        return (loss * float("nan") if len(calls) == 3 else loss), parts
 
-    monkeypatch.setattr(remax_trainer, "remax_loss", nan_at_step_3)
-    loop = ReMaxLoop(compose_config(*TINY, "trainer.steps=4", "trainer.save_every=1"), tmp_path)
+    loop.policy_loss = nan_at_step_3
     original, seen = loop.train_step, {}
 
     def snapshot_before_step_3(step, batch):
@@ -163,7 +164,7 @@ def test_nan_loss_stops_the_step_before_the_update_and_keeps_the_checkpoint(
         return original(step, batch)
 
     loop.train_step = snapshot_before_step_3
-    with pytest.raises(FloatingPointError, match=r"^step 3: loss is nan .*before the optimizer"):
+    with pytest.raises(NonFiniteLossError, match=r"^step 3: loss is nan .*before the optimizer"):
         loop.fit()
     loop.tracker.finish()
     for n, p in param_snapshot(loop).items():
@@ -178,7 +179,7 @@ def test_weights_choose_the_rows_of_multi_type_data_for_every_mixer(tmp_path):
     mixer that samples no metric (static, simple_inverse, inverse/delta with
     sample_metric=false) were ignored: the batch came from all rows and each row's one
     weight cancelled in mix_rewards. Now each row's task is drawn from the weights."""
-    loop = ReMaxLoop(compose_config("+exp=debug", "trainer.eval_before=false"), tmp_path)
+    loop = PolicyGradientLoop(compose_config("+exp=debug", "trainer.eval_before=false"), tmp_path)
     names = loop.reward_set.names
     assert loop.multi_type and len(names) == 8
     ner_heavy = {m: (0.7 if m == "ner_f1" else 0.3 / 7) for m in names}
@@ -206,7 +207,7 @@ def test_weights_choose_the_rows_of_multi_type_data_for_every_mixer(tmp_path):
 def test_per_query_bandit_in_a_drbo_run(tmp_path):
     """``balancer.granularity=query`` in ReMax: each prompt gets its own metric from its own
     context, and each arm learns from its own row's loss (one LinUCB update per prompt)."""
-    loop = ReMaxLoop(
+    loop = PolicyGradientLoop(
         compose_config(
             *[o for o in TINY if not o.startswith("balancer.")],
             "trainer.steps=2",

@@ -35,7 +35,9 @@ def test_debug_run_writes_the_run_directory_contract(tmp_path, child_env):
     assert any(k.startswith("reward/") for k in rows[0]) and rows[0]["tokens_per_s"] > 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["exp"] == "debug" and summary["seed"] == 0 and summary["steps"] == 2
-    assert summary["method"] == "drbo"  # ReMaxLoop.method: the label compare groups by
+    assert (
+        summary["method"] == "drbo"
+    )  # PolicyGradientLoop.method for trainer=remax: the label compare groups by
     for phase in ("before", "after"):
         scores = summary["eval"][phase]
         assert scores and all(0.0 <= v <= 1.0 for v in scores.values())

@@ -61,10 +61,10 @@ FILES = {
             return [Example(s, None, metric, task_type="generation") for s in lines if s]
         ''',
     "loop.py": """
-        from drbo.trainer import ReMaxLoop
+        from drbo.trainer import PolicyGradientLoop
 
 
-        class MyReMax(ReMaxLoop):
+        class MyReMax(PolicyGradientLoop):
             method = "my_remax"
         """,
 }

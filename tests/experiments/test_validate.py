@@ -126,7 +126,7 @@ def test_batch_size_larger_than_the_training_rows_fails_before_the_model_loads(
     tmp_path, monkeypatch
 ):
     import common.training.loop
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model loaded before the data was checked")
@@ -134,7 +134,7 @@ def test_batch_size_larger_than_the_training_rows_fails_before_the_model_loads(
     monkeypatch.setattr(common.training.loop, "load_causal_lm", no_model)
     cfg = compose_config("+exp=debug", "trainer.batch_size=500", "trainer.standardize_k=500")
     with pytest.raises(ValueError) as err:
-        ReMaxLoop(cfg, tmp_path)
+        PolicyGradientLoop(cfg, tmp_path)
     msg = str(err.value)
     assert msg.startswith("trainer.batch_size=500 is larger than the ")
     assert "training rows of dataset bundled shopbench sample" in msg

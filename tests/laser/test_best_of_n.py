@@ -16,9 +16,9 @@ def test_best_of_n_learns_a_reranker_without_touching_the_policy(tmp_path):
         ),
         tmp_path,
     )
-    before = {n: p.detach().clone() for n, p in loop.model.named_parameters()}
+    before = {n: p.detach().clone() for n, p in loop.policy.named_parameters()}
     result = loop.fit()
-    for n, p in loop.model.named_parameters():
+    for n, p in loop.policy.named_parameters():
         assert torch.equal(before[n], p)
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2, 3, 4]

@@ -76,7 +76,7 @@ def test_drbo_balancer_weights_reward_models_in_a_laser_run(tmp_path):
 
 
 def test_bandit_picks_a_metric_in_a_drbo_run(tmp_path):
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
 
     cfg = compose_config(
         "+exp=debug",
@@ -87,7 +87,7 @@ def test_bandit_picks_a_metric_in_a_drbo_run(tmp_path):
         "trainer.eval_after=false",
         "trainer.standardize_k=8",
     )
-    loop = ReMaxLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     loop.fit()
     rows = read_metrics(tmp_path / "metrics.jsonl")
     for r in rows:
@@ -181,5 +181,5 @@ def test_no_dropout_is_left_in_the_trained_policy_lora_included(tmp_path):
     """peft adds lora_dropout (p = 0.05) after the base model's dropout was switched off: the
     update's log-probs would then not be those of the policy that sampled."""
     loop = LaserLoop(compose_config(*TINY, "trainer.steps=1"), tmp_path)
-    dropouts = [m for m in loop.engine.module.modules() if isinstance(m, torch.nn.Dropout)]
+    dropouts = [m for m in loop.policy.modules() if isinstance(m, torch.nn.Dropout)]
     assert dropouts and all(m.p == 0.0 for m in dropouts)

@@ -132,7 +132,7 @@ def _copy(model):
 
 
 def test_an_optimizer_step_marks_the_rollout_engine_stale(tmp_path):
-    from drbo.grpo_trainer import GRPOLoop
+    from drbo.trainer import PolicyGradientLoop
 
     cfg = compose_config(
         "+exp=debug",
@@ -145,7 +145,7 @@ def test_an_optimizer_step_marks_the_rollout_engine_stale(tmp_path):
         "trainer.n_samples=2",
         "trainer.steps=1",
     )
-    loop = GRPOLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     marks = []
 
     class Spy(LoopEngine):

@@ -45,7 +45,7 @@ def main() -> None:
         loop._loss = no_pairs
     loop.fit()
     digest = hashlib.sha1()
-    for name, p in sorted(loop.model.named_parameters()):
+    for name, p in sorted(loop.policy.named_parameters()):
         if p.requires_grad:
             digest.update(name.encode() + p.detach().to(torch.float64).numpy().tobytes())
     record = {"state": loop.rewards.state_dict(), "figures": seen, "params": digest.hexdigest()}

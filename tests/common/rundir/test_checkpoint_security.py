@@ -192,11 +192,11 @@ LASER = (
 @pytest.fixture(scope="module")
 def finished_runs(tmp_path_factory):
     """A finished DRBO (ReMax) run and a finished LASeR run, each with checkpoints."""
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
     from laser.trainer import LaserLoop
 
     root = tmp_path_factory.mktemp("runs")
-    ReMaxLoop(compose_config(*DRBO), root / "drbo").fit()
+    PolicyGradientLoop(compose_config(*DRBO), root / "drbo").fit()
     LaserLoop(compose_config(*LASER), root / "laser").fit()
     return root
 
@@ -209,10 +209,10 @@ def _copy(finished_runs, name, tmp_path) -> Path:
 def test_planted_pickles_in_the_newest_checkpoint_never_run_on_resume(
     finished_runs, tmp_path, method
 ):
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
     from laser.trainer import LaserLoop
 
-    loop, overrides = {"drbo": (ReMaxLoop, DRBO), "laser": (LaserLoop, LASER)}[method]
+    loop, overrides = {"drbo": (PolicyGradientLoop, DRBO), "laser": (LaserLoop, LASER)}[method]
     run = _copy(finished_runs, method, tmp_path)
     newest = CheckpointManager(run / "checkpoints").latest_intact()
     # the project's own files are not pickles; the only pickles are DeepSpeed's shards
@@ -233,10 +233,10 @@ def test_planted_pickles_in_the_newest_checkpoint_never_run_on_resume(
 def test_a_checkpoint_tampered_after_it_was_chosen_is_refused_before_it_loads(
     finished_runs, tmp_path
 ):
-    from drbo.trainer import ReMaxLoop
+    from drbo.trainer import PolicyGradientLoop
 
     run = _copy(finished_runs, "drbo", tmp_path)
-    loop = ReMaxLoop(compose_config(*DRBO, "trainer.steps=2", "resume=true"), run)
+    loop = PolicyGradientLoop(compose_config(*DRBO, "trainer.steps=2", "resume=true"), run)
     marker = tmp_path / "marker"
     plant(loop._resume_from, marker)  # after plan_resume checked it, before the load
     with pytest.raises(CheckpointUntrusted):

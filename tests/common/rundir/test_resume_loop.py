@@ -12,7 +12,7 @@ import pytest
 from common.rundir.checkpoint import MANIFEST, file_digest
 from common.rundir.checkpoint_signing import sign
 from common.rundir.tracking import read_metrics
-from drbo.trainer import ReMaxLoop
+from drbo.trainer import PolicyGradientLoop
 from experiments.compose import compose_config
 
 TINY = (
@@ -35,7 +35,7 @@ def test_a_flipped_bit_and_an_unpicklable_file_each_fall_back_to_an_older_checkp
     tmp_path, caplog
 ):
     overrides = (*TINY, "trainer.steps=3", "trainer.save_every=1", "trainer.keep_checkpoints=3")
-    ReMaxLoop(compose_config(*overrides), tmp_path).fit()
+    PolicyGradientLoop(compose_config(*overrides), tmp_path).fit()
     ck = tmp_path / "checkpoints"
     # step 3: one flipped bit, same size -> caught by its digest before anything loads
     newest = _model_states(ck / "step-00000003")
@@ -53,7 +53,7 @@ def test_a_flipped_bit_and_an_unpicklable_file_each_fall_back_to_an_older_checkp
     (ck / "step-00000002" / MANIFEST).write_text(json.dumps(sign(manifest)))
 
     with caplog.at_level("WARNING"):
-        resumed = ReMaxLoop(compose_config(*overrides, "resume=true"), tmp_path)
+        resumed = PolicyGradientLoop(compose_config(*overrides, "resume=true"), tmp_path)
         resumed.fit()
     assert (
         "step-00000003 is not intact" in caplog.text and "does not match its digest" in caplog.text
@@ -67,7 +67,9 @@ def test_a_flipped_bit_and_an_unpicklable_file_each_fall_back_to_an_older_checkp
 def test_ctrl_c_mid_step_writes_one_stop_checkpoint_and_exits_130(tmp_path):
     from common.rundir.preemption import Preempted
 
-    loop = ReMaxLoop(compose_config(*TINY, "trainer.steps=4", "trainer.save_every=0"), tmp_path)
+    loop = PolicyGradientLoop(
+        compose_config(*TINY, "trainer.steps=4", "trainer.save_every=0"), tmp_path
+    )
     original = loop.train_step
 
     def ctrl_c_during_step_2(step, batch):
@@ -93,7 +95,7 @@ def test_cut_prompts_are_counted_per_step_and_max_eval_zero_evaluates_nothing(tm
         "trainer.eval_before=true",
         "trainer.eval_after=true",
     )
-    loop = ReMaxLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     assert loop.eval_examples == [] and loop.max_prompt_tokens == 8
     result = loop.fit()
     assert result["eval"] == {"before": {}, "after": {}}

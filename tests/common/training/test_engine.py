@@ -113,7 +113,7 @@ def test_zero_stages_agree_on_the_first_steps():
 
 
 def _master_and_state_dtypes(engine) -> set[torch.dtype]:
-    opt = engine.engine.optimizer
+    opt = engine.ds_engine.optimizer
     masters = [
         getattr(opt, a)
         for a in ("fp32_groups", "single_partition_of_fp32_groups", "fp32_partitioned_groups_flat")

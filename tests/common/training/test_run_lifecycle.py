@@ -14,7 +14,7 @@ import pytest
 from common.rundir.preemption import Preempted
 from common.rundir.run_lock import RunDirLost
 from common.rundir.tracking import read_metrics
-from drbo.trainer import ReMaxLoop
+from drbo.trainer import PolicyGradientLoop
 from experiments.compose import compose_config
 
 TINY = (
@@ -40,7 +40,7 @@ def sigterm_seen():
 def test_a_run_directory_deleted_mid_run_stops_the_run_naming_it(tmp_path):
     run_dir = tmp_path / "run"
     cfg = compose_config(*TINY, *NO_EVAL, "trainer.steps=4", "trainer.save_every=1")
-    loop = ReMaxLoop(cfg, run_dir)
+    loop = PolicyGradientLoop(cfg, run_dir)
     original = loop.train_step
 
     def rm_rf_during_step_3(step, batch):
@@ -60,7 +60,7 @@ def test_sigterm_during_eval_before_stops_between_eval_batches_and_exits_143(
     import common.evaluation.predictions
 
     cfg = compose_config(*TINY, "trainer.steps=2", "trainer.eval_batch_size=2")
-    loop = ReMaxLoop(cfg, tmp_path)
+    loop = PolicyGradientLoop(cfg, tmp_path)
     calls = []
     original = common.evaluation.predictions.generate
 
@@ -86,7 +86,7 @@ def test_sigterm_during_eval_after_checkpoints_the_last_step_and_resume_goes_to_
     import common.training.loop
 
     overrides = (*TINY, "trainer.steps=2", "trainer.save_every=0")
-    loop = ReMaxLoop(compose_config(*overrides), tmp_path)
+    loop = PolicyGradientLoop(compose_config(*overrides), tmp_path)
     original = common.training.loop.generate_predictions
 
     def sigterm_in_eval_after(*args, desc, **kwargs):
@@ -103,7 +103,7 @@ def test_sigterm_during_eval_after_checkpoints_the_last_step_and_resume_goes_to_
     assert before
 
     monkeypatch.setattr(common.training.loop, "generate_predictions", original)
-    resumed = ReMaxLoop(compose_config(*overrides, "resume=true"), tmp_path)
+    resumed = PolicyGradientLoop(compose_config(*overrides, "resume=true"), tmp_path)
     resumed.train_step = lambda step, batch: pytest.fail(f"retrained step {step}")
     result = resumed.fit()
     assert result["steps"] == 2
@@ -120,12 +120,12 @@ def test_a_stop_signal_during_the_model_load_exits_143_before_any_eval(
     def loads_while_signalled(name):
         def build(cfg, run_dir):
             os.kill(os.getpid(), signal.SIGTERM)  # as if it came while the weights loaded
-            return ReMaxLoop(cfg, run_dir)
+            return PolicyGradientLoop(cfg, run_dir)
 
         return build
 
     monkeypatch.setattr(experiments.trainers.TRAINERS, "get", loads_while_signalled)
-    monkeypatch.setattr(ReMaxLoop, "evaluate", lambda self, desc: pytest.fail(desc))
+    monkeypatch.setattr(PolicyGradientLoop, "evaluate", lambda self, desc: pytest.fail(desc))
     with pytest.raises(Preempted) as exc:
         run(compose_config(*TINY, "trainer.steps=1"), tmp_path)
     assert exc.value.code == 143 and sigterm_seen == [signal.SIGTERM]
@@ -138,7 +138,7 @@ def test_a_stop_after_the_final_evaluation_lets_the_run_finish_and_clears_the_st
 ):
     import common.training.loop
 
-    loop = ReMaxLoop(compose_config(*TINY, *NO_EVAL, "trainer.steps=1"), tmp_path)
+    loop = PolicyGradientLoop(compose_config(*TINY, *NO_EVAL, "trainer.steps=1"), tmp_path)
     monkeypatch.setattr(
         common.training.loop, "plot_run", lambda run_dir: (run_dir / "STOP").touch()
     )
