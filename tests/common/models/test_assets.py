@@ -112,27 +112,33 @@ def test_an_unreadable_weights_file_says_permission_denied(tmp_path, tiny_lm):
         return
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: cannot drop the read permission")
-    opened = {p: p.stat().st_mode for p in (tmp_path, *tmp_path.parents) if p != Path("/")}
-    for p, mode in opened.items():  # let `nobody` reach the folder (restored below)
-        p.chmod(mode | 0o005)
-    repo = Path(__file__).resolve().parents[3]
-    code = (
-        "from common.models.assets import load_trained_policy, ModelFileError\n"
-        f"try:\n    load_trained_policy({str(folder)!r})\n"
-        "except ModelFileError as e:\n    print('ERR', e)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(repo), "HOME": str(tmp_path)}
+    # A folder of its own that `nobody` can reach: pytest's base folders are 0700 and other
+    # tests of the session may hold them, so they are not opened up here.
+    import tempfile
+
+    reachable = Path(tempfile.mkdtemp(prefix="unreadable-weights-"))
     try:
+        reachable.chmod(0o755)
+        folder = _saved(reachable, tiny_lm)
+        folder.chmod(0o755)
+        weights = folder / "model.safetensors"
+        weights.chmod(0o000)
+        repo = Path(__file__).resolve().parents[3]
+        code = (
+            "from common.models.assets import load_trained_policy, ModelFileError\n"
+            f"try:\n    load_trained_policy({str(folder)!r})\n"
+            "except ModelFileError as e:\n    print('ERR', e)\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(repo), "HOME": str(reachable)}
         r = subprocess.run(
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
             + ["-c", code],
-            cwd=tmp_path,
+            cwd=reachable,
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
         )
     finally:
-        for p, mode in opened.items():
-            p.chmod(mode)
+        shutil.rmtree(reachable, ignore_errors=True)
     assert f"ERR [Errno 13] {weights}: permission denied (mode 000" in r.stdout, r.stderr[-2000:]
