@@ -19,6 +19,7 @@ from experiments.part_names import PartNameError, check_trainer_and_dataset
 from experiments.rollout_memory import check_rollout_memory
 from experiments.validate_numbers import (
     ConfigError,
+    check_in_range,
     check_integer,
     check_positive,
     check_trainer_numbers,
@@ -340,6 +341,7 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(f"dataset.{key}={p!r}: no such file or folder")
     if not 0 < ds.get("eval_fraction", 0.3) < 1:
         raise ConfigError(f"dataset.eval_fraction={ds.eval_fraction} must be in (0, 1)")
+    check_in_range(cfg, "dataset.dev_fraction", 0, 1, "()")
     check_integer(cfg, "dataset.max_train", 1)
     check_integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
     dev_stop = tr.get("dev_stop") or {}

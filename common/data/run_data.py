@@ -63,7 +63,14 @@ def load_run_data(
     # Bundled training data that comes with its own held-out file (GSM8K test, the IFEval
     # testbed's held-out prompts) is evaluated on that file, not on a split of the training set.
     eval_path = ds.get("eval_path") or (None if ds.path else bundled_eval_path(ds.kind))
-    if eval_path:
+    if ds.get("dev_fraction"):
+        # Tuning: a seeded dev split of the training rows is the eval split; the held-out file
+        # (and any eval_path) stays unread, so no setting is chosen on it.
+        train, evals = train_eval_split(
+            examples, eval_fraction=float(ds.dev_fraction), seed=ds.split_seed, dataset=name
+        )
+        log.info("dataset %s: evaluating on a dev split of %d training rows", name, len(evals))
+    elif eval_path:
         train = examples
         evals = _eval_rows(
             load_dataset(ds.kind, eval_path, **options), ds, reward_names, routing, eval_path

@@ -71,3 +71,19 @@ def test_a_run_of_one_family_keeps_only_the_rows_carrying_it():
     assert 0 < len(train) == len(carrying) < len(all_train)
     assert all("if_case" in e.meta["metrics"] for e in train + evals)
     assert len(evals) == sum("if_case" in e.meta["metrics"] for e in all_evals) < len(all_evals)
+
+
+def test_a_dev_split_of_the_training_rows_replaces_the_held_out_file():
+    """Tuning never reads the held-out prompts: dataset.dev_fraction evaluates on a seeded
+    split of the 528 training rows."""
+    train, dev = _data("+exp=ifeval_drbo", "dataset.dev_fraction=0.2", "dataset.max_eval=null")
+    all_train, held_out = _data("+exp=ifeval_drbo", "dataset.max_eval=null")
+    assert len(train) + len(dev) == len(all_train) == 528
+    assert 0.15 < len(dev) / 528 < 0.25
+    assert {e.prompt for e in dev} <= {e.prompt for e in all_train}
+    assert not {e.prompt for e in dev} & {e.prompt for e in held_out}
+    assert not {e.prompt for e in dev} & {e.prompt for e in train}
+    again, dev_again = _data(
+        "+exp=ifeval_drbo", "dataset.dev_fraction=0.2", "dataset.max_eval=null"
+    )
+    assert [e.prompt for e in dev] == [e.prompt for e in dev_again]
