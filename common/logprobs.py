@@ -14,6 +14,7 @@ Positions outside the response mask hold 0.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,11 @@ _CHUNK_ELEMENTS = 2**22
 _BUCKET_OVERHEAD_TOKENS = {"cpu": 32}
 # transformers >= 5 reads a boolean (B, L) ``logits_to_keep`` as the positions to project.
 _BOOLEAN_LOGITS_TO_KEEP = hasattr(transformers.modeling_utils, "slice_logits_to_keep")
+# Attention for forwards that will be differentiated, by device: torch's CPU flash attention
+# (what "sdpa" runs there) has a slow backward; at the testbed's shape (16 rows, 96 response
+# tokens on a 100-token prompt, bf16) transformers' eager attention took about half its time
+# forward + backward. Elsewhere the model's own choice stands.
+_TRAINING_ATTENTION = {"cpu": "eager"}
 
 
 class _TokenLogprobs(torch.autograd.Function):
@@ -303,33 +309,54 @@ def shared_prompt_logprobs(
     return logp * scored
 
 
+@contextlib.contextmanager
+def training_attention(model, device: torch.device):
+    """While open, a model with torch's scaled-dot-product attention runs the attention named
+    in ``_TRAINING_ATTENTION`` for ``device`` when autograd records (same maths; see there).
+    The choice is read at each forward from the config, so it is set there and put back."""
+    config = getattr(module_of(model), "config", None)
+    wanted = _TRAINING_ATTENTION.get(device.type)
+    current = getattr(config, "_attn_implementation", None)
+    if wanted is None or current != "sdpa" or not torch.is_grad_enabled():
+        yield
+        return
+    config._attn_implementation = wanted
+    try:
+        yield
+    finally:
+        config._attn_implementation = current
+
+
 def rollout_logprobs(model, rollout: Rollout) -> torch.Tensor:
-    """(B, T) log-probs of ``rollout``'s response tokens under ``model`` (grad if enabled).
+    """(B, T) log-probs of ``rollout``'s response tokens under ``model`` (grad if enabled),
+    0 outside the response mask.
 
     Rows that share a prompt (n samples of one prompt, the two sides of DPO pairs) run that
     prompt once (``shared_prompt_logprobs``); rows with distinct prompts, and models with
     gradient checkpointing (which refuse a KV cache while training), take one forward over
-    prompt and response.
+    prompt and response. Under autograd on a CPU the attention is eager
+    (:func:`training_attention`).
     """
     rows = torch.cat([rollout.prompt_ids, rollout.prompt_mask], dim=1)
     unique, prompt_index = torch.unique(rows, dim=0, return_inverse=True)
-    if unique.shape[0] == rows.shape[0] or _gradient_checkpointing(model):
-        return sequence_logprobs(
+    with training_attention(model, rollout.response_ids.device):
+        if unique.shape[0] == rows.shape[0] or _gradient_checkpointing(model):
+            return sequence_logprobs(
+                model,
+                rollout.input_ids,
+                rollout.attention_mask,
+                rollout.response_ids.shape[1],
+                rollout.response_mask,
+            )
+        P = rollout.prompt_ids.shape[1]
+        return shared_prompt_logprobs(
             model,
-            rollout.input_ids,
-            rollout.attention_mask,
-            rollout.response_ids.shape[1],
+            unique[:, :P],
+            unique[:, P:],
+            rollout.response_ids,
             rollout.response_mask,
+            prompt_index,
         )
-    P = rollout.prompt_ids.shape[1]
-    return shared_prompt_logprobs(
-        model,
-        unique[:, :P],
-        unique[:, P:],
-        rollout.response_ids,
-        rollout.response_mask,
-        prompt_index,
-    )
 
 
 def _cache_of(out):

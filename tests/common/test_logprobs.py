@@ -193,3 +193,26 @@ def test_grpo_loss_and_gradients_equal_the_unshared_path(model):
     shared, plain = loss_of(rollout_logprobs), loss_of(plain_logprobs)
     torch.testing.assert_close(shared, plain, **TOL)
     _assert_grads_close(_grads(model, shared), _grads(model, plain))
+
+
+def test_training_forward_on_cpu_runs_eager_attention_and_puts_sdpa_back(model):
+    """torch's CPU flash attention has a slow backward: a differentiated forward runs eager
+    attention; a no-grad one keeps the model's choice; the config is restored either way."""
+    assert model.config._attn_implementation == "sdpa"
+    r = group_rollout(model.config.vocab_size, LENGTHS)
+    seen = []
+    forward = model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(model.config._attn_implementation)
+        return forward(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(model, "forward", spy)
+        rollout_logprobs(model, r)
+        assert set(seen) == {"eager"}
+        seen.clear()
+        with torch.no_grad():
+            rollout_logprobs(model, r)
+        assert set(seen) == {"sdpa"}
+    assert model.config._attn_implementation == "sdpa"
