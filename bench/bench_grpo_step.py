@@ -13,8 +13,11 @@ reference, one update per rollout). Only the log-prob function the step calls di
                ``log_softmax`` over every response position (the first shared-prompt path);
     current    ``common.logprobs.rollout_logprobs``: the shared prompt, responses in groups
                of similar length each cut to its longest, the LM head only where a scored
-               token is predicted, ``logit[token] - logsumexp`` in fp32 chunks;
-    one_group  ``current`` with every response in one group (what the length groups add).
+               token is predicted, ``logit[token] - logsumexp`` in fp32 chunks, eager
+               attention in the differentiated forward on a CPU;
+    one_group  ``current`` with every response in one group (what the length groups add);
+    current_sdpa  ``current`` with torch's sdpa attention in the differentiated forward
+               instead of eager (what the eager attention adds).
 Each round draws a batch and generates once (timed: ``generate``), then runs every
 variant's ``train_step`` on that same rollout (generation skipped there), in an order that
 rotates from round to round; the policy moves a little each time (lr 1e-5), which is the
@@ -111,6 +114,18 @@ def one_group_logprobs(model, rollout) -> torch.Tensor:
         logprobs._BUCKET_OVERHEAD_TOKENS.update(saved)
 
 
+def sdpa_logprobs(model, rollout) -> torch.Tensor:
+    """``current`` with the model's own attention (sdpa) in the differentiated forward."""
+    import common.logprobs as logprobs
+
+    saved = dict(logprobs._TRAINING_ATTENTION)
+    logprobs._TRAINING_ATTENTION.clear()
+    try:
+        return logprobs.rollout_logprobs(model, rollout)
+    finally:
+        logprobs._TRAINING_ATTENTION.update(saved)
+
+
 def variants() -> dict[str, Callable[..., torch.Tensor]]:
     from common.logprobs import rollout_logprobs
 
@@ -119,6 +134,7 @@ def variants() -> dict[str, Callable[..., torch.Tensor]]:
         "shared_v0": shared_v0_logprobs,
         "current": rollout_logprobs,
         "one_group": one_group_logprobs,
+        "current_sdpa": sdpa_logprobs,
     }
 
 
@@ -277,7 +293,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--rounds", type=int, default=3, help="measured rounds")
     ap.add_argument("--warmup", type=int, default=1, help="warm-up rounds left out")
     ap.add_argument("--model", default="default", help="embedded name, hub id, path, tiny-gpt2")
-    ap.add_argument("--variants", default="per_row,shared_v0,current")
+    ap.add_argument(
+        "--variants",
+        default="per_row,shared_v0,current",
+        help="comma-separated, from per_row, shared_v0, current, one_group, current_sdpa",
+    )
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
     add_threads_option(ap)
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides")
