@@ -234,6 +234,8 @@ def test_grpo_step_bench_times_every_variant_on_one_rollout(tmp_path):
             TINY,
             "--variants",
             "per_row,shared_v0,current,one_group",
+            "--clock",
+            "cpu",
             "--results-dir",
             str(tmp_path),
             "dataset.max_prompt_tokens=32",
@@ -253,6 +255,5 @@ def test_grpo_step_bench_times_every_variant_on_one_rollout(tmp_path):
     assert len({v["parts_s"]["generate"] for v in variants.values()}) == 1
     assert variants["per_row"]["step_ratio_to_per_row"] == 1.0
     _verdicts_well_formed(res)
-    assert (
-        json.loads((tmp_path / "grpo_step.json").read_text())["variants"].keys() == variants.keys()
-    )
+    written = json.loads((tmp_path / "grpo_step.json").read_text())
+    assert written["variants"].keys() == variants.keys() and written["clock"] == "cpu"
