@@ -119,6 +119,7 @@ bench: ## benchmarks; figures printed and written to bench/results/, ends with S
 	$(PY) -m bench.bench_decode --lora
 	$(PY) -m bench.bench_numerics
 	$(PY) -m bench.bench_main_job
+	$(PY) -m bench.bench_grpo_step
 	$(PY) -m bench.summary
 
 gpu-check: ## on one GPU (< 8 min): bf16 ZeRO-2/3 ReMax and LASeR steps, shared-prompt log-probs; exits 0 without CUDA

@@ -218,3 +218,42 @@ def test_checkpoint_digest_bench_times_save_and_digest(tmp_path):
     assert res["algorithm"] == "sha256"
     _verdicts_well_formed(res)
     assert json.loads((tmp_path / "checkpoint_digest.json").read_text())["mb"] == 4
+
+
+@pytest.mark.slow  # about 15 s: a GRPO loop on the tiny model, four variants
+def test_grpo_step_bench_times_every_variant_on_one_rollout(tmp_path):
+    from bench import bench_grpo_step
+
+    res = bench_grpo_step.main(
+        [
+            "--rounds",
+            "1",
+            "--warmup",
+            "0",
+            "--model",
+            TINY,
+            "--variants",
+            "per_row,shared_v0,current,one_group",
+            "--clock",
+            "cpu",
+            "--results-dir",
+            str(tmp_path),
+            "dataset.max_prompt_tokens=32",
+            "dataset.max_new_tokens.instruction_following=6",
+            "dataset.max_new_tokens.default=6",
+            "trainer.batch_size=2",
+            "trainer.n_samples=2",
+        ]
+    )
+    variants = res["variants"]
+    assert set(variants) == {"per_row", "shared_v0", "current", "one_group"}
+    for v in variants.values():
+        assert set(v["parts_s"]) == set(bench_grpo_step.PARTS)
+        assert v["parts_s"]["reference"] > 0 and v["parts_s"]["backward"] > 0
+        assert math.isclose(sum(v["shares"].values()), 1.0, abs_tol=1e-3)
+    # one generation per round, shared by the variants
+    assert len({v["parts_s"]["generate"] for v in variants.values()}) == 1
+    assert variants["per_row"]["step_ratio_to_per_row"] == 1.0
+    _verdicts_well_formed(res)
+    written = json.loads((tmp_path / "grpo_step.json").read_text())
+    assert written["variants"].keys() == variants.keys() and written["clock"] == "cpu"
