@@ -152,7 +152,7 @@ def test_an_optimizer_step_marks_the_rollout_engine_stale(tmp_path):
         def policy_updated(self):
             marks.append(1)
 
-    loop._rollout_engine = Spy(lambda: loop.model, loop.tokenizer)
+    loop._rollout_engine = Spy(lambda: loop.policy, loop.tokenizer)
     loop.fit()
     assert marks == [1]  # one optimizer step, one mark
 
