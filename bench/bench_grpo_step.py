@@ -4,7 +4,7 @@
         [--variants per_row,shared_v0,current] [--clock wall|cpu] [--threads N]
         [HYDRA_OVERRIDE ...]
 
-The step is ``GRPOLoop.train_step`` of ``+exp=ifeval_drbo trainer=grpo`` (4 prompts x 4
+The step is ``PolicyGradientLoop.train_step`` of ``+exp=ifeval_drbo trainer=grpo`` (4 prompts x 4
 samples, 96 new tokens, the run's precision: bf16 where the CPU runs it fast, k3 KL to the
 reference, one update per rollout). Only the log-prob function the step calls differs:
     per_row    one forward over prompt + response per row, logits at the last T + 1
@@ -148,7 +148,7 @@ def variants() -> dict[str, Callable[..., torch.Tensor]]:
 # ---- timing ------------------------------------------------------------------------------------
 def build_loop(model: str, steps: int, tmp: str, overrides: Sequence[str]) -> Any:
     from experiments.compose import compose_config
-    from experiments.trainers import trainer_class
+    from experiments.trainers import TRAINERS
 
     cfg = compose_config(
         "+exp=ifeval_drbo",
@@ -159,7 +159,7 @@ def build_loop(model: str, steps: int, tmp: str, overrides: Sequence[str]) -> An
         *overrides,
         output_dir=tmp,
     )
-    loop = trainer_class(cfg.trainer.name)(cfg, tmp)
+    loop = TRAINERS.get(cfg.trainer.name)(cfg, tmp)
     # The K-sample reward statistics are set-up, not part of a step.
     loop.standardizer.fit({m: [0.0, 1.0] for m in loop.reward_set.names})
     return loop
@@ -168,7 +168,7 @@ def build_loop(model: str, steps: int, tmp: str, overrides: Sequence[str]) -> An
 def timed_step(loop: Any, step: int, batch: list, decision: Any, rollout: Any, fn) -> dict:
     """One ``train_step`` on ``rollout`` with log-probs from ``fn``; seconds per part (no
     ``generate``: the caller adds the round's generation)."""
-    import drbo.grpo_trainer as grpo_trainer
+    import drbo.trainer as grpo_trainer
 
     calls = {"reference": 0.0, "policy_forward": 0.0, "backward": 0.0, "optimizer": 0.0}
 

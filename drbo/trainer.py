@@ -68,7 +68,8 @@ class PolicyGradientLoop(EngineLoop):
         advantage, loss_type = table_choices(cfg.trainer)
         self.estimator = ADVANTAGES.get(advantage)
         self.policy_loss = POLICY_LOSSES.get(loss_type)
-        self.method = METHODS.get(advantage, advantage)  # before the tracker reads it
+        if type(self).method == PolicyGradientLoop.method:  # a subclass's own label stands
+            self.method = METHODS.get(advantage, advantage)  # before the tracker reads it
         super().__init__(cfg, run_dir)
         tr = cfg.trainer
         self.greedy_baseline = takes(self.estimator, "greedy")

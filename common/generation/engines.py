@@ -140,34 +140,9 @@ def resolve_engine_name(requested: str, device_type: str, vllm_available: bool) 
     return requested
 
 
-def build_rollout_engine(
-    options: Any, model_of: Callable[[], Any], tokenizer, seed: int = 0
-) -> RolloutEngine:
-    """The engine ``options`` (the ``rollout`` config node, or None: loop) asks for."""
-    options = options or {}
-    requested = str(options.get("engine", "loop"))
-    vllm_options = dict(options.get("vllm") or {})
-    python = None
-    if requested != "loop":
-        python = vllm_python(vllm_options.get("python", "auto"))
-    device = next(iter(_module(model_of()).parameters())).device.type
-    name = resolve_engine_name(requested, device, python is not None)
-    if name == "loop":
-        return LoopEngine(model_of, tokenizer)
-    if python is None:
-        raise RuntimeError(
-            "rollout.engine=vllm: no Python with vLLM found (this interpreter has no vllm and "
-            f"{SIDE_VENV_PYTHON} does not exist or lacks it); run `make install-vllm` (CPU) "
-            "or `make install-gpu`, or set rollout.vllm.python"
-        )
-    from common.generation.vllm_engine import VllmEngine
-
-    return VllmEngine(model_of, tokenizer, python=python, seed=seed, **_engine_kwargs(vllm_options))
-
-
-def _engine_kwargs(vllm_options: dict) -> dict:
-    keys = ("dtype", "kvcache_gib", "max_model_len", "gpu_memory_utilization", "work_dir")
-    return {k: vllm_options[k] for k in keys if vllm_options.get(k) is not None}
+def module_device_type(model) -> str:
+    """``cpu``/``cuda`` of a model or of the module an engine wraps."""
+    return next(iter(_module(model).parameters())).device.type
 
 
 def _module(model) -> torch.nn.Module:

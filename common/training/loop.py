@@ -28,7 +28,8 @@ from common.evaluation.ifeval import official_scores
 from common.evaluation.predictions import generate_predictions
 from common.evaluation.stats import eval_intervals
 from common.generation.batch import Rollout
-from common.generation.engines import RolloutEngine, build_rollout_engine
+from common.generation.build_engine import build_rollout_engine
+from common.generation.engines import RolloutEngine
 from common.models.assets import load_causal_lm, write_base_record
 from common.rewards.reward_set import RewardSet
 from common.rundir.checkpoint import CheckpointManager

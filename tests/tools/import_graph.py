@@ -27,7 +27,7 @@ FORBIDDEN = {
     ("common.models", "common.training"),
     ("common.generation", "common.training"),
     ("common.rundir", "common.training"),
-    ("common.evaluation.predictions", "common.training"),
+    ("common.evaluation", "common.training"),
     *(("common.*", method) for method in METHODS),
     ("drbo", "experiments"),
     ("laser", "experiments"),

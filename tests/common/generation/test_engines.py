@@ -5,10 +5,10 @@ engine stale, and the config checks."""
 import pytest
 import torch
 
-from common.generation import engines
+from common.generation import build_engine
+from common.generation.build_engine import build_rollout_engine
 from common.generation.engines import (
     LoopEngine,
-    build_rollout_engine,
     prompt_rows,
     resolve_engine_name,
     rollout_from_token_ids,
@@ -42,7 +42,7 @@ def test_an_unknown_engine_is_named():
 
 def test_vllm_without_an_installation_says_how_to_get_one(tiny_lm, monkeypatch):
     model, tok = tiny_lm
-    monkeypatch.setattr(engines, "vllm_python", lambda setting: None)
+    monkeypatch.setattr(build_engine, "vllm_python", lambda setting: None)
     with pytest.raises(RuntimeError, match="make install-vllm"):
         build_rollout_engine({"engine": "vllm"}, lambda: model, tok)
     # auto falls back to the loop instead

@@ -12,7 +12,8 @@ import copy
 import pytest
 import torch
 
-from common.generation.engines import build_rollout_engine, vllm_python
+from common.generation.build_engine import build_rollout_engine
+from common.generation.engines import vllm_python
 from common.generation.rollout import generate, generate_sampled_and_greedy
 from common.generation.sampling import top_p_filter
 

@@ -57,12 +57,12 @@ def test_a_run_directory_deleted_mid_run_stops_the_run_naming_it(tmp_path):
 def test_sigterm_during_eval_before_stops_between_eval_batches_and_exits_143(
     tmp_path, monkeypatch, sigterm_seen
 ):
-    import common.evaluation.predictions
+    import common.generation.engines  # the loop engine's generate is what evaluation calls
 
     cfg = compose_config(*TINY, "trainer.steps=2", "trainer.eval_batch_size=2")
     loop = PolicyGradientLoop(cfg, tmp_path)
     calls = []
-    original = common.evaluation.predictions.generate
+    original = common.generation.engines.generate
 
     def sigterm_in_first_eval_batch(*args, **kwargs):
         calls.append(1)
@@ -70,7 +70,7 @@ def test_sigterm_during_eval_before_stops_between_eval_batches_and_exits_143(
             os.kill(os.getpid(), signal.SIGTERM)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(common.evaluation.predictions, "generate", sigterm_in_first_eval_batch)
+    monkeypatch.setattr(common.generation.engines, "generate", sigterm_in_first_eval_batch)
     loop.train_step = lambda step, batch: pytest.fail("trained after a stop in eval before")
     with pytest.raises(Preempted) as exc:
         loop.fit()
