@@ -82,7 +82,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import QUIET_RUN, add_threads_option, apply_threads
+from bench.harness import QUIET_RUN, add_threads_option, apply_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TRL_PIN = "1.16.0"  # the version verified with transformers 5.23 / torch 2.13 (pyproject [bench])
