@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import RESULTS, machine, median, verdict_row, write_result
+from bench.harness import RESULTS, machine, median, verdict_row, write_result
 
 TARGET_SHARE = 1 / 3
 

@@ -42,32 +42,27 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from bench.bench_drbo import (
+from bench.harness import (
     QUIET_RUN,
     RESULTS,
     add_threads_option,
     apply_threads,
     machine,
     median,
+    timed,
     verdict_row,
     write_result,
 )
 
 TARGET_STEP_RATIO = 1.15
 TARGET_ROLLOUT_RATIO = 0.9
-
-
-def _seconds(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
 
 
 def bare_logprobs(
@@ -206,11 +201,11 @@ def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, full: boo
     ids, am, mask = sampled.input_ids, sampled.attention_mask, sampled.response_mask
     T = mask.shape[1]
     b: dict[str, float] = {}
-    b["generate_sample"], _ = _seconds(lambda: bare.generate(enc, n_tokens, True))
-    b["generate_greedy"], _ = _seconds(lambda: bare.generate(enc, n_tokens, False))
-    b["reference_forward"], _ = _seconds(lambda: bare.reference_forward(ids, am, T))
-    b["policy_fwd_bwd"], _ = _seconds(lambda: bare.policy_fwd_bwd(ids, am, mask))
-    b["optimizer"], _ = _seconds(bare.optimizer_step)
+    b["generate_sample"], _ = timed(lambda: bare.generate(enc, n_tokens, True))
+    b["generate_greedy"], _ = timed(lambda: bare.generate(enc, n_tokens, False))
+    b["reference_forward"], _ = timed(lambda: bare.reference_forward(ids, am, T))
+    b["policy_fwd_bwd"], _ = timed(lambda: bare.policy_fwd_bwd(ids, am, mask))
+    b["optimizer"], _ = timed(bare.optimizer_step)
     out = {
         "step_s": step_s,
         "bare_s": b,
@@ -220,7 +215,7 @@ def step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, full: boo
         "response_tokens": T,
     }
     if full:
-        out["policy_fwd_bwd_full_s"], _ = _seconds(
+        out["policy_fwd_bwd_full_s"], _ = timed(
             lambda: bare.policy_fwd_bwd(ids, am, mask, keep=False)
         )
         bare.zero_grad()
@@ -250,7 +245,7 @@ def grpo_step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, n: i
     ids, am, mask = sampled.input_ids, sampled.attention_mask, sampled.response_mask
     T = mask.shape[1]
     b: dict[str, float] = {}
-    b["generate_n"], _ = _seconds(
+    b["generate_n"], _ = timed(
         lambda: bare.model.generate(
             **enc,
             max_new_tokens=n_tokens,
@@ -260,9 +255,9 @@ def grpo_step_vs_bare(loop: Any, bare: BareParts, step: int, n_tokens: int, n: i
             **bare.sample_kw,
         )
     )
-    b["reference_forward"], _ = _seconds(lambda: bare.reference_forward(ids, am, T))
-    b["policy_fwd_bwd"], _ = _seconds(lambda: bare.policy_fwd_bwd(ids, am, mask))
-    b["optimizer"], _ = _seconds(bare.optimizer_step)
+    b["reference_forward"], _ = timed(lambda: bare.reference_forward(ids, am, T))
+    b["policy_fwd_bwd"], _ = timed(lambda: bare.policy_fwd_bwd(ids, am, mask))
+    b["optimizer"], _ = timed(bare.optimizer_step)
     return {
         "step_s": step_s,
         "bare_s": b,
@@ -339,7 +334,7 @@ def rollout_throughput(loop: Any, bare: BareParts, batch: list, n_tokens: int, r
     for mode, sample in (("sample", True), ("greedy", False)):
         ours, plain = [], []
         for _ in range(reps):
-            t, r = _seconds(
+            t, r = timed(
                 lambda s=sample: generate(
                     loop.policy,
                     loop.tokenizer,
@@ -353,7 +348,7 @@ def rollout_throughput(loop: Any, bare: BareParts, batch: list, n_tokens: int, r
             )
             assert r.response_ids.shape[1] == n_tokens
             ours.append(t)
-            plain.append(_seconds(lambda s=sample: bare.generate(enc, n_tokens, s))[0])
+            plain.append(timed(lambda s=sample: bare.generate(enc, n_tokens, s))[0])
         res[mode] = {
             "rollout_s": round(median(ours), 4),
             "bare_s": round(median(plain), 4),

@@ -47,17 +47,17 @@ Writes ``bench/results/decode.json``.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import time
 from typing import Any
 
 import torch
 
-from bench.bench_drbo import (
+from bench.harness import (
     RESULTS,
     add_threads_option,
     apply_threads,
+    load_average,
     machine,
     median,
     verdict_row,
@@ -282,7 +282,7 @@ def run(
     res: dict[str, Any] = {
         "bench": "decode",
         "machine": machine(),
-        "load_average": list(os.getloadavg()),
+        "load_average": load_average(),
         "model": model_name,
         "lora": lora,
         "precision": used,

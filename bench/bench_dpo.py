@@ -27,19 +27,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import (
+from bench.harness import (
     QUIET_RUN,
     RESULTS,
-    StepRecorder,
     add_threads_option,
     apply_threads,
     machine,
     median,
-    print_breakdown,
-    summarize,
     verdict_row,
     write_result,
 )
+from bench.step_timing import StepRecorder, print_breakdown, summarize
 
 PARTS = (
     "context",

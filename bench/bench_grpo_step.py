@@ -35,7 +35,6 @@ Writes ``bench/results/grpo_step.json``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -46,17 +45,18 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from bench.bench_drbo import (
+from bench.harness import (
     QUIET_RUN,
     RESULTS,
     add_threads_option,
     apply_threads,
+    load_average,
     machine,
     median,
-    print_breakdown,
     verdict_row,
     write_result,
 )
+from bench.step_timing import print_breakdown
 
 PARTS = ("generate", "reference", "policy_forward", "backward", "optimizer", "other")
 TARGET = 0.5
@@ -257,7 +257,7 @@ def run(
     res: dict[str, Any] = {
         "bench": "grpo_step",
         "machine": machine(),
-        "load_average": list(os.getloadavg()),
+        "load_average": load_average(),
         "model": model,
         "exp": "ifeval_drbo trainer=grpo",
         "compute_dtype": precision,

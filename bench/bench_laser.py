@@ -25,8 +25,6 @@ Prints figures and one verdict line per target; writes ``bench/results/laser.jso
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import tempfile
 import time
@@ -36,27 +34,19 @@ from typing import Any
 
 import numpy as np
 
-from bench.bench_drbo import QUIET_RUN
+from bench.harness import (
+    QUIET_RUN,
+    machine,
+    median,
+    median_seconds,
+    pass_word,
+    seconds,
+    write_result,
+)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SMOLLM2_DIM = 576
 TARGET_BANDIT_SHARE = 0.01
 RATIO_SLACK = 1.1  # the bandit's expected scoring cost may exceed 1/K of the ensemble's by 10%
-
-
-def _seconds(fn: Callable[[], Any]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
-def _median_seconds(fn: Callable[[], Any], reps: int) -> float:
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # ---- (a) bandit overhead -------------------------------------------------------------------------
@@ -108,7 +98,7 @@ def bandit_overhead(steps: int, reps: int) -> dict[str, Any]:
 
         def step_then_bandit(step: int, batch: list) -> dict[str, Any]:
             figures = train_step(step, batch)
-            linucb.append(_median_seconds(one_round, reps))
+            linucb.append(median_seconds(one_round, reps))
             return figures
 
         loop.train_step = step_then_bandit
@@ -120,13 +110,11 @@ def bandit_overhead(steps: int, reps: int) -> dict[str, Any]:
     # a mean of a handful.
     return {
         "steps_measured": len(rows),
-        "step": statistics.median(step_s),
-        "parts": {p: statistics.median(r[f"time/{p}_s"] for r in rows) for p in TIME_PARTS},
-        "linucb": statistics.median(linucb),
-        "share": statistics.median(b / s for b, s in zip(linucb, step_s, strict=True)),
-        "in_run_share": statistics.median(
-            r["time/mixer_s"] / s for r, s in zip(rows, step_s, strict=True)
-        ),
+        "step": median(step_s),
+        "parts": {p: median(r[f"time/{p}_s"] for r in rows) for p in TIME_PARTS},
+        "linucb": median(linucb),
+        "share": median(b / s for b, s in zip(linucb, step_s, strict=True)),
+        "in_run_share": median(r["time/mixer_s"] / s for r, s in zip(rows, step_s, strict=True)),
     }
 
 
@@ -144,7 +132,7 @@ def smollm2_context_seconds(reps: int) -> float:
     model, tok = load_causal_lm(cfg.model.name_or_path)
     prompts = [format_prompt(tok, ex.prompt) for ex in train[: cfg.trainer.batch_size]]
     prompt_context(model, tok, prompts, cfg.trainer.context)  # warm-up
-    return _median_seconds(lambda: prompt_context(model, tok, prompts, cfg.trainer.context), reps)
+    return median_seconds(lambda: prompt_context(model, tok, prompts, cfg.trainer.context), reps)
 
 
 # ---- (b) RM scoring: one arm vs the ensemble ---------------------------------------------------
@@ -188,8 +176,8 @@ def rm_scoring_costs(reps: int) -> dict[str, Any]:
     ensemble: list[float] = []
     for _ in range(reps):
         for arm in rs.names:
-            per_arm[arm].append(_seconds(lambda a=arm: rs.score(examples, texts, only=[a])))
-        ensemble.append(_seconds(lambda: rs.score(examples, texts)))
+            per_arm[arm].append(seconds(lambda a=arm: rs.score(examples, texts, only=[a])))
+        ensemble.append(seconds(lambda: rs.score(examples, texts)))
     arm_s = {a: min(v) for a, v in per_arm.items()}
     ens_s = min(ensemble)
     return {
@@ -206,19 +194,12 @@ def rm_scoring_costs(reps: int) -> dict[str, Any]:
 
 # ---- report --------------------------------------------------------------------------------------
 def run(steps: int, reps: int, score_reps: int) -> dict[str, Any]:
-    import torch
-
     t_start = time.perf_counter()
     tiny = bandit_overhead(steps, reps)
     smol_ctx = smollm2_context_seconds(score_reps)
     scoring = rm_scoring_costs(score_reps)
     return {
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-        },
+        "machine": machine(),
         "bandit": {
             "linucb_dim": SMOLLM2_DIM,
             "linucb_arms": 4,
@@ -262,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         f" SmolLM2 {1e3 * b['context_forward_smollm2_s']:.1f} ms"
     )
     share = b["linucb_share_of_tiny_step"]
-    verdict = "PASS" if share < TARGET_BANDIT_SHARE else "FAIL"
+    verdict = pass_word(share < TARGET_BANDIT_SHARE)
     print(
         f"    verdict: LinUCB d=576 is {100 * share:.2f}% of a tiny LASeR step "
         f"(target < {100 * TARGET_BANDIT_SHARE:.0f}%): {verdict}"
@@ -280,14 +261,13 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(f"    all {len(s['arms'])} (ensemble){1e3 * s['ensemble_s']:>9.2f} ms")
     ratio, target = s["uniform_bandit_ratio"], RATIO_SLACK * s["one_over_k"]
-    verdict = "PASS" if ratio <= target else "FAIL"
+    verdict = pass_word(ratio <= target)
     print(
         f"    verdict: bandit/ensemble scoring cost under uniform arm use = {ratio:.3f} vs "
         f"1/K = {s['one_over_k']:.3f} (target <= {target:.3f}): {verdict}"
     )
     print(f"bench took {res['bench_s']:.0f} s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "laser.json").write_text(json.dumps(res, indent=2))
+    write_result("laser.json", res)
 
 
 if __name__ == "__main__":

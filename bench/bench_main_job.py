@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import RESULTS, machine, verdict_row, write_result
+from bench.harness import RESULTS, load_average, machine, median, verdict_row, write_result
 
 TARGET_S = 240.0
 
@@ -55,7 +53,7 @@ def one_round(exp: str, overrides: list[str], out: Path) -> dict[str, Any]:
         "process_wall_s": round(wall, 1),
         "run_wall_s": summary.get("wall_s"),
         "steps": len(steps),
-        "median_step_s": round(statistics.median(steps), 3) if steps else None,
+        "median_step_s": round(median(steps), 3) if steps else None,
         "precision": json.loads((summary_path.parent / "run_info.json").read_text())
         .get("precision", {})
         .get("used"),
@@ -67,11 +65,11 @@ def run(exp: str = "shopping_mmlu", rounds: int = 1, overrides: list[str] | None
         per_round = [
             one_round(exp, list(overrides or []), Path(tmp) / f"round{i}") for i in range(rounds)
         ]
-    wall = statistics.median(r["process_wall_s"] for r in per_round)
+    wall = median(r["process_wall_s"] for r in per_round)
     res: dict[str, Any] = {
         "bench": "main_job",
         "machine": machine(),
-        "load_average": list(os.getloadavg()),
+        "load_average": load_average(),
         "command": f"python -m experiments.run +exp={exp} " + " ".join(overrides or []),
         "rounds": per_round,
         "median_process_wall_s": wall,

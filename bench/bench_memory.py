@@ -41,7 +41,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.harness import QUIET_RUN, RESULTS, machine, verdict_row, write_result
+
 REPO = Path(__file__).resolve().parents[1]
 DIST_VARS = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_WORLD_SIZE"}
 
@@ -86,7 +87,6 @@ def worker(
     """One rank: build and train the loop, report its memory figures (also to
     ``out_dir/rank<r>.json``)."""
     base = rss_mb()
-    from bench.bench_drbo import QUIET_RUN
     from common.rundir.distributed import rank, world_size
     from common.training.engine import init_distributed
     from common.training.loop import seed_everything
@@ -200,8 +200,6 @@ def run(
     nproc: int = 2,
     overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
-    from bench.bench_drbo import machine, verdict_row
-
     t_start = time.perf_counter()
     per_stage = {}
     for s in stages:
@@ -266,8 +264,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     if args.worker:
         worker(args.stage, args.model, args.steps, args.run_dir, args.out_dir, overrides=args.set)
         return None
-    from bench.bench_drbo import write_result
-
     res = run(args.model, args.stages, args.steps, args.nproc, args.set)
     print(
         f"peak RSS per rank, {res['nproc']} processes (torchrun, gloo, 1 thread each), "

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import os
-import platform
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -24,9 +21,10 @@ from typing import Any
 import common.rewards.embedding_sim  # noqa: F401  (registrations)
 import common.rewards.shopbench_metrics  # noqa: F401
 import common.rewards.text_overlap  # noqa: F401
+from bench.harness import RESULTS, machine, write_json
 from common.rewards.registry import build_scorer
 
-RESULTS = Path(__file__).resolve().parent / "results" / "metrics.json"
+RESULTS_FILE = RESULTS / "metrics.json"
 WORDS = (
     "the a comfortable fits snug running shoes watch band strap wrist bag handbag water "
     "purification unit removes impurities switch lever electric soft starter pack blocks "
@@ -110,29 +108,13 @@ def bench_embedding(
     return results
 
 
-def machine() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-    }
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        pass
-    return info
-
-
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_metrics", description=__doc__)
     parser.add_argument("--n-string", type=int, default=5000)
     parser.add_argument("--n-embed", type=int, default=256)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[8, 32, 128])
     parser.add_argument("--skip-embedding", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=RESULTS_FILE)
     args = parser.parse_args(argv)
 
     string_names = ["mc_accuracy", "hit_at_3", "ndcg", "ner_f1", "rouge_l", "bleu4", "jp_bleu"]
@@ -144,10 +126,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         report["embedding_metrics"] = bench_embedding(
             ["sent_sim", "multilingual_sim"], args.n_embed, args.batch_sizes
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(args.out)  # atomic: a reader never sees half a file
+    write_json(args.out, report)
     print(f"wrote {args.out}")
     return report
 

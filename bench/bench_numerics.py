@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import RESULTS, machine, verdict_row, write_result
+from bench.harness import RESULTS, load_average, machine, median, verdict_row, write_result
 
 LOSS_SE_TOLERANCE = 3.0
 
@@ -122,7 +121,7 @@ def compare(bf16_dir: Path, fp32_dir: Path) -> dict[str, Any]:
         "loss_mean_diff_in_se": round(z, 3),
         "loss_per_step_abs_diff": {
             "max": round(max(per_step), 5),
-            "median": round(statistics.median(per_step), 5),
+            "median": round(median(per_step), 5),
         },
         "kl_step1": kl1,
         "eval_after": evals,
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res = {
         "bench": "numerics",
         "machine": machine(),
-        "load_average": list(os.getloadavg()),
+        "load_average": load_average(),
         "exp": args.exp,
         **compare(*dirs),
     }

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -35,11 +34,12 @@ from typing import Any
 
 import torch
 
-from bench.bench_drbo import (
+from bench.harness import (
     QUIET_RUN,
     RESULTS,
     add_threads_option,
     apply_threads,
+    load_average,
     machine,
     median,
     verdict_row,
@@ -196,7 +196,7 @@ def run(
     res: dict[str, Any] = {
         "bench": "precision",
         "machine": machine(),
-        "load_average": list(os.getloadavg()),
+        "load_average": load_average(),
         "model": model,
     }
     verdicts = []

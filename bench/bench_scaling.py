@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.bench_drbo import (
+from bench.harness import (
     QUIET_RUN,
     RESULTS,
     add_threads_option,

@@ -24,7 +24,6 @@ and exits 0 (the CPU paths are covered by the test suite).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from typing import Any
 
 import torch
 
-from bench.bench_drbo import RESULTS, machine
+from bench.harness import RESULTS, machine, pass_word, write_json
 
 # bf16 carries 8 mantissa bits: a log-prob of magnitude ~10 is exact to ~0.04; the shared
 # path reorders sums (prompt once, cache re-used), so allow a few such steps per token.
@@ -46,7 +45,7 @@ def check(name: str, passed: bool, detail: str) -> dict[str, Any]:
     return {
         "name": name,
         "pass": bool(passed),
-        "line": f"{name}: {detail}: {'PASS' if passed else 'FAIL'}",
+        "line": f"{name}: {detail}: {pass_word(passed)}",
     }
 
 
@@ -245,8 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         print("gpu-check: no CUDA device on this machine; nothing to check (exit 0)")
         return 0
     res = run(args.model, args.steps)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=2) + "\n")
+    write_json(args.out, res)
     for c in res["checks"]:
         print(c["line"])
     print(f"{res['passed']}/{len(res['checks'])} checks pass in {res['total_s']} s; {args.out}")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.harness import RESULTS, pass_word, write_atomic
 
 
 def _fmt(v: Any) -> str:
@@ -83,7 +83,7 @@ def verdicts_of(name: str, res: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _verdict_word(passed: bool | None) -> str:
-    return "SKIP" if passed is None else ("PASS" if passed else "FAIL")
+    return "SKIP" if passed is None else pass_word(passed)
 
 
 # ---- sections --------------------------------------------------------------------------------
@@ -270,11 +270,7 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--quiet", action="store_true", help="write SUMMARY.md without printing")
     args = ap.parse_args(argv)
     text = build_summary(args.results_dir)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = args.results_dir / "SUMMARY.md"
-    tmp = out.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(args.results_dir / "SUMMARY.md", text)
     if not args.quiet:
         print(text)
     return text

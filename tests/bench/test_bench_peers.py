@@ -1,33 +1,35 @@
-"""bench.bench_peers without running a model: helpers, the report, and the no-TRL path."""
+"""bench.peers (python -m bench.bench_peers) without running a model: helpers, the report,
+and the no-TRL path."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 import pytest
 
-from bench import bench_peers as bp
+from bench.peers import common, dpo, driver
 
 
 def test_ratio_and_verdict():
-    assert bp.ratio(3.0, 6.0) == pytest.approx(0.5)
-    assert bp.ratio(None, 6.0) is None
-    assert bp.ratio(3.0, None) is None
-    assert bp.verdict(0.5, 0.6) == "PASS ratio 0.50 (target ≤ 0.6)"
-    assert bp.verdict(0.6, 0.6).startswith("PASS")  # the target itself passes
-    assert bp.verdict(0.71, 0.7) == "FAIL ratio 0.71 (target ≤ 0.7)"
-    assert bp.verdict(None, 0.7).startswith("SKIP")
+    assert common.ratio(3.0, 6.0) == pytest.approx(0.5)
+    assert common.ratio(None, 6.0) is None
+    assert common.ratio(3.0, None) is None
+    assert common.ratio_verdict(0.5, 0.6) == "PASS ratio 0.50 (target ≤ 0.6)"
+    assert common.ratio_verdict(0.6, 0.6).startswith("PASS")  # the target itself passes
+    assert common.ratio_verdict(0.71, 0.7) == "FAIL ratio 0.71 (target ≤ 0.7)"
+    assert common.ratio_verdict(None, 0.7).startswith("SKIP")
 
 
 def test_trl_version_none_when_not_importable(monkeypatch):
     monkeypatch.setitem(sys.modules, "trl", None)  # makes `import trl` raise ImportError
-    assert bp.trl_version() is None
+    assert common.trl_version() is None
 
 
 def test_preference_ids_split_like_trl(tiny_lm):
     _, tok = tiny_lm
-    p, c, r = bp.preference_ids(tok, "Question: 2+2?\nAnswer:", " 4", " five")
+    p, c, r = dpo.preference_ids(tok, "Question: 2+2?\nAnswer:", " 4", " five")
     assert p == tok("Question: 2+2?\nAnswer:")["input_ids"]
     assert c[-1] == r[-1] == tok.eos_token_id  # EOS appended as TRL does
     assert tok.decode(c[:-1]) == " 4" and tok.decode(r[:-1]) == " five"
@@ -35,7 +37,7 @@ def test_preference_ids_split_like_trl(tiny_lm):
 
 def test_interleaved_without_trainer_runs_every_step_each_round():
     calls = []
-    times = bp.interleaved(3, {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")})
+    times = common.interleaved(3, {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")})
     assert calls == ["a", "b"] * 3
     assert set(times) == {"a", "b"} and all(len(v) == 3 for v in times.values())
 
@@ -69,12 +71,12 @@ def _fake_measure(args, trl):
 
 def test_main_without_trl_reports_and_writes_null(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "trl", None)
-    monkeypatch.setattr(bp, "measure", _fake_measure)
-    monkeypatch.setattr(bp, "RESULTS", tmp_path)
-    bp.main(["--steps", "1", "--prompts", "2", "--new-tokens", "4", "--model", "tiny-gpt2"])
+    monkeypatch.setattr(driver, "measure", _fake_measure)
+    monkeypatch.setattr(driver, "RESULTS", tmp_path)
+    driver.main(["--steps", "1", "--prompts", "2", "--new-tokens", "4", "--model", "tiny-gpt2"])
     out = capsys.readouterr().out
-    assert bp.TRL_MISSING in out
-    assert f"trl=={bp.TRL_PIN}" in out
+    assert common.TRL_MISSING in out
+    assert f"trl=={common.TRL_PIN}" in out
     assert "ReMax vs TRL RLOO: SKIP" in out and "DPO vs TRL DPO: SKIP" in out
     res = json.loads((tmp_path / "peers.json").read_text())
     assert res["trl"] is None and res["versions"]["trl"] is None
@@ -88,14 +90,14 @@ def test_main_without_trl_reports_and_writes_null(monkeypatch, tmp_path, capsys)
 
 @pytest.mark.parametrize("precision, bf16", [("bf16", True), ("fp32", False)])
 def test_trl_runs_in_the_precision_ours_runs_in(precision, bf16):
-    common = bp._trl_common("/tmp/x", 2, False, precision)
-    assert common["bf16"] is bf16 and common["use_cpu"] is True
+    kwargs = common.trl_common("/tmp/x", 2, False, precision)
+    assert kwargs["bf16"] is bf16 and kwargs["use_cpu"] is True
 
 
 def test_report_computes_ratios_when_trl_ran(monkeypatch):
     measured = _fake_measure(None, False)
     measured["remax"]["trl_s"], measured["dpo"]["trl_s"] = 8.0, 2.5
-    args = bp.argparse.Namespace(
+    args = argparse.Namespace(
         model="default",
         prompts=8,
         new_tokens=32,
@@ -104,7 +106,7 @@ def test_report_computes_ratios_when_trl_ran(monkeypatch):
         threads=None,
         precision="bf16",
     )
-    res = bp.report(measured, "1.16.0", args, 1.0)
+    res = driver.report(measured, "1.16.0", args, 1.0)
     assert res["ratios"]["remax_vs_rloo"] == pytest.approx(0.5)
     assert res["verdicts"]["remax_vs_rloo"].startswith("PASS")
     assert res["ratios"]["dpo_vs_trl_dpo"] == pytest.approx(0.8)
@@ -115,5 +117,5 @@ def test_report_computes_ratios_when_trl_ran(monkeypatch):
 
 def test_grpo_options_are_checked():
     with pytest.raises(SystemExit):
-        bp.main(["--grpo-only", "--grpo-n", "1"])
-    assert bp.TARGETS["grpo_vs_trl_grpo"] == 1.0 and "grpo_vs_trl_grpo" in bp.LABELS
+        driver.main(["--grpo-only", "--grpo-n", "1"])
+    assert common.TARGETS["grpo_vs_trl_grpo"] == 1.0 and "grpo_vs_trl_grpo" in common.LABELS
