@@ -101,12 +101,13 @@ class RewardStandardizer:
     def from_config(
         cls, names: Sequence[str], trainer_cfg: Mapping[str, Any]
     ) -> RewardStandardizer:
-        """Build from the ``trainer.standardize_*`` keys (defaults where a key is absent)."""
+        """Build from the ``trainer.standardize_*`` keys (their defaults:
+        common.training.config.TrainerConfig)."""
         return cls(
             names,
-            eps=float(trainer_cfg.get("standardize_eps", DEFAULT_EPS)),
-            flat_rule=str(trainer_cfg.get("standardize_flat", "one_success")),
-            clip=trainer_cfg.get("standardize_clip", DEFAULT_CLIP),
+            eps=float(trainer_cfg["standardize_eps"]),
+            flat_rule=str(trainer_cfg["standardize_flat"]),
+            clip=trainer_cfg["standardize_clip"],
         )
 
     @property

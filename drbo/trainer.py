@@ -54,9 +54,9 @@ METHODS = {"remax": "drbo", "grpo": "grpo", "dr_grpo": "grpo", "rloo": "rloo"}
 def table_choices(tr) -> tuple[str, str]:
     """(advantage, loss_type) of a trainer config; configs written before the tables (no
     ``trainer.advantage``) meant the estimator of their preset's name."""
-    advantage = str(tr.get("advantage") or tr.name)
+    advantage = str(tr.advantage or tr.name)
     default_loss = "remax" if advantage == "remax" else "grpo"
-    return advantage, str(tr.get("loss_type") or default_loss)
+    return advantage, str(tr.loss_type or default_loss)
 
 
 class PolicyGradientLoop(EngineLoop):
@@ -138,7 +138,7 @@ class PolicyGradientLoop(EngineLoop):
             rows = rng.choices(self.train_examples, k=K)
         rows = rows[rank() :: world_size()]  # ranks share the K samples
         samples: dict[str, list[float]] = {m: [] for m in self.reward_set.names}
-        bs = int(tr.get("standardize_batch_size", 16))
+        bs = int(tr.standardize_batch_size)
         rows.sort(key=self.budget_of)  # equal budgets share batches
         for s in tqdm(
             range(0, len(rows), bs),
@@ -177,7 +177,7 @@ class PolicyGradientLoop(EngineLoop):
     def train_step(self, step: int, batch: list[Example]) -> dict[str, Any]:
         tr = self.cfg.trainer
         n = 1 if self.greedy_baseline else int(tr.n_samples)
-        updates = int(tr.get("updates_per_rollout", 1))
+        updates = int(tr.updates_per_rollout)
         decision = self.take_decision(step, batch)
         times = StepTimes()
 

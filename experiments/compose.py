@@ -32,6 +32,9 @@ FREE_FORM = (
 # known. In the other groups every option configures the same thing (a data loader, the
 # engine, the logger, the model), so a key of any option is a key of all of them.
 PER_OPTION_GROUPS = ("trainer", "balancer")
+# Groups typed by one schema for all their options (experiments.schema): the composed node
+# has every key of the schema, the chosen preset's file says which ones its method reads.
+SCHEMA_GROUPS = ("trainer",)
 # Keys the code reads with a default that no option file sets.
 OPTIONAL_KEYS = {"rewards": ("noise", "max_resident"), "dataset": ("loader_options",)}
 
@@ -70,6 +73,16 @@ def _group_keys(group: str) -> set[str]:
     return keys
 
 
+def _preset_keys(group: str, node: dict) -> set[str] | None:
+    """For a :data:`PER_OPTION_GROUPS` group whose node is one schema for every option
+    (``trainer``: common.training.config), the keys the chosen preset
+    ``conf/<group>/<name>.yaml`` sets; None elsewhere, or for a user's own ``module:Class``."""
+    path = CONF / group / f"{node.get('name')}.yaml" if isinstance(node, dict) else None
+    if group not in SCHEMA_GROUPS or path is None or not path.is_file():
+        return None
+    return {k for k in OmegaConf.load(path) if k != "defaults"} | {"name"}
+
+
 def check_added_keys(overrides: Sequence[str]) -> None:
     """Refuse a ``+key=value`` / ``++key=value`` override whose key the config composed
     without it does not have (``+trainer.stepz=3``, ``+foo=1``): Hydra adds it, nothing reads
@@ -102,6 +115,9 @@ def check_added_keys(overrides: Sequence[str]) -> None:
         node, depth = base, 0
         while depth < len(parts) and isinstance(node, dict) and parts[depth] in node:
             node, depth = node[parts[depth]], depth + 1
+        preset = _preset_keys(parts[0], base.get(parts[0])) if len(parts) > 1 else None
+        if preset is not None and parts[1] not in preset:
+            node, depth = base[parts[0]], 1  # a schema key the chosen method does not read
         if depth == len(parts):
             continue  # ++ on a key that exists
         where = ".".join(parts[:depth])
@@ -114,7 +130,7 @@ def check_added_keys(overrides: Sequence[str]) -> None:
             continue  # an empty map: its keys are the user's to name
         if any(where == f or where.startswith(f + ".") for f in FREE_FORM):
             continue
-        known = set(node)
+        known = preset if preset is not None and depth == 1 else set(node)
         if depth == 1 and parts[0] not in PER_OPTION_GROUPS:
             known |= _group_keys(parts[0]) | set(OPTIONAL_KEYS.get(parts[0], ()))
         name = parts[depth]

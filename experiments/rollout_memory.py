@@ -93,7 +93,7 @@ def largest_batch(cfg: DictConfig) -> RolloutBatch:
     g = int(tr.batch_size)
     if name == "remax":
         train = RolloutBatch(g * 2, ("trainer.batch_size",), True, factor=2)
-    elif tr.get("n_samples") is not None:
+    elif name != "rollout_eval":  # every trainer config has n_samples (1 by default)
         train = RolloutBatch(g * n, ("trainer.batch_size", "trainer.n_samples"), True)
     else:
         train = RolloutBatch(g, ("trainer.batch_size",), name != "rollout_eval")
@@ -106,7 +106,7 @@ def largest_batch(cfg: DictConfig) -> RolloutBatch:
             batches.append(
                 RolloutBatch(int(tr.eval_batch_size), ("trainer.eval_batch_size",), False)
             )
-    if tr.get("standardize_k") and tr.get("standardize_batch_size"):
+    if name in ("remax", "grpo", "rloo") or tr.get("advantage") is not None:  # DRBO's K samples
         keys = ("trainer.standardize_batch_size",)
         batches.append(RolloutBatch(int(tr.standardize_batch_size), keys, False))
     return max(batches, key=lambda b: (b.rows, b.logprobs))

@@ -161,7 +161,7 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
             f"balancer.{text}" if key in options else f"balancer={bal.name}: {text}"
         ) from None
     try:
-        mab = MABRewardScaler(**dict(cfg.trainer.get("mab_reward") or {}))
+        mab = MABRewardScaler(**cfg.trainer.mab_reward)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"trainer.mab_reward: {_text(err)}") from None
     try:
@@ -208,14 +208,19 @@ def _check_group_trainers(cfg: DictConfig) -> None:
     loss type, positive clip settings."""
     bal, tr = cfg.get("balancer"), cfg.trainer
     normalize = (bal.get("normalize") if bal is not None else None) or "none"
-    if normalize == "gdpo" and int(tr.get("n_samples") or 1) < 2:
+    if normalize == "gdpo" and tr.n_samples < 2:
         raise ConfigError(
             f"balancer.normalize=gdpo standardizes each reward within the n samples of a "
-            f"prompt; trainer={tr.name} has trainer.n_samples={tr.get('n_samples')} "
+            f"prompt; trainer={tr.name} has trainer.n_samples={tr.n_samples} "
             "(use trainer=grpo|rloo|laser_dpo with n_samples >= 2, or balancer.normalize=none)"
         )
-    if tr.name in ("remax", "grpo", "rloo") or tr.get("advantage") is not None:
+    if _policy_gradient(tr):
         _check_policy_gradient(cfg)
+
+
+def _policy_gradient(tr: DictConfig) -> bool:
+    """A run of the REINFORCE-family loop (a preset, or a user's loop naming an estimator)."""
+    return tr.name in ("remax", "grpo", "rloo") or tr.advantage is not None
 
 
 def _check_policy_gradient(cfg: DictConfig) -> None:
@@ -234,7 +239,7 @@ def _check_policy_gradient(cfg: DictConfig) -> None:
         POLICY_LOSSES.get(loss_type)
     except KeyError as err:
         raise ConfigError(_text(err)) from None
-    n = int(tr.get("n_samples") or 1)
+    n = tr.n_samples
     if takes(estimator, "greedy") and n != 1:
         raise ConfigError(
             f"trainer.n_samples={n}: trainer.advantage={advantage} compares one sample with "
@@ -245,11 +250,8 @@ def _check_policy_gradient(cfg: DictConfig) -> None:
             f"trainer.n_samples={n}: trainer.advantage={advantage} compares the n samples of "
             "a prompt, it needs n_samples >= 2"
         )
-    for key in ("updates_per_rollout", "clip_eps"):
-        if tr.get(key) is not None:
-            check_positive(cfg, f"trainer.{key}")
-    if tr.get("clip_eps_high") is not None:
-        check_positive(cfg, "trainer.clip_eps_high")
+    for key in ("updates_per_rollout", "clip_eps", "clip_eps_high"):
+        check_positive(cfg, f"trainer.{key}")  # null: the loss's default
 
 
 ROLLOUT_ENGINES = ("auto", "loop", "vllm")  # common.generation.engines.ENGINES
@@ -269,7 +271,7 @@ def check_rollout(cfg: DictConfig) -> None:
             "weights after each step and ZeRO-3 partitions them; use engine=zero0/1/2 or "
             "rollout.engine=loop"
         )
-    temperature = cfg.trainer.get("temperature", 1.0)
+    temperature = cfg.trainer.temperature
     if engine == "vllm" and isinstance(temperature, (int, float)) and temperature > 2:
         raise ConfigError(
             f"trainer.temperature={temperature} with rollout.engine=vllm: vLLM samples at "
@@ -308,8 +310,8 @@ def validate_config(cfg: DictConfig) -> None:
     check_integer(cfg, "trainer.warmup_steps", 0)
     for key in ("lr", "steps", "batch_size", "eval_batch_size", "temperature", "n_samples"):
         check_positive(cfg, f"trainer.{key}")
-    need = NEEDS_SEVERAL_SAMPLES.get(tr.get("name"))
-    if need and tr.get("n_samples") is not None and tr.n_samples < 2:
+    need = NEEDS_SEVERAL_SAMPLES.get(tr.name)
+    if need and tr.n_samples < 2:
         raise ConfigError(
             f"trainer.n_samples={tr.n_samples}: trainer {tr.name} builds {need} from each "
             "prompt's samples and needs at least 2"
@@ -321,13 +323,13 @@ def validate_config(cfg: DictConfig) -> None:
     check_positive(cfg, "trainer.standardize_clip")  # null = no clip
     from drbo.standardize import FLAT_RULES
 
-    flat = tr.get("standardize_flat")
-    if flat is not None and flat not in FLAT_RULES:
+    flat = tr.standardize_flat
+    if flat not in FLAT_RULES:
         raise ConfigError(
             f"trainer.standardize_flat={flat!r}; allowed values: {', '.join(FLAT_RULES)}"
         )
-    k = tr.get("standardize_k")
-    if k is not None and k < tr.batch_size:
+    k = tr.standardize_k
+    if _policy_gradient(tr) and k < tr.batch_size:
         # K samples estimate each metric's mean/std; fewer than one batch is too few to trust
         raise ConfigError(
             f"trainer.standardize_k={k} is smaller than trainer.batch_size={tr.batch_size}; "
@@ -344,8 +346,7 @@ def validate_config(cfg: DictConfig) -> None:
     check_in_range(cfg, "dataset.dev_fraction", 0, 1, "()")
     check_integer(cfg, "dataset.max_train", 1)
     check_integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
-    dev_stop = tr.get("dev_stop") or {}
-    if dev_stop.get("enabled", False) and ds.get("max_eval") == 0:
+    if tr.dev_stop.enabled and ds.get("max_eval") == 0:
         raise ConfigError(
             "trainer.dev_stop.enabled=true needs eval rows to score, but dataset.max_eval=0"
         )

@@ -75,11 +75,11 @@ def check_trainer_numbers(cfg: DictConfig) -> None:
 
     check_one_of(cfg, "trainer.pair_strategy", STRATEGIES)
     tr = cfg.trainer
-    if tr.get("name") in ("laser_dpo", "best_of_n"):
+    if tr.name in ("laser_dpo", "best_of_n"):
         from common.mixers.context import CONTEXT_KINDS
 
         check_one_of(cfg, "trainer.context", CONTEXT_KINDS)
-    if tr.get("name") == "laser_dpo":
+    if tr.name == "laser_dpo":
         from laser.trainer import LOSSES  # refused here, not after the model loads
 
         check_one_of(cfg, "trainer.loss", LOSSES)

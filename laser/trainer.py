@@ -221,8 +221,8 @@ class LaserLoop(EngineLoop):
         """At the end of each iteration, evaluate ``dev_stop.metric`` on the eval split; ask
         to stop when it improved by less than ``dev_stop.min_improvement`` over the previous
         iteration (the iterative-RPO recipe of training until the dev score stalls)."""
-        ds = self.cfg.trainer.get("dev_stop") or {}
-        if not ds.get("enabled", False) or step % self.cfg.trainer.steps_per_iteration:
+        ds = self.cfg.trainer.dev_stop
+        if not ds.enabled or step % self.cfg.trainer.steps_per_iteration:
             return {}
         iteration = step // self.cfg.trainer.steps_per_iteration
         score = self.evaluate(f"dev after iteration {iteration}")

@@ -379,7 +379,7 @@ def build_reward_step(
     from common.mixers.context import prompt_contexts
 
     tr = cfg.trainer
-    kind = tr.get("context", "mean_hidden")
+    kind = tr.context
 
     def context(prompts: list[str]) -> np.ndarray:
         return prompt_contexts(model(), tokenizer, prompts, kind)
@@ -392,6 +392,6 @@ def build_reward_step(
         conditions=cfg.balancer.get("conditions"),
         statistic=cfg.balancer.get("statistic") or "scaled",
         context=context,
-        mab=MABRewardScaler(**dict(tr.get("mab_reward") or {})),
+        mab=MABRewardScaler(**tr.mab_reward),
         transform=transform,
     )

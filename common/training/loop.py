@@ -85,7 +85,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         # Before anything heavy loads: a resume that cannot be honoured fails in seconds.
         self.checkpoints = CheckpointManager(
             self.run_dir / "checkpoints",
-            keep=int(cfg.trainer.get("keep_checkpoints", 2)),
+            keep=int(cfg.trainer.keep_checkpoints),
             trust_unsigned=bool(cfg.get("trust_checkpoint", False)),
         )
         self._resume_from = plan_resume(cfg, self.run_dir)
@@ -199,8 +199,8 @@ class TrainingLoop(Checkpointing, StopPoints):
             prompts,
             max_new_tokens=max(self.budget_of(ex) for ex in batch),
             do_sample=do_sample,
-            temperature=tr.get("temperature", 1.0),
-            top_p=tr.get("top_p", 1.0),
+            temperature=tr.temperature,
+            top_p=tr.top_p,
             num_return_sequences=n,
             max_prompt_tokens=self.max_prompt_tokens,
         )
@@ -217,8 +217,8 @@ class TrainingLoop(Checkpointing, StopPoints):
         return self.rollout_engine.generate_sampled_and_greedy(
             prompts,
             max_new_tokens=max(self.budget_of(ex) for ex in batch),
-            temperature=tr.get("temperature", 1.0),
-            top_p=tr.get("top_p", 1.0),
+            temperature=tr.temperature,
+            top_p=tr.top_p,
             max_prompt_tokens=self.max_prompt_tokens,
         )
 
@@ -308,7 +308,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             self._stop_now("start-up")
         self.check_run_dir("before the evaluation before training")
         if self.eval_before is None:
-            self.eval_before = self.evaluate("eval before") if tr.get("eval_before", True) else {}
+            self.eval_before = self.evaluate("eval before") if tr.eval_before else {}
             if self._stop_agreed():
                 self._stop_now("eval before")
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
@@ -318,7 +318,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         if self._stop_agreed():
             self._stop_now("preparation")
         self.prompts_truncated = 0  # counted per training step from here on
-        save_every = int(tr.get("save_every", 0) or 0)
+        save_every = int(tr.save_every)
         stop_request = self.stop_request
         with tqdm(
             range(self.start_step, tr.steps + 1),
@@ -354,7 +354,7 @@ class TrainingLoop(Checkpointing, StopPoints):
                     log.info("stopping early after step %d", step)
                     break
         self.check_run_dir("after training")
-        if tr.get("export_final", True):
+        if tr.export_final:
             final = self.run_dir / "final_model"
             try:
                 self.export_model(final)
@@ -364,7 +364,7 @@ class TrainingLoop(Checkpointing, StopPoints):
                     f"could not write the trained policy to {final}: {err.strerror or err}; "
                     f"metrics.jsonl and the checkpoints under {self.checkpoints.root} are kept",
                 ) from err
-        after = self.evaluate("eval after") if tr.get("eval_after", True) else {}
+        after = self.evaluate("eval after") if tr.eval_after else {}
         # A stop that cut the final evaluation short exits; one that came after the work
         # (or during an evaluation that does not stop early) lets the run finish.
         if self._stop_agreed() and self._eval_cut:

@@ -140,8 +140,8 @@ def build_optimizer(model, tr: DictConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(
         params,
         lr=float(tr.lr),
-        weight_decay=float(tr.get("weight_decay", 0.0)),
-        betas=tuple(tr.get("betas", (0.9, 0.95))),
+        weight_decay=float(tr.weight_decay),
+        betas=tuple(tr.betas),
         fused=fused or None,
     )
 
@@ -160,8 +160,8 @@ def build_scheduler(optimizer, tr: DictConfig):
 
     Trainers that take ``trainer.updates_per_rollout`` optimizer steps per training step
     (GRPO, RLOO) scale both by it, so the schedule still spans the run."""
-    per_step = int(tr.get("updates_per_rollout", 1) or 1)
-    warmup, total = int(tr.get("warmup_steps", 0)) * per_step, int(tr.steps) * per_step
+    per_step = int(tr.updates_per_rollout)
+    warmup, total = int(tr.warmup_steps) * per_step, int(tr.steps) * per_step
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, functools.partial(warmup_cosine, warmup=warmup, total=total)
     )

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from hydra.errors import ConfigCompositionException
 
 from experiments.compose import compose_config
 from experiments.validate import ConfigError, check_run_dir_writable, validate_config
@@ -24,9 +25,20 @@ def test_seed_must_be_a_non_negative_integer(seed):
     )
 
 
-@pytest.mark.parametrize("value", ["2.5", "0", "abc"])
-def test_trainer_steps_must_be_a_positive_integer(value):
-    assert "trainer.steps=" in _refused(f"trainer.steps={value}")
+def test_trainer_steps_must_be_a_positive_integer():
+    assert "trainer.steps=" in _refused("trainer.steps=0")
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["trainer.steps=2.5", "trainer.batch_size=1.5", "trainer.steps=abc", "trainer.stepz=3"],
+)
+def test_the_trainer_schema_refuses_a_wrong_type_or_an_unknown_key_by_name(override):
+    # common.training.config.TrainerConfig: Hydra refuses these while composing
+    with pytest.raises(ConfigCompositionException) as err:
+        compose_config("+exp=debug", override)
+    cause = str(err.value.__cause__)
+    assert "full_key: " + override.split("=")[0] in cause and "TrainerConfig" in cause
 
 
 @pytest.mark.parametrize("value", ["0", "-4"])
@@ -87,7 +99,6 @@ def test_best_of_n_needs_two_samples():
         ("resume=maybe", "resume='maybe'; allowed values: false, true, must"),
         ("dataset.max_eval=-1", "dataset.max_eval=-1 must be an integer >= 0"),
         ("dataset.max_train=0", "dataset.max_train=0 must be an integer > 0"),
-        ("trainer.batch_size=1.5", "trainer.batch_size=1.5 must be an integer > 0"),
         ("trainer.keep_checkpoints=0", "trainer.keep_checkpoints=0 must be an integer > 0"),
         ("trainer.save_every=-1", "trainer.save_every=-1 must be an integer >= 0"),
     ],
@@ -170,13 +181,13 @@ def test_an_alias_that_cannot_score_the_data_names_its_scorer():
     "exp, override, words",
     [
         ("+exp=debug", "trainer.top_p=1.5", "trainer.top_p=1.5 must be in (0, 1]"),
-        ("+exp=debug", "trainer.top_p=0", "trainer.top_p=0 must be in (0, 1]"),
+        ("+exp=debug", "trainer.top_p=0", "trainer.top_p=0.0 must be in (0, 1]"),
         ("+exp=laser_debug", "trainer.top_p=-0.1", "trainer.top_p=-0.1 must be in (0, 1]"),
         ("+exp=debug", "trainer.gamma=1.5", "trainer.gamma=1.5 must be in [0, 1]"),
         ("+exp=debug", "trainer.betas=[0.9,1.0]", "trainer.betas=[0.9, 1.0] must be two numbers"),
-        ("+exp=debug", "trainer.weight_decay=-1", "trainer.weight_decay=-1 must be >= 0"),
-        ("+exp=debug", "trainer.adv_clip=0", "trainer.adv_clip=0 must be > 0"),
-        ("+exp=laser_debug", "trainer.beta=0", "trainer.beta=0 must be > 0"),
+        ("+exp=debug", "trainer.weight_decay=-1", "trainer.weight_decay=-1.0 must be >= 0"),
+        ("+exp=debug", "trainer.adv_clip=0", "trainer.adv_clip=0.0 must be > 0"),
+        ("+exp=laser_debug", "trainer.beta=0", "trainer.beta=0.0 must be > 0"),
         ("+exp=laser_debug", "trainer.loss=dpoo", "trainer.loss='dpoo'; allowed values: dpo_nll"),
         ("+exp=laser_debug", "trainer.pair_strategy=best", "trainer.pair_strategy='best'; allowed"),
         ("+exp=laser_debug", "trainer.context=mean", "trainer.context='mean'; allowed values: "),
