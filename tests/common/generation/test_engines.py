@@ -162,7 +162,7 @@ def test_an_optimizer_step_marks_the_rollout_engine_stale(tmp_path):
     [
         ("rollout.engine=hf", "rollout.engine='hf'; allowed values: auto, loop, vllm"),
         ("rollout.vllm.kvcache_gib=0.5", "rollout.vllm.kvcache_gib=0.5"),
-        ("rollout.engine=vllm trainer.temperature=3", "trainer.temperature=3 with rollout"),
+        ("rollout.engine=vllm trainer.temperature=3", "trainer.temperature=3.0 with rollout"),
     ],
 )
 def test_config_errors_name_the_rollout_key(override, match):

@@ -22,7 +22,13 @@ def test_warmup_then_cosine_by_hand():
 
 
 def test_scheduler_lr_is_nonzero_on_the_first_step():
-    tr = OmegaConf.create({"lr": 1e-3, "steps": 10, "warmup_steps": 1, "weight_decay": 0.1})
+    from common.training.config import TrainerConfig
+
+    # the trainer schema's defaults (as a composed run has them) with this test's numbers
+    tr = OmegaConf.merge(
+        OmegaConf.structured(TrainerConfig),
+        {"lr": 1e-3, "steps": 10, "warmup_steps": 1, "weight_decay": 0.1},
+    )
     opt = build_optimizer(torch.nn.Linear(1, 1), tr)
     assert opt.defaults["weight_decay"] == 0.1 and len(opt.param_groups[0]["params"]) == 2
     sched = build_scheduler(opt, tr)
