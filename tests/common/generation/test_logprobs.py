@@ -6,7 +6,6 @@ response per row, full-vocabulary fp32 log_softmax), to fp32 tolerance on a tiny
 import pytest
 import torch
 import torch.nn.functional as F
-from drbo.grpo import clipped_surrogate_loss
 
 import common.generation.logprobs as logprobs
 from common.generation.logprobs import (
@@ -17,6 +16,7 @@ from common.generation.logprobs import (
     token_logprobs,
 )
 from common.generation.rollout import Rollout
+from common.training.losses import clipped_surrogate_loss
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 GRAD_TOL = {"atol": 1e-4, "rtol": 1e-4}
@@ -187,7 +187,7 @@ def test_grpo_loss_and_gradients_equal_the_unshared_path(model):
             clip_low=0.2,
             clip_high=0.2,
             kl_coef=0.04,
-            loss_type="grpo",
+            token_mean_per_sequence=True,  # GRPO's mean over each sequence's tokens
         )[0]
 
     shared, plain = loss_of(rollout_logprobs), loss_of(plain_logprobs)
