@@ -4,6 +4,7 @@
     python -m experiments.studies ifeval_balancers --seeds 0    # one seed now, more later
     python -m experiments.studies ifeval_balancers --only inverse average
     python -m experiments.studies ifeval_balancers --report-only  # finished runs only
+    python -m experiments.studies ifeval_balancers --only inverse --no-report  # a lane
 
 Runs go to ``--root`` (default ``outputs/studies/<name>``), the report to ``--out`` (default
 ``results/<name>``). Each ``make reproduce-<name>`` target calls this. A planned run that is
@@ -11,6 +12,9 @@ not finished (not started, or stopped without ``summary.json``/``final_model/``)
 stderr and listed as missing in table.md (``k of S`` seeds per row, an empty row when none),
 differences.md (each requested difference it leaves uncomputed) and results.json
 (``missing``, ``rows_missing``, ``differences_missing``; ``seeds``: the seeds each row holds).
+``--no-report`` trains and caches the held-out predictions of this call's runs only, so two
+single-thread lanes (``--only`` different conditions) share a machine without evaluating each
+other's runs; one ``--report-only`` afterwards scores everything from the caches.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, nargs="+", help="train only these seeds now")
     p.add_argument("--only", nargs="+", help="train only these conditions now")
     p.add_argument("--report-only", action="store_true", help="no training: report finished runs")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="train, cache this call's held-out predictions, write no report (parallel lanes)",
+    )
     p.add_argument("--root", type=Path, help="where runs go (default outputs/studies/<name>)")
     p.add_argument("--out", type=Path, help="where the report goes (default results/<name>)")
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
@@ -63,8 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     if not args.report_only:
         train_all(spec, todo)
+    if args.report_only and args.no_report:
+        print("error: --report-only and --no-report exclude each other", file=sys.stderr)
+        return 2
     cfg = study_config(spec, root)
     examples = heldout_examples(cfg, spec, root)
+    if args.no_report:  # a lane: its own runs' predictions, cached for the report
+        for run in todo:
+            if run.finished:
+                predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
+        return 0
     per_row: dict[str, list] = {}
     runs_by_row: dict[str, list[Path]] = {}
     walls: dict[str, float | None] = {}

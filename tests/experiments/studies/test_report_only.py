@@ -71,3 +71,36 @@ def test_report_only_lists_missing_runs_rows_and_differences(tmp_path, capsys):
     assert "| inverse | 2 of 2 |" in table and "| average | 0 of 2 |" in table
     assert "Incomplete study: 2 planned run(s)" in table and str(never) in table
     assert "`inverse - average`: not computed" in (out / "differences.md").read_text()
+
+
+def test_no_report_caches_only_this_calls_runs_and_writes_no_report(tmp_path, monkeypatch):
+    """A lane (`--only C --no-report`) trains C and caches C's held-out predictions; the other
+    conditions' runs (another lane's) and the zero-shot policy are left to `--report-only`."""
+    import experiments.studies.grid as grid
+    import experiments.studies.heldout as heldout
+
+    spec_file = tmp_path / "partial.yaml"
+    spec_file.write_text(SPEC)
+    root, out = tmp_path / "root", tmp_path / "report"
+    trained, predicted = [], []
+
+    def fake_train(spec, runs, log=print):
+        for run in runs:
+            trained.append((run.condition, run.seed))
+            (run.folder / "final_model").mkdir(parents=True)
+            (run.folder / "summary.json").write_text("{}")
+
+    monkeypatch.setattr(grid, "train_all", fake_train)
+    monkeypatch.setattr(
+        heldout, "predictions_for", lambda spec, folder, *a: predicted.append(folder) or []
+    )
+    other = root / "runs" / "average" / "seed0"  # finished by another lane
+    (other / "final_model").mkdir(parents=True)
+    (other / "summary.json").write_text("{}")
+
+    argv = [str(spec_file), "--only", "inverse", "--seeds", "0", "--root", str(root)]
+    assert main([*argv, "--out", str(out), "--no-report"]) == 0
+    assert trained == [("inverse", 0)]
+    assert predicted == [root.resolve() / "runs" / "inverse" / "seed0"]
+    assert not out.exists()
+    assert main([*argv, "--report-only", "--no-report"]) == 2
