@@ -19,8 +19,7 @@ from experiments.part_names import PartNameError, check_trainer_and_dataset
 from experiments.rollout_memory import check_rollout_memory
 from experiments.validate_numbers import (
     ConfigError,
-    check_in_range,
-    check_integer,
+    check_dataset_numbers,
     check_positive,
     check_trainer_numbers,
 )
@@ -131,6 +130,7 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
     ConfigErrors naming the key; a mixer's own message names its parameter (``every must be
     a positive integer``), which is ``balancer.<parameter>`` in the config."""
     from common.mixers import build_run_mixer
+    from common.mixers.config import reward_step_options
     from common.mixers.mab_reward import MABRewardScaler
     from common.mixers.step import RewardStep
     from common.rewards.reward_set import RewardSet
@@ -168,10 +168,7 @@ def check_rewards_and_mixer(cfg: DictConfig) -> None:
         RewardStep(
             mixer,
             reward_set,
-            granularity=bal.get("granularity") or "batch",
-            normalize=bal.get("normalize") or "none",
-            conditions=bal.get("conditions"),
-            statistic=bal.get("statistic") or "scaled",
+            **reward_step_options(bal),
             context=_no_context,
             mab=mab,
         )
@@ -207,7 +204,7 @@ def _check_group_trainers(cfg: DictConfig) -> None:
     """What GDPO and the GRPO family need of the trainer: n >= 2 samples a prompt, a known
     loss type, positive clip settings."""
     bal, tr = cfg.get("balancer"), cfg.trainer
-    normalize = (bal.get("normalize") if bal is not None else None) or "none"
+    normalize = bal.normalize if bal is not None else "none"
     if normalize == "gdpo" and tr.n_samples < 2:
         raise ConfigError(
             f"balancer.normalize=gdpo standardizes each reward within the n samples of a "
@@ -302,31 +299,12 @@ def validate_config(cfg: DictConfig) -> None:
     _check_group_trainers(cfg)
 
     tr = cfg.trainer
-    for key in ("steps", "batch_size", "eval_batch_size", "n_samples", "standardize_k"):
-        check_integer(cfg, f"trainer.{key}", 1)
-    check_integer(cfg, "trainer.steps_per_iteration", 1)
-    check_integer(cfg, "trainer.keep_checkpoints", 1)
-    check_integer(cfg, "trainer.save_every", 0)
-    check_integer(cfg, "trainer.warmup_steps", 0)
-    for key in ("lr", "steps", "batch_size", "eval_batch_size", "temperature", "n_samples"):
-        check_positive(cfg, f"trainer.{key}")
+    check_trainer_numbers(cfg)  # one key at a time; the rules across keys follow
     need = NEEDS_SEVERAL_SAMPLES.get(tr.name)
     if need and tr.n_samples < 2:
         raise ConfigError(
             f"trainer.n_samples={tr.n_samples}: trainer {tr.name} builds {need} from each "
             "prompt's samples and needs at least 2"
-        )
-    check_trainer_numbers(cfg)
-    for key in ("kl_coef", "warmup_steps"):
-        check_positive(cfg, f"trainer.{key}", strict=False)
-    check_positive(cfg, "trainer.standardize_eps")
-    check_positive(cfg, "trainer.standardize_clip")  # null = no clip
-    from drbo.standardize import FLAT_RULES
-
-    flat = tr.standardize_flat
-    if flat not in FLAT_RULES:
-        raise ConfigError(
-            f"trainer.standardize_flat={flat!r}; allowed values: {', '.join(FLAT_RULES)}"
         )
     k = tr.standardize_k
     if _policy_gradient(tr) and k < tr.batch_size:
@@ -337,23 +315,11 @@ def validate_config(cfg: DictConfig) -> None:
         )
 
     ds = cfg.dataset
-    for key in ("path", "eval_path"):
-        p = ds.get(key)
-        if p is not None and not Path(p).exists():
-            raise ConfigError(f"dataset.{key}={p!r}: no such file or folder")
-    if not 0 < ds.get("eval_fraction", 0.3) < 1:
-        raise ConfigError(f"dataset.eval_fraction={ds.eval_fraction} must be in (0, 1)")
-    check_in_range(cfg, "dataset.dev_fraction", 0, 1, "()")
-    check_integer(cfg, "dataset.max_train", 1)
-    check_integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
+    check_dataset_numbers(cfg)
     if tr.dev_stop.enabled and ds.get("max_eval") == 0:
         raise ConfigError(
             "trainer.dev_stop.enabled=true needs eval rows to score, but dataset.max_eval=0"
         )
-    check_integer(cfg, "dataset.max_prompt_tokens", 1)
-    for task, budget in (ds.get("max_new_tokens") or {}).items():
-        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
-            raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")
     check_rewards_score_the_data(cfg)
     check_model(cfg)
 

@@ -51,11 +51,22 @@ def check_one_of(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
 
 
 def check_trainer_numbers(cfg: DictConfig) -> None:
-    """The sampling and optimizer settings no constructor checks before the model loads:
+    """The ranges of the trainer's numbers that its schema (common/training/config.py) types
+    but cannot bound, before the model loads: counts >= 1, ``lr`` and ``temperature`` > 0,
     nucleus ``top_p`` in (0, 1] (0 keeps no token; > 1 is not a probability), Adam's betas in
     [0, 1), LASeR's loss, pairs and context, the engine's accumulation and clipping, LoRA's
-    shape. (``temperature > 0``, ``lr > 0`` and the GRPO clips are checked in
-    :func:`validate_config`.)"""
+    shape. (The GRPO clips are checked with the estimator in :mod:`experiments.validate`.)"""
+    for key in ("steps", "batch_size", "eval_batch_size", "n_samples", "standardize_k",
+                "steps_per_iteration", "keep_checkpoints"):  # fmt: skip
+        check_integer(cfg, f"trainer.{key}", 1)
+    for key in ("save_every", "warmup_steps"):
+        check_integer(cfg, f"trainer.{key}", 0)
+    for key in ("lr", "temperature", "standardize_eps", "standardize_clip"):  # clip null: none
+        check_positive(cfg, f"trainer.{key}")
+    check_positive(cfg, "trainer.kl_coef", strict=False)
+    from drbo.standardize import FLAT_RULES
+
+    check_one_of(cfg, "trainer.standardize_flat", tuple(FLAT_RULES))
     check_in_range(cfg, "trainer.top_p", 0, 1, "(]")
     check_in_range(cfg, "trainer.gamma", 0, 1, "[]")
     check_positive(cfg, "trainer.weight_decay", strict=False)
@@ -90,3 +101,23 @@ def check_trainer_numbers(cfg: DictConfig) -> None:
         check_integer(cfg, "model.lora.r", 1)
         check_positive(cfg, "model.lora.alpha")
         check_in_range(cfg, "model.lora.dropout", 0, 1, "[)")
+
+
+def check_dataset_numbers(cfg: DictConfig) -> None:
+    """The dataset's files exist, its fractions lie in (0, 1), its counts and token budgets
+    are integers in range (the dataset group has no schema: its keys differ per loader)."""
+    from pathlib import Path
+
+    ds = cfg.dataset
+    for key in ("path", "eval_path"):
+        p = ds.get(key)
+        if p is not None and not Path(p).exists():
+            raise ConfigError(f"dataset.{key}={p!r}: no such file or folder")
+    check_in_range(cfg, "dataset.eval_fraction", 0, 1, "()")
+    check_in_range(cfg, "dataset.dev_fraction", 0, 1, "()")
+    check_integer(cfg, "dataset.max_train", 1)
+    check_integer(cfg, "dataset.max_eval", 0)  # 0: no held-out evaluation
+    check_integer(cfg, "dataset.max_prompt_tokens", 1)
+    for task, budget in (ds.get("max_new_tokens") or {}).items():
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+            raise ConfigError(f"dataset.max_new_tokens.{task}={budget!r} must be an integer > 0")

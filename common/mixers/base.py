@@ -16,7 +16,9 @@ State must be JSON-serializable (``state_dict``) so checkpoints can carry it.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
 import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -154,15 +156,32 @@ def build_mixer(name: str, names: Sequence[str], **kwargs: Any) -> RewardMixer:
             f"{MIXERS.config_key}: {name!r} is {cls!r}, not a subclass of "
             "common.mixers.base.RewardMixer"
         )
+    _check_options(cls, name, kwargs)
     return cls(names, **kwargs)
 
 
-# Keys of the ``balancer`` config group read by the reward step, not by the mixer.
-STEP_KEYS = ("name", "granularity", "normalize", "conditions", "statistic")
+def _check_options(cls: type, name: str, kwargs: Mapping[str, Any]) -> None:
+    """A misspelled option (``+balancer.evry=3``) fails naming the mixer's options and the
+    closest one: the constructor's signature is the mixer's schema (common/mixers/config.py)."""
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return  # a mixer that takes any option checks its own
+    allowed = [p for p in params if p not in ("self", "names")]
+    for key in kwargs:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise TypeError(
+                f"{key} is not an option of balancer {name} ({cls.__name__}); {hint}"
+                f"its options: {', '.join(allowed) or '(none)'}"
+            )
 
 
 def build_run_mixer(balancer_cfg: Mapping[str, Any], source_names: Sequence[str]) -> RewardMixer:
-    """The ``balancer`` group's mixer over ``source_names`` (balancers and bandits alike)."""
+    """The ``balancer`` group's mixer over ``source_names`` (balancers and bandits alike):
+    every key but the reward step's (:data:`common.mixers.config.STEP_KEYS`) is the mixer's."""
+    from common.mixers.config import STEP_KEYS
+
     options = {k: v for k, v in dict(balancer_cfg).items() if k not in STEP_KEYS}
     return build_mixer(str(balancer_cfg["name"]), list(source_names), **options)
 

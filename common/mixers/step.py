@@ -376,6 +376,7 @@ def build_reward_step(
     ``granularity``), the context of ``trainer.context`` computed by ``model()`` (called at
     each decision, so it sees the current weights) and ``trainer.mab_reward``."""
     from common.mixers.base import build_run_mixer
+    from common.mixers.config import reward_step_options
     from common.mixers.context import prompt_contexts
 
     tr = cfg.trainer
@@ -387,10 +388,7 @@ def build_reward_step(
     return RewardStep(
         build_run_mixer(cfg.balancer, reward_set.names),
         reward_set,
-        granularity=cfg.balancer.get("granularity", "batch") or "batch",
-        normalize=cfg.balancer.get("normalize", "none") or "none",
-        conditions=cfg.balancer.get("conditions"),
-        statistic=cfg.balancer.get("statistic") or "scaled",
+        **reward_step_options(cfg.balancer),
         context=context,
         mab=MABRewardScaler(**tr.mab_reward),
         transform=transform,

@@ -320,17 +320,11 @@ class TestShared:
         """Every YAML of the ``balancer`` group (a new one included) works with any rewards
         group as shipped (issue 20, defect 6: static and single hard-coded the shopping
         metric names)."""
-        from omegaconf import OmegaConf
-
         from common.mixers.base import build_run_mixer
+        from experiments.compose import compose_config
 
-        cfg = OmegaConf.create(
-            {
-                "seed": 11,
-                "trainer": {"steps": 8},
-                "balancer": OmegaConf.load(CONF / f"{name}.yaml"),
-            }
-        )
+        # composed as a run composes it: the preset over its schema (BalancerConfig)
+        cfg = compose_config("+exp=debug", f"balancer={name}", "seed=11", "trainer.steps=8")
         assert cfg.balancer.name == name
         mixer = build_run_mixer(cfg.balancer, rewards)
         assert cfg.balancer.granularity in ("batch", "query")
@@ -352,13 +346,10 @@ class TestSequentialDefaultPeriod:
         assert [bal.decide(t).arm for t in range(1, 9)] == [0, 0, 0, 1, 1, 1, 2, 2]
 
     def test_yaml_visits_every_source_in_a_short_run(self) -> None:
-        from omegaconf import OmegaConf
-
         from common.mixers.base import build_run_mixer
+        from experiments.compose import compose_config
 
-        cfg = OmegaConf.create(
-            {"trainer": {"steps": 8}, "balancer": OmegaConf.load(CONF / "sequential.yaml")}
-        )
+        cfg = compose_config("+exp=debug", "balancer=sequential", "trainer.steps=8")
         bal = build_run_mixer(cfg.balancer, ["exact", "judge", "format", "length"])
         assert {bal.decide(t).arm for t in range(1, 9)} == {0, 1, 2, 3}
 

@@ -362,10 +362,9 @@ class TestShared:
 
     @pytest.mark.parametrize("name", BANDITS)
     def test_yaml_builds(self, name: str) -> None:
-        omegaconf = pytest.importorskip("omegaconf")
-        cfg = omegaconf.OmegaConf.create(
-            {"seed": 11, "balancer": omegaconf.OmegaConf.load(CONF / f"{name}.yaml")}
-        )
+        from experiments.compose import compose_config
+
+        cfg = compose_config("+exp=debug", f"balancer={name}", "seed=11")  # over its schema
         assert cfg.balancer.name == name
         mixer = build_run_mixer(cfg.balancer, ["ner_f1", "rouge_l", "bleu4"])
         d = mixer.decide(1, np.ones(8))
