@@ -12,6 +12,7 @@ LoRA, seed, data, optimizer...) is refused with the differing keys listed: conti
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from pathlib import Path
@@ -87,15 +88,42 @@ def _may_change(key: str) -> bool:
     return any(key == p or key.startswith(p + ".") for p in MAY_CHANGE)
 
 
-def config_drift(saved: dict[str, Any], current: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def schema_defaults(cfg: DictConfig, prefix: str = "") -> dict[str, Any]:
+    """Flat ``key -> default`` of every structured-config node in ``cfg`` (the trainer's and
+    the balancer's schemas, read from the node's own dataclass: rundir imports neither)."""
+    out: dict[str, Any] = {}
+    kind = OmegaConf.get_type(cfg)
+    if dataclasses.is_dataclass(kind):
+        blank = OmegaConf.to_container(OmegaConf.structured(kind), resolve=False)
+        out.update(
+            {f"{prefix}{k}": v for k, v in _flatten(blank).items() if v != "???"}  # MISSING
+        )
+    for key in cfg.keys():
+        node = cfg._get_node(key)
+        if isinstance(node, DictConfig) and not node._is_none():
+            out.update(schema_defaults(node, f"{prefix}{key}."))
+    return out
+
+
+def config_drift(
+    saved: dict[str, Any], current: dict[str, Any], defaults: dict[str, Any] | None = None
+) -> list[tuple[str, Any, Any]]:
     """``(key, checkpoint value, run value)`` for every key outside :data:`MAY_CHANGE` whose
-    value differs (a key present on one side only counts, with ``<absent>``)."""
+    value differs (a key present on one side only counts, with ``<absent>``), except a key the
+    checkpoint lacks that the run holds at its schema default (``defaults``, flat keys): a key
+    added to a schema after the checkpoint was written, at the value that keeps the old
+    behaviour, is not drift."""
     a, b = _flatten(saved), _flatten(current)
     absent = "<absent>"
+    defaults = defaults or {}
+
+    def added_at_default(k: str) -> bool:
+        return k not in a and k in b and k in defaults and defaults[k] == b[k]
+
     return [
         (k, a.get(k, absent), b.get(k, absent))
         for k in sorted(set(a) | set(b))
-        if not _may_change(k) and a.get(k, absent) != b.get(k, absent)
+        if not _may_change(k) and a.get(k, absent) != b.get(k, absent) and not added_at_default(k)
     ]
 
 
@@ -113,7 +141,7 @@ def check_compatible(cfg: DictConfig, folder: Path, state: dict[str, Any]) -> No
     if saved is None:
         log.warning("checkpoint %s records no config (an older format): not compared", folder)
         return
-    drift = config_drift(saved, resolved_config(cfg))
+    drift = config_drift(saved, resolved_config(cfg), schema_defaults(cfg))
     if drift:
         lines = "\n".join(
             f"  {k}: {old!r} (checkpoint) -> {new!r} (this run)" for k, old, new in drift

@@ -119,6 +119,24 @@ def test_config_drift_lists_changed_added_and_removed_keys_outside_the_allowed_o
     ]
 
 
+def test_a_key_added_to_a_schema_at_its_default_is_not_drift(tmp_path):
+    """A checkpoint written before ``balancer.statistic`` existed resumes when the run keeps
+    the schema default (the old behaviour); set to another value it is drift."""
+    from common.rundir.resume import resolved_config, schema_defaults
+
+    cfg = compose_config(*DEBUG)
+    defaults = schema_defaults(cfg)
+    assert defaults["balancer.statistic"] == "scaled" and defaults["trainer.steps"] == 30
+    assert "trainer.name" not in defaults  # MISSING: no default to compare with
+    old = resolved_config(cfg)
+    del old["balancer"]["statistic"], old["trainer"]["mab_reward"]["low_q"]
+    assert config_drift(old, resolved_config(cfg), defaults) == []
+    raw = compose_config(*DEBUG, "balancer.statistic=raw")
+    assert config_drift(old, resolved_config(raw), schema_defaults(raw)) == [
+        ("balancer.statistic", "<absent>", "raw")
+    ]
+
+
 def test_a_checkpoint_without_a_recorded_config_is_not_compared(tmp_path, caplog):
     folder = CheckpointManager(tmp_path / "checkpoints").save(
         1, lambda f: (f / "m.bin").write_bytes(b"x"), {}
