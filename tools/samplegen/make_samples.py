@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from tools.samplegen.alce_rows import alce_rows
 from tools.samplegen.catalog import check_catalog
 from tools.samplegen.ifeval_testbed import testbed_rows
 from tools.samplegen.instruct import instruct_rows
+from tools.samplegen.jsonl_gz import write_jsonl_gz
 from tools.samplegen.open_prompts import prompt_rows
 from tools.samplegen.pref_pairs import pref_pair_rows
 from tools.samplegen.shopping import shopping_rows
@@ -41,16 +41,6 @@ FILES = (
     "ifeval_testbed_heldout.jsonl",
     "pref_pairs.jsonl.gz",
 )
-
-
-def write_jsonl_gz(path: Path, rows: list[dict]) -> None:
-    """``rows`` as gzip-compressed JSON lines with no name or time stamp in the gzip header,
-    so the same rows give the same bytes (with one zlib)."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
-        for row in rows:
-            gz.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
-    path.write_bytes(buffer.getvalue())
 
 
 def _content(path: Path) -> bytes:

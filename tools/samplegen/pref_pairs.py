@@ -148,7 +148,7 @@ def pref_pair_rows(seed: int = 0) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     """Write a pairs file for :class:`common.rewards.pref_rm.PreferenceRM` (``pairs_file=``),
     e.g. with another seed than the bundled one's (0)."""
-    from tools.samplegen.make_samples import write_jsonl_gz
+    from tools.samplegen.jsonl_gz import write_jsonl_gz
 
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)

@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from common.data.bundled import samples_dir
-from tools.samplegen.make_samples import FILES, main, write_jsonl_gz
+from tools.samplegen.jsonl_gz import write_jsonl_gz
+from tools.samplegen.make_samples import FILES, main
 
 
 def test_committed_files_match_generator(capsys):
