@@ -19,7 +19,7 @@ as ``key`` to separate the two.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +53,28 @@ def train_trend(
         "difference", "lo", "hi", "confidence", "method", "verdict", "reason"}``; the means,
         interval and verdict are None when S < 8 (``reason`` says so, else it is None).
     """
+    return pooled_trend([step_values(rows, key)], key, confidence)
+
+
+def pooled_trend(
+    series: Sequence[np.ndarray], key: str = KEY, confidence: float = CONFIDENCE
+) -> dict[str, Any]:
+    """The trend of several runs of one condition (seeds): each run's first and last quarter
+    (``q_r = floor(S_r / 4)`` steps of run r) pooled, then the same difference, interval and
+    verdict as :func:`train_trend` (which is this with one run). ``steps`` is the total
+    S over the runs, ``n_first``/``n_last`` the pooled quarter sizes."""
     from scipy import stats
 
-    values = step_values(rows, key)
-    q = len(values) // 4
+    firsts = [v[: len(v) // 4] for v in series]
+    lasts = [v[len(v) - len(v) // 4 :] for v in series]
+    first = np.concatenate(firsts) if firsts else np.zeros(0)
+    last = np.concatenate(lasts) if lasts else np.zeros(0)
+    total = int(sum(len(v) for v in series))
     out: dict[str, Any] = {
         "key": key,
-        "steps": int(len(values)),
-        "n_first": q,
-        "n_last": q,
+        "steps": total,
+        "n_first": int(len(first)),
+        "n_last": int(len(last)),
         "first_mean": None,
         "last_mean": None,
         "difference": None,
@@ -72,13 +85,15 @@ def train_trend(
         "verdict": None,
         "reason": None,
     }
-    if q < MIN_PER_QUARTER:
+    if min((len(v) // 4 for v in series), default=0) < MIN_PER_QUARTER:
         out["reason"] = (
             f"needs >= {4 * MIN_PER_QUARTER} steps with a {key!r} value "
-            f"({MIN_PER_QUARTER} per quarter), got {len(values)}"
+            f"({MIN_PER_QUARTER} per quarter) in every run, got {[len(v) for v in series]}"
+            if len(series) > 1
+            else f"needs >= {4 * MIN_PER_QUARTER} steps with a {key!r} value "
+            f"({MIN_PER_QUARTER} per quarter), got {total}"
         )
         return out
-    first, last = values[:q], values[-q:]
     diff = float(last.mean() - first.mean())
     if first.var() == 0 and last.var() == 0:  # no spread: Welch's interval is undefined
         lo = hi = diff

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from common.evaluation.stats import format_mean_ci, method_record  # noqa: E402
 from common.rundir.runs import arm_counts, read_run_metrics  # noqa: E402
+from experiments.studies.curves import curves_md, plot_curves, study_curves  # noqa: E402
 from experiments.studies.seed_bootstrap import (  # noqa: E402
     Cell,
     ResampledCell,
@@ -323,8 +324,11 @@ def write_report(
     weights = weights_md(traces)
     if weights is not None:
         (out / "weights.md").write_text(weights, encoding="utf-8")
+    curves = study_curves(runs_by_row)
+    if curves:
+        (out / "training.md").write_text(curves_md(curves), encoding="utf-8")
     plots = [plot_metrics(ivs, metrics, out / "metrics.png"), plot_weights(traces, out / "weights.png"),
-             plot_arms(traces, out / "arms.png")]  # fmt: skip
+             plot_arms(traces, out / "arms.png"), plot_curves(curves, out / "training.png")]  # fmt: skip
     result = {
         "study": spec.name,
         "exp": spec.exp,
@@ -343,6 +347,7 @@ def write_report(
         "scores": ivs,
         "differences": diffs,
         "training": traces,
+        "training_curves": curves,
         "plots": [p.name for p in plots if p is not None],
         **provenance,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
 from common.rundir.train_trend import format_trend, train_trend, trend_of_run
@@ -86,3 +87,19 @@ def test_another_key(tmp_path):
     trend = trend_of_run(tmp_path, key="reward/fmt")
     assert trend["key"] == "reward/fmt" and trend["difference"] == 1.0
     assert trend["verdict"] == "rising"  # no spread in either quarter: the interval is [1, 1]
+
+
+def test_pooled_trend_pools_each_runs_quarters():
+    """Two seeds of 8 steps: quarters of 2 steps each, pooled to 4 values a quarter.
+    first = [0, 0, 0.5, 0.5] (mean 0.25), last = [1, 1, 0.5, 1] (mean 0.875): +0.625."""
+    from common.rundir.train_trend import pooled_trend
+
+    a = np.array([0, 0, 1, 1, 1, 1, 1, 1], dtype=float)
+    b = np.array([0.5, 0.5, 0, 0, 0, 0, 0.5, 1], dtype=float)
+    t = pooled_trend([a, b], "reward/x")
+    assert (t["steps"], t["n_first"], t["n_last"]) == (16, 4, 4)
+    assert t["first_mean"] == pytest.approx(0.25) and t["last_mean"] == pytest.approx(0.875)
+    assert t["difference"] == pytest.approx(0.625)
+    assert t["lo"] < 0.625 < t["hi"] and t["verdict"] == "rising"  # Welch: lo > 0 here
+    short = pooled_trend([a, b[:5]], "reward/x")  # one run below 8 steps: no verdict
+    assert short["verdict"] is None and "in every run" in short["reason"]
