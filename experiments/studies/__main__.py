@@ -30,6 +30,11 @@ from pathlib import Path
 from experiments.studies.spec import REPO, ZERO_SHOT, load_spec
 
 
+def mean_words(texts: Sequence[str]) -> float:
+    """Mean whitespace-separated words of ``texts`` (0 for none)."""
+    return round(sum(len(t.split()) for t in texts) / max(len(texts), 1), 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m experiments.studies", description=__doc__.split("\n")[0]
@@ -83,12 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
         return 0
     per_row: dict[str, list] = {}
+    words: dict[str, list[float]] = {}
     runs_by_row: dict[str, list[Path]] = {}
     walls: dict[str, float | None] = {}
     commits: dict[str, list[str]] = {}  # commit -> the runs trained from it
     if spec.zero_shot:
         preds = predictions_for(cfg.model.name_or_path, root / ZERO_SHOT, cfg, examples, spec.eval)
         per_row[ZERO_SHOT] = [score_rows(spec, cfg, examples, preds, args.resamples)]
+        words[ZERO_SHOT] = [mean_words(preds)]
     missing: list[dict] = []  # planned runs without results: listed, never dropped silently
     seeds_by_row: dict[str, list[int]] = {}
     for run in plan_runs(spec, root):  # every finished run, whatever this call trained
@@ -97,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         seeds_by_row.setdefault(run.condition, []).append(run.seed)
         preds = predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
+        words.setdefault(run.condition, []).append(mean_words(preds))
         scored = score_rows(spec, cfg, examples, preds, args.resamples)
         per_row.setdefault(run.condition, []).append(scored)
         runs_by_row.setdefault(run.condition, []).append(run.folder)
@@ -122,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "git": git_state(),  # of the report
         "run_commits": commits,
         "heldout_prompts": len(examples),
+        # mean words of the held-out answers, per seed: a policy that games its reward by
+        # answering in a few words (or repeating one) shows here before it shows in a score
+        "response_words": words,
         "train_wall_s": walls,
         "train_wall_s_total": round(sum(w for w in walls.values() if w), 1),
         "report_wall_s": round(time.perf_counter() - start, 1),

@@ -65,6 +65,7 @@ def test_report_only_lists_missing_runs_rows_and_differences(tmp_path, capsys):
         ("average", 1),
     ]
     assert results["rows_missing"] == ["average"]
+    assert results["response_words"] == {"zero_shot": [0.0], "inverse": [2.0, 2.0]}
     assert set(results["differences_missing"]) == {"inverse - average", "average - zero_shot"}
     assert "no finished run of average" in results["differences_missing"]["inverse - average"]
     table = (out / "table.md").read_text()
