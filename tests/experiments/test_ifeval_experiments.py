@@ -36,7 +36,8 @@ def test_ifeval_drbo_composes():
     cfg = compose_config("+exp=ifeval_drbo")
     validate_config(cfg)
     assert list(cfg.rewards.names) == FAMILIES and cfg.rewards.routing == "listed"
-    assert cfg.balancer.name == "inverse" and cfg.trainer.name == "remax"
+    assert cfg.balancer.name == "inverse" and cfg.trainer.name == "grpo"
+    assert cfg.trainer.lr == 1.0e-4  # the learning_sanity budget: families move in 32-40 steps
     assert cfg.dataset.kind == "ifeval" and cfg.dataset.path is None
 
 

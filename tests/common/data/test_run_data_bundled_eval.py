@@ -40,7 +40,7 @@ def test_a_user_file_without_eval_path_is_split(tmp_path):
 
 
 def test_testbed_run_data_is_disjoint_and_covers_every_family():
-    train, evals = _data("+exp=ifeval_drbo")
+    train, evals = _data("+exp=ifeval_drbo", "dataset.max_eval=35")
     assert len(train) == 528 and len(evals) == 35
     assert not {e.prompt for e in train} & {e.prompt for e in evals}
     families = {m for e in evals for m in e.meta["metrics"]}
