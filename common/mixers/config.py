@@ -15,21 +15,14 @@ schema would refuse a user's option, and per-mixer dataclasses would refuse the
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Dict
 
-from omegaconf import MISSING
+from common.core.schema_field import schema_field as _help
 
 # OmegaConf 2.3 types an open structured config by subclassing Dict and warns that the form is
 # deprecated (omry/omegaconf#663) while offering no other: the warning says nothing a user can act on.
 warnings.filterwarnings("ignore", message="Class `BalancerConfig` subclasses `Dict`")
-
-
-def _help(text: str, default=MISSING, **kwargs):
-    """A dataclass field with its one-line help in ``metadata["help"]``."""
-    if "default_factory" not in kwargs:
-        kwargs["default"] = default
-    return field(metadata={"help": text}, **kwargs)
 
 
 @dataclass

@@ -19,17 +19,10 @@ common/training/advantages.py and losses.py only.
 # ruff: noqa: UP006, UP035, UP045  (typing.List/Optional: the forms OmegaConf 2.3 types by)
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional  # OmegaConf reads these annotations at runtime
 
-from omegaconf import MISSING
-
-
-def _help(text: str, default=MISSING, **kwargs):
-    """A dataclass field with its one-line help in ``metadata["help"]``."""
-    if default is not MISSING or "default_factory" not in kwargs:
-        kwargs["default"] = default
-    return field(metadata={"help": text}, **kwargs)
+from common.core.schema_field import schema_field as _help
 
 
 @dataclass

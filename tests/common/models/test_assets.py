@@ -118,6 +118,7 @@ def test_an_unreadable_weights_file_says_permission_denied(tmp_path, tiny_lm):
     import tempfile
 
     reachable = Path(tempfile.mkdtemp(prefix="unreadable-weights-"))
+    closed: dict[Path, int] = {}
     try:
         reachable.chmod(0o755)
         folder = _saved(reachable, tiny_lm)
@@ -125,9 +126,12 @@ def test_an_unreadable_weights_file_says_permission_denied(tmp_path, tiny_lm):
         weights = folder / "model.safetensors"
         weights.chmod(0o000)
         repo = Path(__file__).resolve().parents[3]
-        closed = [d for d in (repo, *repo.parents) if not d.stat().st_mode & stat.S_IXOTH]
-        if closed:  # e.g. a clone inside `mktemp -d` (0700): nobody cannot import the project
-            pytest.skip(f"{closed[0]} is not reachable by an unprivileged user")
+        # a clone inside `mktemp -d` (0700): let `nobody` traverse (not list) the closed
+        # folders above the project for this check, so it can import it; restored below
+        closed = {d: stat.S_IMODE(d.stat().st_mode) for d in (repo, *repo.parents)
+                  if not d.stat().st_mode & stat.S_IXOTH}  # fmt: skip
+        for d, mode in closed.items():
+            d.chmod(mode | stat.S_IXOTH)
         code = (
             "from common.models.assets import load_trained_policy, ModelFileError\n"
             f"try:\n    load_trained_policy({str(folder)!r})\n"
@@ -145,4 +149,6 @@ def test_an_unreadable_weights_file_says_permission_denied(tmp_path, tiny_lm):
         )
     finally:
         shutil.rmtree(reachable, ignore_errors=True)
+        for d, mode in closed.items():
+            d.chmod(mode)
     assert f"ERR [Errno 13] {weights}: permission denied (mode 000" in r.stdout, r.stderr[-2000:]
