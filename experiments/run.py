@@ -115,6 +115,16 @@ def _run_stoppable(
         ev = result["eval"]
         if ev["before"] or ev["after"]:
             print(format_table(ev["before"], ev["after"], result.get("eval_ci")))
+        official = result.get("eval_official") or {}
+        if official.get("before") or official.get("after"):
+            # IFEval's own accuracies (prompt-level strict is the one papers report)
+            print(
+                format_table(
+                    official.get("before") or {},
+                    official.get("after") or {},
+                    result.get("eval_official_ci"),
+                )
+            )
         print(format_trend(summary["train_trend"]))
         log.info("run directory: %s", run_dir)
     return summary

@@ -159,6 +159,70 @@ def intervals(
     }
 
 
+def official_intervals(
+    before: Sequence[Sequence[InstructionCheck]] | None,
+    after: Sequence[Sequence[InstructionCheck]] | None,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """Intervals of the four official accuracies before and after training, and of each paired
+    ``after - before`` difference, keyed ``ifeval/<accuracy>`` like a run's ``eval_official``.
+
+    Paired: the two sides are the same prompts, so each resample draws one set of prompts and
+    takes both sides' ratios of sums on it (:func:`per_prompt_counts`), e.g. prompt-level
+    strict's difference = sum_i (after_i - before_i) / P over the resampled prompts i.
+
+    Args:
+        before, after: per prompt, its instructions' verdicts (either may be None or empty).
+
+    Returns:
+        ``{"before": {key: {value, lo, hi, n}}, "after": {...}, "difference": {key: {value,
+        lo, hi, n, within_noise}}, "method": {...}}``: the shape of
+        :func:`common.evaluation.stats.eval_intervals`; a side without rows is left out, and
+        a difference needs the same number of prompts on both sides; ``{}`` without either.
+        ``n`` counts prompts for a prompt-level accuracy, instructions for an
+        instruction-level one.
+    """
+    if not before and not after:
+        return {}
+    out: dict[str, Any] = {"method": method_record(resamples, confidence, seed)}
+    counts = {}
+    for phase, checks in (("before", before), ("after", after)):
+        if not checks:
+            continue
+        num, den = per_prompt_counts(checks)  # (P, 4) each
+        counts[phase] = (num, den)
+        point, samples = bootstrap_ratios(num, den, resamples, seed)
+        out[phase] = {
+            f"ifeval/{k}": interval_from(
+                point[j], samples[:, j], _n_of(k, den), confidence
+            ).to_dict()
+            for j, k in enumerate(ACCURACIES)
+        }
+    if len(counts) == 2 and len(counts["before"][0]) == len(counts["after"][0]):
+        (nb, db), (na, da) = counts["before"], counts["after"]
+        # one bootstrap of the 8 columns side by side: the same prompts on both sides
+        point, samples = bootstrap_ratios(np.hstack([nb, na]), np.hstack([db, da]), resamples, seed)
+        k4 = len(ACCURACIES)
+        table = {}
+        for j, k in enumerate(ACCURACIES):
+            iv = interval_from(
+                point[k4 + j] - point[j],
+                samples[:, k4 + j] - samples[:, j],
+                _n_of(k, da),
+                confidence,
+            )
+            table[f"ifeval/{k}"] = {**iv.to_dict(), "within_noise": iv.contains_zero}
+        out["difference"] = table
+    return out
+
+
+def _n_of(accuracy: str, den: np.ndarray) -> int:
+    """What an accuracy counts: prompts (prompt-level) or instructions (instruction-level)."""
+    return int(den.shape[0]) if accuracy.startswith("prompt") else int(den[:, 1].sum())
+
+
 def score_ifeval(
     examples: Sequence[Example],
     predictions: Sequence[str | None],
@@ -245,9 +309,24 @@ def official_scores(examples: Sequence[Example], predictions: Sequence[str]) -> 
     """``{"ifeval/prompt_strict": ..., ...}``: the four official accuracies when every example
     is an IFEval-format row (a training run's held-out evaluation adds them to the summary
     beside the per-family rewards), else ``{}``."""
+    return official_from_checks(official_checks(examples, predictions))
+
+
+def official_from_checks(checks: Sequence[Sequence[InstructionCheck]] | None) -> dict[str, float]:
+    """``{"ifeval/prompt_strict": ..., ...}`` of :func:`official_checks`' verdicts ({} for None)."""
+    if checks is None:
+        return {}
+    acc = accuracies(checks)
+    return {f"ifeval/{k}": acc[k] for k in ACCURACIES}
+
+
+def official_checks(
+    examples: Sequence[Example], predictions: Sequence[str]
+) -> list[list[InstructionCheck]] | None:
+    """Each prompt's instruction verdicts when every example is an IFEval-format row, else
+    None (the rows behind :func:`official_scores` and :func:`official_intervals`)."""
     if not examples or not all(
         isinstance(ex.gold, dict) and "instruction_id_list" in ex.gold for ex in examples
     ):
-        return {}
-    acc = accuracies(check_predictions(examples, predictions))
-    return {f"ifeval/{k}": acc[k] for k in ACCURACIES}
+        return None
+    return check_predictions(examples, predictions)

@@ -24,7 +24,7 @@ from common.data.run_data import (
     prompt_token_limit,
 )
 from common.data.types import Example
-from common.evaluation.ifeval import official_scores
+from common.evaluation.ifeval import official_checks, official_from_checks, official_intervals
 from common.evaluation.predictions import generate_predictions
 from common.evaluation.stats import eval_intervals
 from common.generation.batch import Rollout
@@ -112,6 +112,10 @@ class TrainingLoop(Checkpointing, StopPoints):
         self.eval_before: dict[str, float] | None = None
         self.eval_before_official: dict[str, float] = {}
         self.last_eval_official: dict[str, float] = {}
+        # per prompt, its instructions' verdicts (IFEval-format eval rows; else None): the rows
+        # behind the official accuracies' paired intervals
+        self.eval_before_checks = None
+        self.last_eval_checks = None
         # Rows behind the last evaluation (metric -> RewardOutput), for the intervals.
         self.last_eval_rows: dict[str, Any] = {}
         self.eval_before_rows: dict[str, Any] = {}
@@ -263,7 +267,8 @@ class TrainingLoop(Checkpointing, StopPoints):
         self.last_eval_rows = dict(table.outputs)
         # IFEval-format rows (the testbed, IFEval, IFBench) also get IFEval's four official
         # accuracies; {} for any other data.
-        self.last_eval_official = official_scores(self.eval_examples, texts)
+        self.last_eval_checks = official_checks(self.eval_examples, texts)
+        self.last_eval_official = official_from_checks(self.last_eval_checks)
         return scores
 
     # ---- the method ---------------------------------------------------------------------
@@ -313,6 +318,7 @@ class TrainingLoop(Checkpointing, StopPoints):
                 self._stop_now("eval before")
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
             self.eval_before_official = self.last_eval_official if self.eval_before else {}
+            self.eval_before_checks = self.last_eval_checks if self.eval_before else None
         before = self.eval_before
         self.prepare()
         if self._stop_agreed():
@@ -385,6 +391,10 @@ class TrainingLoop(Checkpointing, StopPoints):
                 "before": self.eval_before_official,
                 "after": self.last_eval_official if after else {},
             },
+            # their intervals and paired after-before differences (IFEval-format rows only)
+            "eval_official_ci": official_intervals(
+                self.eval_before_checks, self.last_eval_checks if after else None
+            ),
             "steps": int(self.last_step),
             "wall_s": round(time.perf_counter() - start, 3),
         }

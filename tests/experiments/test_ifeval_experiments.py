@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from common.rundir.tracking import read_metrics
 from experiments.compose import compose_config
 from experiments.run import run
@@ -77,6 +79,35 @@ def test_ifeval_drbo_runs_two_steps_on_a_tiny_model(tmp_path):
     }
     # loose accepts whatever strict accepts
     assert official["after"]["ifeval/prompt_loose"] >= official["after"]["ifeval/prompt_strict"]
+
+
+def test_ifeval_run_prints_official_accuracies_with_paired_intervals(tmp_path, capsys):
+    # evaluated before and after: IFEval's four accuracies get a before/after table of their
+    # own, paired over the same prompts, beside the per-family rows
+    tiny = [o for o in TINY if o != "trainer.eval_before=false"]
+    cfg = compose_config(
+        "+exp=ifeval_drbo",
+        *tiny,
+        "trainer.steps=1",
+        "trainer.batch_size=2",
+        "trainer.standardize_k=14",
+    )
+    summary = run(cfg, tmp_path)
+    ci = summary["eval_official_ci"]
+    keys = {
+        f"ifeval/{k}"
+        for k in ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
+    }
+    assert set(ci["before"]) == set(ci["after"]) == set(ci["difference"]) == keys
+    for k in keys:
+        assert ci["before"][k]["value"] == pytest.approx(summary["eval_official"]["before"][k])
+        d = ci["difference"][k]
+        assert d["value"] == pytest.approx(ci["after"][k]["value"] - ci["before"][k]["value"])
+        assert d["lo"] <= d["value"] <= d["hi"]
+    assert ci["difference"]["ifeval/prompt_strict"]["n"] == 7  # dataset.max_eval prompts
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith("| ifeval/prompt_strict"))
+    assert row.split("|")[2].strip() == "7"
 
 
 def test_ifeval_laser_runs_two_steps_on_a_tiny_model(tmp_path):

@@ -12,6 +12,7 @@ from common.evaluation.ifeval import (
     check_predictions,
     format_report,
     intervals,
+    official_intervals,
     official_scores,
     score_ifeval,
 )
@@ -150,3 +151,52 @@ def test_score_ifeval_n_and_ci_schema():
     assert "ci" not in score_ifeval(examples, ["a", "b", "c"], resamples=0)
     report = format_report(scores)
     assert "±" in report and "95 % bootstrap interval over prompts" in report
+
+
+def test_official_intervals_pair_the_two_sides_by_prompt():
+    C = InstructionCheck
+    # 4 prompts; prompt 1 has two instructions. Before: only prompt 0 passes (strict).
+    # After: prompts 0-2 pass fully, prompt 3 still fails; loose = strict.
+    before = [
+        [C("a:x", True, True)],
+        [C("a:x", False, False), C("b:y", True, True)],
+        [C("a:x", False, False)],
+        [C("a:x", False, False)],
+    ]
+    after = [
+        [C("a:x", True, True)],
+        [C("a:x", True, True), C("b:y", True, True)],
+        [C("a:x", True, True)],
+        [C("a:x", False, False)],
+    ]
+    out = official_intervals(before, after, resamples=500, seed=0)
+    # prompt-level strict: 1/4 -> 3/4; instruction-level strict: 2/5 -> 4/5 (hand-computed)
+    assert out["before"]["ifeval/prompt_strict"]["value"] == pytest.approx(0.25)
+    assert out["after"]["ifeval/prompt_strict"]["value"] == pytest.approx(0.75)
+    assert out["before"]["ifeval/instruction_strict"]["value"] == pytest.approx(0.4)
+    assert out["after"]["ifeval/instruction_strict"]["value"] == pytest.approx(0.8)
+    d = out["difference"]["ifeval/prompt_strict"]
+    assert d["value"] == pytest.approx(0.5) and d["n"] == 4
+    assert out["difference"]["ifeval/instruction_strict"]["n"] == 5
+    # paired: no prompt got worse, so no resample shows a loss (an unpaired bootstrap of two
+    # independent draws would reach below 0 here); a resample of only the gaining prompts 1-2
+    # gains 1.0, one of neither (1 in 16 resamples) gains 0, so the 2.5th percentile is 0:
+    # with 4 prompts the difference is within noise
+    assert d["lo"] == 0.0 and d["hi"] == 1.0 and d["within_noise"]
+
+
+def test_official_intervals_identical_sides_are_within_noise_and_sides_may_be_missing():
+    C = InstructionCheck
+    rows = [[C("a:x", i % 2 == 0, True)] for i in range(10)]
+    out = official_intervals(rows, rows, resamples=200)
+    for d in out["difference"].values():
+        assert d["value"] == 0.0 and d["lo"] == 0.0 and d["hi"] == 0.0 and d["within_noise"]
+    only_after = official_intervals(None, rows, resamples=200)
+    assert "before" not in only_after and "difference" not in only_after
+    assert only_after["after"]["ifeval/prompt_loose"]["value"] == 1.0
+    assert official_intervals(None, None) == {}
+    # a gain on every prompt of many is beyond noise
+    worse = [[C("a:x", False, False)] for _ in range(40)]
+    better = [[C("a:x", True, True)] for _ in range(40)]
+    gain = official_intervals(worse, better, resamples=200)["difference"]["ifeval/prompt_strict"]
+    assert gain["value"] == 1.0 and not gain["within_noise"]
