@@ -115,16 +115,15 @@ def _run_stoppable(
         ev = result["eval"]
         if ev["before"] or ev["after"]:
             print(format_table(ev["before"], ev["after"], result.get("eval_ci")))
-        official = result.get("eval_official") or {}
+        official = result.get("eval_official_ci") or {}
         if official.get("before") or official.get("after"):
-            # IFEval's own accuracies (prompt-level strict is the one papers report)
-            print(
-                format_table(
-                    official.get("before") or {},
-                    official.get("after") or {},
-                    result.get("eval_official_ci"),
-                )
-            )
+            # IFEval's own accuracies (prompt-level strict is the one papers report) and its
+            # per-family instruction-level accuracy, paired over the same prompts
+            values = {
+                side: {k: v["value"] for k, v in (official.get(side) or {}).items()}
+                for side in ("before", "after")
+            }
+            print(format_table(values["before"], values["after"], official))
         print(format_trend(summary["train_trend"]))
         log.info("run directory: %s", run_dir)
     return summary

@@ -106,6 +106,22 @@ def per_prompt_counts(
     return num, den
 
 
+def family_counts(
+    checks: Sequence[Sequence[InstructionCheck]],
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The families present and, per prompt and family, the strictly passed instructions and
+    all instructions: (families F, passed (P, F), total (P, F))."""
+    fams = sorted({family_of(c.instruction_id) for row in checks for c in row})
+    column = {f: j for j, f in enumerate(fams)}
+    passed = np.zeros((len(checks), len(fams)))
+    total = np.zeros((len(checks), len(fams)))
+    for i, row in enumerate(checks):
+        for c in row:
+            total[i, column[family_of(c.instruction_id)]] += 1
+            passed[i, column[family_of(c.instruction_id)]] += c.strict
+    return fams, passed, total
+
+
 def intervals(
     checks: Sequence[Sequence[InstructionCheck]],
     resamples: int = RESAMPLES,
@@ -133,14 +149,7 @@ def intervals(
         for j, k in enumerate(ACCURACIES)
     }
     overall = interval_from(point.mean(), samples.mean(axis=1), n_prompts, confidence)
-    fams = sorted({family_of(c.instruction_id) for row in checks for c in row})
-    column = {f: j for j, f in enumerate(fams)}
-    passed = np.zeros((n_prompts, len(fams)))  # (P, F) strictly passed instructions
-    total = np.zeros((n_prompts, len(fams)))  # (P, F) instructions
-    for i, row in enumerate(checks):
-        for c in row:
-            total[i, column[family_of(c.instruction_id)]] += 1
-            passed[i, column[family_of(c.instruction_id)]] += c.strict
+    fams, passed, total = family_counts(checks)
     per_task = {}
     for j, fam in enumerate(fams):
         holds = total[:, j] > 0  # the prompts holding the family are its rows
@@ -182,7 +191,8 @@ def official_intervals(
         :func:`common.evaluation.stats.eval_intervals`; a side without rows is left out, and
         a difference needs the same number of prompts on both sides; ``{}`` without either.
         ``n`` counts prompts for a prompt-level accuracy, instructions for an
-        instruction-level one.
+        instruction-level one and a family (``ifeval/family/<family>``: its instruction-level
+        strict accuracy, as ``experiments.evaluate`` reports it).
     """
     if not before and not after:
         return {}
@@ -215,7 +225,37 @@ def official_intervals(
             )
             table[f"ifeval/{k}"] = {**iv.to_dict(), "within_noise": iv.contains_zero}
         out["difference"] = table
+    _add_family_intervals(out, before, after, resamples, confidence, seed)
     return out
+
+
+def _add_family_intervals(out, before, after, resamples, confidence, seed) -> None:
+    """Each family's instruction-level strict accuracy (``ifeval/family/<family>``) on each
+    side and its paired difference, resampling the prompts that hold the family (as
+    :func:`intervals`)."""
+    sides = {p: family_counts(c) for p, c in (("before", before), ("after", after)) if c}
+    for phase, (fams, passed, total) in sides.items():
+        for j, fam in enumerate(fams):
+            holds = total[:, j] > 0
+            p, smp = bootstrap_ratios(
+                passed[holds, j : j + 1], total[holds, j : j + 1], resamples, seed
+            )
+            iv = interval_from(p[0], smp[:, 0], int(total[:, j].sum()), confidence)
+            out[phase][f"ifeval/family/{fam}"] = iv.to_dict()
+    if "difference" not in out:
+        return
+    (fb, pb, tb), (fa, pa, ta) = sides["before"], sides["after"]
+    for fam in sorted(set(fb) & set(fa)):
+        jb, ja = fb.index(fam), fa.index(fam)
+        holds = tb[:, jb] > 0  # the same prompts hold it on both sides
+        num = np.stack([pb[holds, jb], pa[holds, ja]], axis=1)
+        den = np.stack([tb[holds, jb], ta[holds, ja]], axis=1)
+        p, smp = bootstrap_ratios(num, den, resamples, seed)
+        iv = interval_from(p[1] - p[0], smp[:, 1] - smp[:, 0], int(den[:, 1].sum()), confidence)
+        out["difference"][f"ifeval/family/{fam}"] = {
+            **iv.to_dict(),
+            "within_noise": iv.contains_zero,
+        }
 
 
 def _n_of(accuracy: str, den: np.ndarray) -> int:

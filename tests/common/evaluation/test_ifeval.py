@@ -183,6 +183,12 @@ def test_official_intervals_pair_the_two_sides_by_prompt():
     # gains 1.0, one of neither (1 in 16 resamples) gains 0, so the 2.5th percentile is 0:
     # with 4 prompts the difference is within noise
     assert d["lo"] == 0.0 and d["hi"] == 1.0 and d["within_noise"]
+    # families: a (4 instructions, 1 -> 3 passed), b (prompt 1 only, passed on both sides)
+    fam = out["difference"]["ifeval/family/a"]
+    assert fam["value"] == pytest.approx(0.5) and fam["n"] == 4 and fam["lo"] >= 0.0
+    assert out["before"]["ifeval/family/a"]["value"] == pytest.approx(0.25)
+    b = out["difference"]["ifeval/family/b"]
+    assert (b["value"], b["lo"], b["hi"], b["n"]) == (0.0, 0.0, 0.0, 1)
 
 
 def test_official_intervals_identical_sides_are_within_noise_and_sides_may_be_missing():
