@@ -57,6 +57,28 @@ def format_table(before: dict[str, float], after: dict[str, float], ci: dict | N
     return "\n".join(rows)
 
 
+def format_answers(answers: dict) -> str:
+    """One line on the eval answers' length and repetition before -> after (the summary's
+    ``answers``), and a warning when many loop; "" without answers."""
+    from common.evaluation.answer_stats import looping_warning
+
+    sides = [answers.get(k) or {} for k in ("before", "after")]
+    sides = [s for s in sides if s.get("n")]
+    if not sides:
+        return ""
+
+    def chain(key: str, fmt: str) -> str:
+        return " -> ".join(format(s[key], fmt) for s in sides)
+
+    looping = " -> ".join(f"{100 * s['looping']:.0f} %" for s in sides)
+    line = (
+        f"answers: words {chain('words', '.1f')}, distinct-3 {chain('distinct3', '.2f')}, "
+        f"looping {looping}"
+    )
+    warning = looping_warning(sides[-1])
+    return line + (f"\n{warning}" if warning else "")
+
+
 def run(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None) -> dict:
     """Run one experiment into ``run_dir``; returns the summary it writes. ``overrides`` (the
     command line's) are recorded in ``run_info.json`` so the run can be repeated."""
@@ -124,6 +146,9 @@ def _run_stoppable(
                 for side in ("before", "after")
             }
             print(format_table(values["before"], values["after"], official))
+        answers = format_answers(result.get("answers") or {})
+        if answers:
+            print(answers)
         print(format_trend(summary["train_trend"]))
         log.info("run directory: %s", run_dir)
     return summary

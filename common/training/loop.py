@@ -24,6 +24,7 @@ from common.data.run_data import (
     prompt_token_limit,
 )
 from common.data.types import Example
+from common.evaluation.answer_stats import answer_stats
 from common.evaluation.ifeval import official_checks, official_from_checks, official_intervals
 from common.evaluation.predictions import generate_predictions
 from common.evaluation.stats import eval_intervals
@@ -116,6 +117,9 @@ class TrainingLoop(Checkpointing, StopPoints):
         # behind the official accuracies' paired intervals
         self.eval_before_checks = None
         self.last_eval_checks = None
+        # length and repetition of the eval answers (a looping policy shows here first)
+        self.eval_before_answers: dict = {}
+        self.last_eval_answers: dict = {}
         # Rows behind the last evaluation (metric -> RewardOutput), for the intervals.
         self.last_eval_rows: dict[str, Any] = {}
         self.eval_before_rows: dict[str, Any] = {}
@@ -268,6 +272,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         # IFEval-format rows (the testbed, IFEval, IFBench) also get IFEval's four official
         # accuracies; {} for any other data.
         self.last_eval_checks = official_checks(self.eval_examples, texts)
+        self.last_eval_answers = answer_stats(texts)
         self.last_eval_official = official_from_checks(self.last_eval_checks)
         return scores
 
@@ -319,6 +324,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
             self.eval_before_official = self.last_eval_official if self.eval_before else {}
             self.eval_before_checks = self.last_eval_checks if self.eval_before else None
+            self.eval_before_answers = self.last_eval_answers if self.eval_before else {}
         before = self.eval_before
         self.prepare()
         if self._stop_agreed():
@@ -395,6 +401,11 @@ class TrainingLoop(Checkpointing, StopPoints):
             "eval_official_ci": official_intervals(
                 self.eval_before_checks, self.last_eval_checks if after else None
             ),
+            # words, distinct-3 and looping share of the eval answers (answer_stats)
+            "answers": {
+                "before": self.eval_before_answers,
+                "after": self.last_eval_answers if after else {},
+            },
             "steps": int(self.last_step),
             "wall_s": round(time.perf_counter() - start, 3),
         }

@@ -27,12 +27,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from common.evaluation.answer_stats import answer_stats
 from experiments.studies.spec import REPO, ZERO_SHOT, load_spec
 
 
-def mean_words(texts: Sequence[str]) -> float:
-    """Mean whitespace-separated words of ``texts`` (0 for none)."""
-    return round(sum(len(t.split()) for t in texts) / max(len(texts), 1), 1)
+def collect_answers(answers: dict[str, dict[str, list[float]]], row: str, texts) -> None:
+    """Append one policy's answer statistics (common.evaluation.answer_stats) to ``answers``
+    {"words"|"distinct3"|"looping": {row: [per seed]}}."""
+    stats = answer_stats(texts)
+    for key in ("words", "distinct3", "looping"):
+        answers[key].setdefault(row, []).append(stats[key])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,14 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
         return 0
     per_row: dict[str, list] = {}
-    words: dict[str, list[float]] = {}
+    answers: dict[str, dict[str, list[float]]] = {"words": {}, "distinct3": {}, "looping": {}}
     runs_by_row: dict[str, list[Path]] = {}
     walls: dict[str, float | None] = {}
     commits: dict[str, list[str]] = {}  # commit -> the runs trained from it
     if spec.zero_shot:
         preds = predictions_for(cfg.model.name_or_path, root / ZERO_SHOT, cfg, examples, spec.eval)
         per_row[ZERO_SHOT] = [score_rows(spec, cfg, examples, preds, args.resamples)]
-        words[ZERO_SHOT] = [mean_words(preds)]
+        collect_answers(answers, ZERO_SHOT, preds)
     missing: list[dict] = []  # planned runs without results: listed, never dropped silently
     seeds_by_row: dict[str, list[int]] = {}
     for run in plan_runs(spec, root):  # every finished run, whatever this call trained
@@ -104,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         seeds_by_row.setdefault(run.condition, []).append(run.seed)
         preds = predictions_for(str(run.folder), run.folder, cfg, examples, spec.eval)
-        words.setdefault(run.condition, []).append(mean_words(preds))
+        collect_answers(answers, run.condition, preds)
         scored = score_rows(spec, cfg, examples, preds, args.resamples)
         per_row.setdefault(run.condition, []).append(scored)
         runs_by_row.setdefault(run.condition, []).append(run.folder)
@@ -130,9 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "git": git_state(),  # of the report
         "run_commits": commits,
         "heldout_prompts": len(examples),
-        # mean words of the held-out answers, per seed: a policy that games its reward by
-        # answering in a few words (or repeating one) shows here before it shows in a score
-        "response_words": words,
+        # per seed, the held-out answers' mean words, mean distinct-3 and share looping: a
+        # policy that games its reward by answering in a few words, or by repeating one phrase,
+        # shows here before it shows in a score
+        "response_words": answers["words"],
+        "response_distinct3": answers["distinct3"],
+        "response_looping": answers["looping"],
         "train_wall_s": walls,
         "train_wall_s_total": round(sum(w for w in walls.values() if w), 1),
         "report_wall_s": round(time.perf_counter() - start, 1),

@@ -283,6 +283,31 @@ def plot_arms(traces: dict, path: Path) -> Path | None:
     return path
 
 
+def answers_md(provenance: dict) -> str:
+    """The held-out answers' length and repetition per row (means over seeds), with a warning
+    under any row where a quarter or more of the answers loop; "" without them."""
+    words = provenance.get("response_words") or {}
+    distinct = provenance.get("response_distinct3") or {}
+    looping = provenance.get("response_looping") or {}
+    if not distinct:
+        return ""
+    mean = lambda v: sum(v) / len(v)  # noqa: E731
+    lines = ["", "Held-out answers (means over seeds; distinct-3: share of distinct word "
+             "3-grams an answer; looping: answers under 0.5):", "",
+             "| row | words | distinct-3 | looping |", "|---|---:|---:|---:|"]  # fmt: skip
+    flagged = []
+    for row, d in distinct.items():
+        loop = mean(looping.get(row) or [0.0])
+        lines.append(f"| {row} | {mean(words.get(row) or [0.0]):.1f} | {mean(d):.3f} | "
+                     f"{100 * loop:.0f} % |")  # fmt: skip
+        if loop >= 0.25:
+            flagged.append(row)
+    if flagged:
+        lines += ["", f"**Warning: answers loop under {', '.join(flagged)}**: their scores may "
+                  "reflect a degenerate policy (common/evaluation/answer_stats.py)."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def write_report(
     out: Path,
     spec,
@@ -316,6 +341,7 @@ def write_report(
     table = table_md(ivs, metrics, seeds)
     table += "".join(f"| {row} | 0 of {planned} |" + " |" * len(metrics) + "\n"
                      for row in rows_missing)  # fmt: skip
+    table += answers_md(provenance)
     (out / "table.md").write_text(table + gaps, encoding="utf-8")
     diff_text = differences_md(diffs, metrics)
     if diffs_missing:

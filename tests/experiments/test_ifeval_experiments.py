@@ -110,7 +110,11 @@ def test_ifeval_run_prints_official_accuracies_with_paired_intervals(tmp_path, c
         assert d["value"] == pytest.approx(ci["after"][k]["value"] - ci["before"][k]["value"])
         assert d["lo"] <= d["value"] <= d["hi"]
     assert ci["difference"]["ifeval/prompt_strict"]["n"] == 7  # dataset.max_eval prompts
+    answers = summary["answers"]
+    assert answers["before"]["n"] == answers["after"]["n"] == 7
+    assert 0.0 <= answers["after"]["distinct3"] <= 1.0
     printed = capsys.readouterr().out
+    assert "answers: words " in printed
     row = next(line for line in printed.splitlines() if line.startswith("| ifeval/prompt_strict"))
     assert row.split("|")[2].strip() == "7"
 

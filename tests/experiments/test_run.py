@@ -7,7 +7,7 @@ import numpy as np
 
 from common.evaluation.stats import eval_intervals
 from common.rewards.base import RewardOutput
-from experiments.run import format_table
+from experiments.run import format_answers, format_table
 
 
 def rows(scores):
@@ -28,3 +28,17 @@ def test_run_table_prints_intervals_and_noise_marks():
     same = format_table({"acc": 0.5}, {"acc": 0.5}, eval_intervals({"acc": "mean"}, before, before))
     assert "within noise" in same
     assert "| acc |  | 50.00 | 100.00 | +50.00 |" in format_table({"acc": 0.5}, {"acc": 1.0})
+
+
+def test_format_answers_line_and_looping_warning():
+    before = {"n": 4, "words": 62.1, "distinct3": 0.89, "looping": 0.0}
+    after = {"n": 4, "words": 67.4, "distinct3": 0.17, "looping": 0.75}
+    text = format_answers({"before": before, "after": after})
+    first, warning = text.splitlines()
+    assert first == "answers: words 62.1 -> 67.4, distinct-3 0.89 -> 0.17, looping 0 % -> 75 %"
+    assert warning.startswith("warning: 75 % of the answers repeat one phrase")
+    # one side only, fluent: a line and no warning; none: nothing
+    assert format_answers({"before": {}, "after": before}) == (
+        "answers: words 62.1, distinct-3 0.89, looping 0 %"
+    )
+    assert format_answers({}) == ""

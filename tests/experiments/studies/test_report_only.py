@@ -66,10 +66,14 @@ def test_report_only_lists_missing_runs_rows_and_differences(tmp_path, capsys):
     ]
     assert results["rows_missing"] == ["average"]
     assert results["response_words"] == {"zero_shot": [0.0], "inverse": [2.0, 2.0]}
+    # 2-word answers have no 3-gram: distinct-3 1.0, none looping
+    assert results["response_distinct3"] == {"zero_shot": [1.0], "inverse": [1.0, 1.0]}
+    assert results["response_looping"] == {"zero_shot": [0.0], "inverse": [0.0, 0.0]}
     assert set(results["differences_missing"]) == {"inverse - average", "average - zero_shot"}
     assert "no finished run of average" in results["differences_missing"]["inverse - average"]
     table = (out / "table.md").read_text()
     assert "| inverse | 2 of 2 |" in table and "| average | 0 of 2 |" in table
+    assert "| inverse | 2.0 | 1.000 | 0 % |" in table and "answers loop" not in table
     assert "Incomplete study: 2 planned run(s)" in table and str(never) in table
     assert "`inverse - average`: not computed" in (out / "differences.md").read_text()
 
@@ -105,3 +109,19 @@ def test_no_report_caches_only_this_calls_runs_and_writes_no_report(tmp_path, mo
     assert predicted == [root.resolve() / "runs" / "inverse" / "seed0"]
     assert not out.exists()
     assert main([*argv, "--report-only", "--no-report"]) == 2
+
+
+def test_answers_md_flags_rows_whose_answers_loop():
+    from experiments.studies.report import answers_md
+
+    text = answers_md(
+        {
+            "response_words": {"zero_shot": [62.0], "lora": [67.0, 69.0]},
+            "response_distinct3": {"zero_shot": [0.89], "lora": [0.17, 0.21]},
+            "response_looping": {"zero_shot": [0.05], "lora": [0.99, 0.9]},
+        }
+    )
+    assert "| zero_shot | 62.0 | 0.890 | 5 % |" in text
+    assert "| lora | 68.0 | 0.190 | 94 % |" in text  # means over the two seeds
+    assert "**Warning: answers loop under lora**" in text
+    assert answers_md({"response_words": {"a": [1.0]}}) == ""
