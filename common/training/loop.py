@@ -24,8 +24,6 @@ from common.data.run_data import (
     prompt_token_limit,
 )
 from common.data.types import Example
-from common.evaluation.answer_stats import answer_stats
-from common.evaluation.ifeval import official_checks, official_from_checks, official_intervals
 from common.evaluation.predictions import generate_predictions
 from common.evaluation.stats import eval_intervals
 from common.generation.batch import Rollout
@@ -41,6 +39,7 @@ from common.rundir.resume import plan_resume
 from common.rundir.run_lock import RunDirWatch
 from common.rundir.tracking import NullTracker, build_tracker, keep_rows_up_to
 from common.training.checkpointing import Checkpointing
+from common.training.eval_text import EvalText, text_fields
 from common.training.stopping import StopPoints
 
 log = logging.getLogger(__name__)
@@ -111,15 +110,9 @@ class TrainingLoop(Checkpointing, StopPoints):
         self.start_step = 1
         self.last_step = 0
         self.eval_before: dict[str, float] | None = None
-        self.eval_before_official: dict[str, float] = {}
-        self.last_eval_official: dict[str, float] = {}
-        # per prompt, its instructions' verdicts (IFEval-format eval rows; else None): the rows
-        # behind the official accuracies' paired intervals
-        self.eval_before_checks = None
-        self.last_eval_checks = None
-        # length and repetition of the eval answers (a looping policy shows here first)
-        self.eval_before_answers: dict = {}
-        self.last_eval_answers: dict = {}
+        # IFEval's verdicts and the answers' length and repetition (common.training.eval_text)
+        self.eval_before_text: EvalText | None = None
+        self.last_eval_text: EvalText | None = None
         # Rows behind the last evaluation (metric -> RewardOutput), for the intervals.
         self.last_eval_rows: dict[str, Any] = {}
         self.eval_before_rows: dict[str, Any] = {}
@@ -271,9 +264,7 @@ class TrainingLoop(Checkpointing, StopPoints):
         self.last_eval_rows = dict(table.outputs)
         # IFEval-format rows (the testbed, IFEval, IFBench) also get IFEval's four official
         # accuracies; {} for any other data.
-        self.last_eval_checks = official_checks(self.eval_examples, texts)
-        self.last_eval_answers = answer_stats(texts)
-        self.last_eval_official = official_from_checks(self.last_eval_checks)
+        self.last_eval_text = EvalText.of(self.eval_examples, texts)
         return scores
 
     # ---- the method ---------------------------------------------------------------------
@@ -322,9 +313,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             if self._stop_agreed():
                 self._stop_now("eval before")
             self.eval_before_rows = self.last_eval_rows if self.eval_before else {}
-            self.eval_before_official = self.last_eval_official if self.eval_before else {}
-            self.eval_before_checks = self.last_eval_checks if self.eval_before else None
-            self.eval_before_answers = self.last_eval_answers if self.eval_before else {}
+            self.eval_before_text = self.last_eval_text if self.eval_before else None
         before = self.eval_before
         self.prepare()
         if self._stop_agreed():
@@ -391,21 +380,7 @@ class TrainingLoop(Checkpointing, StopPoints):
             # n, 95 % bootstrap intervals and paired after-before differences
             # (common.evaluation.stats)
             "eval_ci": eval_intervals(self.eval_aggregations, self.eval_before_rows, after_rows),
-            # official IFEval accuracies (IFEval-format eval rows only; "before" only when
-            # evaluated in this process, not restored by a resume)
-            "eval_official": {
-                "before": self.eval_before_official,
-                "after": self.last_eval_official if after else {},
-            },
-            # their intervals and paired after-before differences (IFEval-format rows only)
-            "eval_official_ci": official_intervals(
-                self.eval_before_checks, self.last_eval_checks if after else None
-            ),
-            # words, distinct-3 and looping share of the eval answers (answer_stats)
-            "answers": {
-                "before": self.eval_before_answers,
-                "after": self.last_eval_answers if after else {},
-            },
+            **text_fields(self.eval_before_text, self.last_eval_text if after else None),
             "steps": int(self.last_step),
             "wall_s": round(time.perf_counter() - start, 3),
         }
