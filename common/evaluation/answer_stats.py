@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 N = 3  # word 3-grams: short enough for 40-word answers, long enough to skip "of the"
 LOOP_BELOW = 0.5  # an answer with under half its 3-grams distinct repeats a phrase throughout
+WARN_SHARE = 0.25  # looping answers from which a run or a study row is flagged
 
 
 def distinct_ngrams(text: str, n: int = N) -> float:
@@ -48,7 +49,7 @@ def answer_stats(texts: Sequence[str | None], n: int = N, loop_below: float = LO
     }
 
 
-def looping_warning(stats: dict, share: float = 0.25) -> str | None:
+def looping_warning(stats: dict, share: float = WARN_SHARE) -> str | None:
     """A warning line when at least ``share`` of the answers loop, else None."""
     if stats.get("n") and stats["looping"] >= share:
         return (

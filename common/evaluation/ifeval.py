@@ -201,14 +201,10 @@ def official_intervals(
     for phase, checks in (("before", before), ("after", after)):
         if not checks:
             continue
-        num, den = per_prompt_counts(checks)  # (P, 4) each
-        counts[phase] = (num, den)
-        point, samples = bootstrap_ratios(num, den, resamples, seed)
-        out[phase] = {
-            f"ifeval/{k}": interval_from(
-                point[j], samples[:, j], _n_of(k, den), confidence
-            ).to_dict()
-            for j, k in enumerate(ACCURACIES)
+        counts[phase] = per_prompt_counts(checks)  # (P, 4) each
+        side = intervals(checks, resamples, confidence, seed)  # each side alone
+        out[phase] = {f"ifeval/{k}": v for k, v in side["per_metric"].items()} | {
+            f"ifeval/family/{f}": v for f, v in side["per_task"].items()
         }
     if len(counts) == 2 and len(counts["before"][0]) == len(counts["after"][0]):
         (nb, db), (na, da) = counts["before"], counts["after"]
@@ -225,26 +221,14 @@ def official_intervals(
             )
             table[f"ifeval/{k}"] = {**iv.to_dict(), "within_noise": iv.contains_zero}
         out["difference"] = table
-    _add_family_intervals(out, before, after, resamples, confidence, seed)
+        _add_family_differences(out, before, after, resamples, confidence, seed)
     return out
 
 
-def _add_family_intervals(out, before, after, resamples, confidence, seed) -> None:
-    """Each family's instruction-level strict accuracy (``ifeval/family/<family>``) on each
-    side and its paired difference, resampling the prompts that hold the family (as
-    :func:`intervals`)."""
-    sides = {p: family_counts(c) for p, c in (("before", before), ("after", after)) if c}
-    for phase, (fams, passed, total) in sides.items():
-        for j, fam in enumerate(fams):
-            holds = total[:, j] > 0
-            p, smp = bootstrap_ratios(
-                passed[holds, j : j + 1], total[holds, j : j + 1], resamples, seed
-            )
-            iv = interval_from(p[0], smp[:, 0], int(total[:, j].sum()), confidence)
-            out[phase][f"ifeval/family/{fam}"] = iv.to_dict()
-    if "difference" not in out:
-        return
-    (fb, pb, tb), (fa, pa, ta) = sides["before"], sides["after"]
+def _add_family_differences(out, before, after, resamples, confidence, seed) -> None:
+    """Each family's paired after - before difference of instruction-level strict accuracy
+    (``ifeval/family/<family>``), resampling the prompts that hold the family."""
+    (fb, pb, tb), (fa, pa, ta) = family_counts(before), family_counts(after)
     for fam in sorted(set(fb) & set(fa)):
         jb, ja = fb.index(fam), fa.index(fam)
         holds = tb[:, jb] > 0  # the same prompts hold it on both sides

@@ -291,6 +291,8 @@ def answers_md(provenance: dict) -> str:
     looping = provenance.get("response_looping") or {}
     if not distinct:
         return ""
+    from common.evaluation.answer_stats import WARN_SHARE
+
     mean = lambda v: sum(v) / len(v)  # noqa: E731
     lines = ["", "Held-out answers (means over seeds; distinct-3: share of distinct word "
              "3-grams an answer; looping: answers under 0.5):", "",
@@ -300,7 +302,7 @@ def answers_md(provenance: dict) -> str:
         loop = mean(looping.get(row) or [0.0])
         lines.append(f"| {row} | {mean(words.get(row) or [0.0]):.1f} | {mean(d):.3f} | "
                      f"{100 * loop:.0f} % |")  # fmt: skip
-        if loop >= 0.25:
+        if loop >= WARN_SHARE:
             flagged.append(row)
     if flagged:
         lines += ["", f"**Warning: answers loop under {', '.join(flagged)}**: their scores may "
