@@ -3,7 +3,9 @@
 # submit to, and a place to try the sbatch scripts before a real cluster.
 #
 #   slurm/local_cluster.sh up       install the packages (apt-get, once), write the config,
-#                                   start munged, slurmctld and slurmd; waits for the node
+#                                   start munged, slurmctld and slurmd with an empty queue
+#                                   (jobs of a controller killed without `down` are dropped);
+#                                   waits for the node
 #   slurm/local_cluster.sh status   exit 0 when the node answers, 1 when it does not
 #   slurm/local_cluster.sh down     stop the daemons it started, remove their config and state
 #   slurm/local_cluster.sh purge    down, then remove the packages (leaves the machine as found)
@@ -157,6 +159,7 @@ up() {
   # Down, partly up, or up with another config: start afresh.
   [[ $(id -u) == 0 ]] || unavailable "starting munged, slurmctld and slurmd needs root"
   stop_daemons
+  clear_old_jobs
   write_config
   start_munge
   slurmctld || fail "slurmctld did not start (see $LOGS/slurmctld.log)"
@@ -181,6 +184,19 @@ stop_pidfile() { # pidfile: TERM the daemon it names, wait for it to go
   done
   kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
   rm -f "$1"
+}
+
+# A controller killed without `down` (a machine or session that stopped mid-test) leaves its
+# job records in $STATE: a new slurmctld recovers them and their jobs hold the node's CPUs
+# until their time limit while new jobs wait (CI once waited 23 min on jobs of a dead run).
+# Their processes are gone or orphaned; this script owns $STATE and $SPOOL, so a fresh start
+# begins with an empty queue.
+clear_old_jobs() {
+  if [[ -d $STATE ]] && compgen -G "$STATE/job_state*" >/dev/null; then
+    echo "local_cluster: dropping the job records a stopped controller left in $STATE"
+  fi
+  pkill -x slurmstepd 2>/dev/null || true
+  rm -rf "$STATE" "$SPOOL"
 }
 
 stop_daemons() {

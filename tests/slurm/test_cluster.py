@@ -90,7 +90,21 @@ def wait_for(
         if value:
             return value
         time.sleep(poll)
-    raise AssertionError(f"waited {timeout:.0f} s for {what}")
+    raise AssertionError(f"waited {timeout:.0f} s for {what}; {queue()}")
+
+
+def queue() -> str:
+    """The cluster's queue now, for a timeout's message: jobs ahead of ours on the node (a
+    controller restarted over an old state, another user) are the usual reason for a wait."""
+    try:
+        r = subprocess.run(
+            ["squeue", "-h", "-o", "%i %j %T %M %R %Z"], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        return "squeue did not answer in 30 s"
+    if r.returncode != 0:
+        return f"squeue failed: {r.stderr.strip()}"
+    return f"squeue (id name state time reason workdir):\n{r.stdout.strip() or '(empty)'}"
 
 
 def job_fields(job_id: str) -> dict[str, str]:
@@ -188,7 +202,9 @@ class Sweep:
             try:
                 self.rc = self.proc.wait(timeout=WAIT_S)
             except subprocess.TimeoutExpired:
-                raise AssertionError(f"sweep not done in {WAIT_S} s: {tail(self.log)}") from None
+                raise AssertionError(
+                    f"sweep not done in {WAIT_S} s: {tail(self.log)}\n{queue()}"
+                ) from None
         return self.rc
 
 
