@@ -28,7 +28,21 @@ from pathlib import Path
 from common.data.errors import DataFormatError
 from common.evaluation.stats import RESAMPLES, SEED
 
-DEFAULT_MAX_NEW_TOKENS = 512
+DEFAULT_MAX_NEW_TOKENS = 512  # IFEval / IFBench / any file: room for their longest answers
+TESTBED_DATASET = Path(__file__).resolve().parents[1] / "conf" / "dataset" / "ifeval_testbed.yaml"
+
+
+def default_max_new_tokens(data: str) -> int:
+    """The generation budget ``--max-new-tokens`` defaults to: for ``ifeval_testbed`` the
+    budget its runs train and score with (``dataset.max_new_tokens`` of
+    conf/dataset/ifeval_testbed.yaml, 96), so this command reproduces a run's own held-out
+    table; 512 otherwise."""
+    if data != "ifeval_testbed":
+        return DEFAULT_MAX_NEW_TOKENS
+    from omegaconf import OmegaConf
+
+    budgets = OmegaConf.load(TESTBED_DATASET).max_new_tokens
+    return int(budgets.get("instruction_following", budgets.get("default")))
 
 
 def named_data(name: str) -> Path | None:
@@ -92,8 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-new-tokens",
         type=int,
-        default=DEFAULT_MAX_NEW_TOKENS,
-        help=f"with --model: generation budget per prompt (default {DEFAULT_MAX_NEW_TOKENS})",
+        default=None,
+        help="with --model: generation budget per prompt (default: the testbed runs' budget "
+        f"for ifeval_testbed, {DEFAULT_MAX_NEW_TOKENS} otherwise)",
+    )
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "float32", "bfloat16"),
+        help="with --model: weights' dtype (auto: bf16 where it is fast, as runs generate)",
     )
     parser.add_argument(
         "--limit", type=int, default=None, help="score only the first N rows (a quick look)"
@@ -150,14 +171,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _generate(args: argparse.Namespace, examples) -> list[str]:
     from common.evaluation.predictions import generate_predictions
+    from common.models.precision import dtype_name
     from common.training.checkpoint_policy import load_policy
 
-    model, tokenizer = load_policy(args.model)
+    budget = args.max_new_tokens or default_max_new_tokens(args.data)
+    dtype = dtype_name(args.precision)
+    print(f"generating with {args.model}: {budget} new tokens a prompt, {dtype}", file=sys.stderr)
+    model, tokenizer = load_policy(args.model, dtype=dtype)
     return generate_predictions(
         model,
         tokenizer,
         examples,
-        lambda ex: args.max_new_tokens,
+        lambda ex: budget,
         batch_size=args.batch_size,
         desc=f"predict {args.model}",
     )

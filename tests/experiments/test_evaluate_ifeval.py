@@ -79,3 +79,27 @@ def test_evaluate_cli_generates_with_a_model(tmp_path, capsys):
     assert evaluate_main(argv) == 0
     assert len(pred.read_text().splitlines()) == 2
     assert json.loads((tmp_path / "s.json").read_text())["details"]["n_prompts"] == 2
+
+
+def test_evaluate_cli_generation_budget_defaults_to_the_runs_budget_for_the_testbed():
+    # The testbed's runs answer in dataset.max_new_tokens (96): the CLI must generate the same
+    # length to reproduce a run's held-out table; other files keep room for long answers.
+    from omegaconf import OmegaConf
+
+    from experiments.evaluate_ifeval import (
+        DEFAULT_MAX_NEW_TOKENS,
+        TESTBED_DATASET,
+        default_max_new_tokens,
+    )
+
+    runs_budget = OmegaConf.load(TESTBED_DATASET).max_new_tokens.instruction_following
+    assert default_max_new_tokens("ifeval_testbed") == runs_budget == 96
+    assert default_max_new_tokens("ifeval") == DEFAULT_MAX_NEW_TOKENS == 512
+    assert default_max_new_tokens("my_rows.jsonl") == 512
+
+
+def test_evaluate_cli_generates_with_the_default_budget_and_a_precision(tmp_path, capsys):
+    argv = ["--data", "ifeval_testbed", "--model", "tiny-gpt2", "--limit", "1"]
+    argv += ["--precision", "float32", "--resamples", "0"]
+    assert evaluate_main(argv) == 0
+    assert "96 new tokens a prompt, float32" in capsys.readouterr().err
