@@ -73,7 +73,7 @@ def test_requeued_reads_slurm_restart_count(monkeypatch):
     assert requeued()
 
 
-def test_ctrl_c_is_a_default_stop_signal_exiting_130_after_the_checkpoint():
+def test_ctrl_c_is_a_default_stop_signal_exiting_130_after_the_checkpoint(ctrl_c_delivered):
     from common.rundir.preemption import DEFAULT_SIGNALS
 
     assert "SIGINT" in DEFAULT_SIGNALS
@@ -87,7 +87,7 @@ def test_ctrl_c_is_a_default_stop_signal_exiting_130_after_the_checkpoint():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_a_second_ctrl_c_aborts_at_once():
+def test_a_second_ctrl_c_aborts_at_once(ctrl_c_delivered):
     with StopRequest() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         with pytest.raises(KeyboardInterrupt, match="second Ctrl-C"):

@@ -64,7 +64,7 @@ def test_a_flipped_bit_and_an_unpicklable_file_each_fall_back_to_an_older_checkp
     assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1, 2, 3]
 
 
-def test_ctrl_c_mid_step_writes_one_stop_checkpoint_and_exits_130(tmp_path):
+def test_ctrl_c_mid_step_writes_one_stop_checkpoint_and_exits_130(tmp_path, ctrl_c_delivered):
     from common.rundir.preemption import Preempted
 
     loop = PolicyGradientLoop(
